@@ -151,4 +151,3 @@ export function emptyHistogram(): Histogram {
     exemplars: [],
   };
 }
-
