@@ -1,0 +1,807 @@
+/**
+ * The command line: upstream's flag table and kingpin-compatible parsing.
+ *
+ * One table ({@linkcode FLAGS}) holds every flag, in upstream's registration
+ * order, with kingpin's help text. {@linkcode parseFlags} follows kingpin
+ * v2.4.0's rules and error texts:
+ *
+ * - `--flag=value` and `--flag value`; `--` ends the flags; `-h` is `--help`.
+ * - Booleans are only bare `--flag` / `--no-flag`; `--flag=true` leaves `true`
+ *   as a stray argument: `unexpected true`.
+ * - A value flag without a value: `expected argument for flag '--x'`.
+ * - Unknown flags: `unknown long flag '--x'`, `unknown short flag '-x'`.
+ * - A non-repeatable flag given twice: `flag 'x' cannot be repeated`.
+ * - Value errors are the Go texts (`time: invalid duration "abc"`,
+ *   `unrecognized log level x`, `invalid URL: parse ":x": missing protocol scheme`).
+ * - `@file` expands arguments from a file (one per line, `#` comments), when the
+ *   caller passes a file reader.
+ * - Precedence as in kingpin: `--version` (and `--help-long`/`--help-man`) seen
+ *   before a parse error wins over it; then parse errors; then `--help`; then
+ *   value errors.
+ *
+ * Error messages are kingpin's text WITHOUT the `<prog>: error: ` prefix and
+ * the `, try --help` suffix; {@linkcode formatFlagError} adds both, the way
+ * `kingpin.MustParse` prints them.
+ *
+ * Deliberate differences: the old 0.x single-dash spelling of long flags
+ * (`-persistence.file=/x`, `-web.listen-address :9091`, and for booleans also
+ * `-flag=true|false` as Go's `flag` package took it) is accepted and reported
+ * in `deprecatedSingleDash`, where kingpin says `unknown short flag '-p'`. The
+ * completion flags (`--completion-bash`, …) are not implemented. We add
+ * `--push.max-body-size`.
+ *
+ * The pre-pass produces kingpin's errors and the ordered list of flags given;
+ * `@std/cli`'s `parseArgs` then maps that canonical list onto values.
+ *
+ * @module
+ */
+
+import { parseArgs } from "@std/cli/parse-args";
+import { DurationError, formatGoDurationNs, parseDurationNs } from "@lib/duration.ts";
+import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/bytes_size.ts";
+
+/** How a flag's value is read. */
+export type FlagKind = "bool" | "string" | "strings" | "duration" | "url" | "enum" | "bytes";
+
+/** One command-line flag. */
+export interface FlagSpec {
+  /** Long name without dashes. */
+  readonly name: string;
+  /** Value type. */
+  readonly kind: FlagKind;
+  /** Help text, exactly as upstream's newest. */
+  readonly help: string;
+  /** Default in kingpin's string form (`undefined` for help/version). */
+  readonly default?: string;
+  /** One-letter short form. */
+  readonly short?: string;
+  /** Left out of `-h` (kingpin's hidden flags). */
+  readonly hidden?: boolean;
+  /** May be given more than once (kingpin's cumulative values). */
+  readonly repeatable?: boolean;
+  /** Allowed values of an enum flag. */
+  readonly options?: readonly string[];
+  /** Enum flags: the noun of the error `unrecognized <noun> <value>`. */
+  readonly noun?: string;
+  /** Enum flags: compare case-insensitively (promslog lower-cases the level). */
+  readonly ignoreCase?: boolean;
+  /** kingpin's own flags (help, version): not listed in the status flags map. */
+  readonly builtin?: boolean;
+}
+
+/** Every flag, in upstream's registration order (the order of `-h`). */
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "help",
+    kind: "bool",
+    short: "h",
+    builtin: true,
+    help: "Show context-sensitive help (also try --help-long and --help-man).",
+  },
+  { name: "help-long", kind: "bool", hidden: true, builtin: true, help: "Generate long help." },
+  { name: "help-man", kind: "bool", hidden: true, builtin: true, help: "Generate a man page." },
+  {
+    name: "web.systemd-socket",
+    kind: "bool",
+    default: "false",
+    help: "Use systemd socket activation listeners instead of port listeners (Linux only).",
+  },
+  {
+    name: "web.listen-address",
+    kind: "strings",
+    default: ":9091",
+    repeatable: true,
+    help:
+      "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100` for http, `vsock://:9100` for vsock",
+  },
+  {
+    name: "web.config.file",
+    kind: "string",
+    default: "",
+    help:
+      "Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md",
+  },
+  {
+    name: "web.telemetry-path",
+    kind: "string",
+    default: "/metrics",
+    help: "Path under which to expose metrics.",
+  },
+  {
+    name: "web.external-url",
+    kind: "url",
+    default: "",
+    help: "The URL under which the Pushgateway is externally reachable.",
+  },
+  {
+    name: "web.route-prefix",
+    kind: "string",
+    default: "",
+    help:
+      "Prefix for the internal routes of web endpoints. Defaults to the path of --web.external-url.",
+  },
+  {
+    name: "web.enable-lifecycle",
+    kind: "bool",
+    default: "false",
+    help: "Enable shutdown via HTTP request.",
+  },
+  {
+    name: "web.enable-admin-api",
+    kind: "bool",
+    default: "false",
+    help: "Enable API endpoints for admin control actions.",
+  },
+  {
+    name: "persistence.file",
+    kind: "string",
+    default: "",
+    help: "File to persist metrics. If empty, metrics are only kept in memory.",
+  },
+  {
+    name: "persistence.interval",
+    kind: "duration",
+    default: "5m",
+    help: "The minimum interval at which to write out the persistence file.",
+  },
+  {
+    name: "push.disable-consistency-check",
+    kind: "bool",
+    default: "false",
+    help: "Do not check consistency of pushed metrics. DANGEROUS.",
+  },
+  {
+    name: "push.enable-utf8-names",
+    kind: "bool",
+    default: "false",
+    help: "Allow UTF-8 characters in metric and label names.",
+  },
+  {
+    name: "push.max-body-size",
+    kind: "bytes",
+    default: "64MiB",
+    help:
+      "Maximum size of a push request body, before and after decompression; larger pushes get 413. Not in upstream.",
+  },
+  {
+    name: "log.level",
+    kind: "enum",
+    default: "info",
+    options: ["debug", "info", "warn", "error"],
+    noun: "log level",
+    ignoreCase: true,
+    help: "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
+  },
+  {
+    name: "log.format",
+    kind: "enum",
+    default: "logfmt",
+    options: ["logfmt", "json"],
+    noun: "log format",
+    help: "Output format of log messages. One of: [logfmt, json]",
+  },
+  { name: "version", kind: "bool", builtin: true, help: "Show application version." },
+];
+
+/** The parsed command line. */
+export interface Config {
+  /** `--web.listen-address`, in the order given (default `[":9091"]`). */
+  listenAddresses: string[];
+  /** `--web.systemd-socket`. */
+  systemdSocket: boolean;
+  /** `--web.config.file`. */
+  webConfigFile: string;
+  /** `--web.telemetry-path`. */
+  telemetryPath: string;
+  /** `--web.external-url` as a WHATWG URL; `undefined` when empty or not absolute (Go accepts `host/path`). */
+  externalUrl: URL | undefined;
+  /** `--web.external-url` as given. */
+  externalUrlRaw: string;
+  /** The Go `url.Path` of the external URL (unescaped), `""` when none. */
+  externalUrlPath: string;
+  /** Route prefix after upstream's normalisation (`""` for root, else `/x` without trailing slash). */
+  routePrefix: string;
+  /** The UI's path prefix: the route prefix computed from the external URL alone (upstream's `externalPathPrefix`). */
+  externalPathPrefix: string;
+  /** `--web.enable-lifecycle`. */
+  enableLifecycle: boolean;
+  /** `--web.enable-admin-api`. */
+  enableAdminApi: boolean;
+  /** `--persistence.file`. */
+  persistenceFile: string;
+  /** `--persistence.interval` in milliseconds (may be 0 or negative, as kingpin allows). */
+  persistenceIntervalMs: number;
+  /** `--push.disable-consistency-check`. */
+  disableConsistencyCheck: boolean;
+  /** `--push.enable-utf8-names`. */
+  enableUtf8Names: boolean;
+  /** `--log.level`, lower case. */
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** `--log.format`. */
+  logFormat: "logfmt" | "json";
+  /** `--push.max-body-size` in bytes. */
+  maxBodyBytes: number;
+  /**
+   * kingpin's string form of every flag except kingpin's own (help, version), for
+   * `/api/v1/status`: booleans `true`/`false`, durations in Go form (`5m0s`),
+   * repeated listen addresses comma-joined, the route prefix after normalisation,
+   * the external URL as given, sizes as `64MiB`.
+   */
+  flagValues: Record<string, string>;
+  /** Flags given in the old single-dash spelling, e.g. `-persistence.file`, for a deprecation warning. */
+  deprecatedSingleDash: string[];
+}
+
+/** What the command line asks for. */
+export type ParseResult =
+  | { kind: "run"; config: Config }
+  | { kind: "help"; variant: "default" | "long" | "man" }
+  | { kind: "version" }
+  | {
+    kind: "error";
+    /** kingpin's text without `<prog>: error: ` and `, try --help`; see {@linkcode formatFlagError}. */
+    message: string;
+  };
+
+/** Options of {@linkcode parseFlags}. */
+export interface ParseOptions {
+  /**
+   * Reads an `@file` argument file (e.g. `Deno.readTextFileSync`). Without it, `@file`
+   * arguments are not expanded and end up as stray arguments.
+   */
+  readArgsFile?: (path: string) => string;
+}
+
+const BY_NAME: ReadonlyMap<string, FlagSpec> = new Map(FLAGS.map((f) => [f.name, f]));
+const BY_SHORT: ReadonlyMap<string, FlagSpec> = new Map(
+  FLAGS.filter((f) => f.short !== undefined).map((f) => [f.short as string, f]),
+);
+
+/**
+ * The line kingpin prints on stderr for a command-line error (exit status 1).
+ *
+ * @param programName Basename of argv[0], e.g. `pushgateway`.
+ * @param message The `message` of an error {@linkcode ParseResult}.
+ * @returns E.g. `pushgateway: error: unknown long flag '--bogus', try --help`.
+ * @example
+ * ```ts
+ * import { formatFlagError } from "@lib/cli/flags.ts";
+ * formatFlagError("pushgateway", "unexpected true"); // "pushgateway: error: unexpected true, try --help"
+ * ```
+ */
+export function formatFlagError(programName: string, message: string): string {
+  return `${programName}: error: ${message}, try --help`;
+}
+
+// ---------------------------------------------------------------------------
+// Tokens (kingpin's ParseContext.Next).
+
+type Token =
+  | { type: "long"; name: string; spelled: string; singleDash: boolean; inline: boolean }
+  | { type: "short"; name: string }
+  | { type: "arg"; value: string }
+  | { type: "error"; message: string }
+  | { type: "eol" };
+
+class Tokens {
+  #args: string[];
+  #pushed: Token[] = [];
+  #argsOnly = false;
+  #readFile: ((path: string) => string) | undefined;
+
+  constructor(argv: readonly string[], readFile: ((path: string) => string) | undefined) {
+    this.#args = [...argv];
+    this.#readFile = readFile;
+  }
+
+  peek(): Token {
+    if (this.#pushed.length === 0) this.#pushed.push(this.#read());
+    return this.#pushed[this.#pushed.length - 1] as Token;
+  }
+
+  next(): Token {
+    const tok = this.peek();
+    this.#pushed.pop();
+    return tok;
+  }
+
+  #read(): Token {
+    const arg = this.#args.shift();
+    if (arg === undefined) return { type: "eol" };
+    if (this.#argsOnly) return { type: "arg", value: arg };
+    if (arg === "--") {
+      this.#argsOnly = true;
+      return this.#read();
+    }
+    if (arg.startsWith("--")) return this.#long(arg.slice(2), "--", false);
+    if (arg.startsWith("-")) {
+      if (arg.length === 1) return { type: "arg", value: "" };
+      const body = arg.slice(1);
+      const eq = body.indexOf("=");
+      const name = eq < 0 ? body : body.slice(0, eq);
+      if (name.length > 1 && BY_NAME.has(name)) return this.#long(body, "-", true);
+      const short = String.fromCodePoint(body.codePointAt(0) as number);
+      const rest = body.slice(short.length);
+      const spec = BY_SHORT.get(short);
+      if (spec !== undefined && rest !== "") {
+        if (spec.kind === "bool") this.#args.unshift("-" + rest);
+        else this.#pushed.push({ type: "arg", value: rest });
+      }
+      return { type: "short", name: short };
+    }
+    if (arg.startsWith("@") && this.#readFile !== undefined) {
+      const expanded = expandArgsFile(arg.slice(1), this.#readFile);
+      if (typeof expanded === "string") return { type: "error", message: expanded };
+      this.#args.unshift(...expanded);
+      return this.#read();
+    }
+    return { type: "arg", value: arg };
+  }
+
+  #long(body: string, dashes: string, singleDash: boolean): Token {
+    const eq = body.indexOf("=");
+    const name = eq < 0 ? body : body.slice(0, eq);
+    const tok: Token = { type: "long", name, spelled: dashes + name, singleDash, inline: eq >= 0 };
+    if (eq >= 0) this.#pushed.push({ type: "arg", value: body.slice(eq + 1) });
+    return tok;
+  }
+}
+
+/** Reads an `@file` the way kingpin's ExpandArgsFromFile does; a string result is the error. */
+function expandArgsFile(path: string, readFile: (path: string) => string): string[] | string {
+  if (path === "") return "expected @ file to expand arguments from";
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (err) {
+    const q = JSON.stringify(path);
+    if (err instanceof Deno.errors.NotFound) {
+      return `failed to open arguments file ${q}: open ${path}: no such file or directory`;
+    }
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable) {
+      return `failed to open arguments file ${q}: open ${path}: permission denied`;
+    }
+    if (err instanceof Deno.errors.IsADirectory) {
+      return `failed to read arguments from ${q}: read ${path}: is a directory`;
+    }
+    return `failed to open arguments file ${q}: ${(err as Error).message}`;
+  }
+  const lines = text.split("\n").map((l) => l.endsWith("\r") ? l.slice(0, -1) : l);
+  if (lines.at(-1) === "") lines.pop();
+  return lines.filter((l) => !l.startsWith("#") && l.trim() !== "");
+}
+
+// ---------------------------------------------------------------------------
+// Parsing (kingpin's parse, setValues, preActions, maybeHelp).
+
+interface Element {
+  spec: FlagSpec;
+  value: string;
+}
+
+const GO_BOOL: ReadonlyMap<string, string> = new Map([
+  ...["1", "t", "T", "TRUE", "true", "True"].map((s): [string, string] => [s, "true"]),
+  ...["0", "f", "F", "FALSE", "false", "False"].map((s): [string, string] => [s, "false"]),
+]);
+
+/** Matches flags against the table; stops at the first error like kingpin's parse(). */
+function matchFlags(
+  tokens: Tokens,
+): { elements: Element[]; deprecated: string[]; error?: string } {
+  const elements: Element[] = [];
+  const deprecated: string[] = [];
+  for (;;) {
+    const tok = tokens.peek();
+    if (tok.type === "eol") return { elements, deprecated };
+    if (tok.type === "error") return { elements, deprecated, error: tok.message };
+    if (tok.type === "arg") return { elements, deprecated, error: `unexpected ${tok.value}` };
+    let spec: FlagSpec | undefined;
+    let invert = false;
+    let spelled: string;
+    if (tok.type === "short") {
+      spelled = "-" + tok.name;
+      spec = BY_SHORT.get(tok.name);
+      if (spec === undefined) {
+        return { elements, deprecated, error: `unknown short flag '${spelled}'` };
+      }
+    } else {
+      spelled = tok.spelled;
+      spec = BY_NAME.get(tok.name);
+      if (spec === undefined && tok.name.startsWith("no-")) {
+        spec = BY_NAME.get(tok.name.slice(3));
+        invert = spec !== undefined;
+      }
+      if (spec === undefined) {
+        return { elements, deprecated, error: `unknown long flag '${spelled}'` };
+      }
+      if (tok.singleDash) deprecated.push(spelled);
+    }
+    tokens.next();
+    if (spec.kind === "bool") {
+      let value = invert ? "false" : "true";
+      if (tok.type === "long" && tok.singleDash && tok.inline) {
+        // Go's flag package took -flag=true|false; the inline value is the next token.
+        const inline = tokens.next();
+        const parsed = inline.type === "arg" ? GO_BOOL.get(inline.value) : undefined;
+        if (parsed === undefined) {
+          const shown = inline.type === "arg" ? inline.value : "";
+          return {
+            elements,
+            deprecated,
+            error: `invalid boolean value ${JSON.stringify(shown)} for flag '${spelled}'`,
+          };
+        }
+        value = parsed;
+      }
+      elements.push({ spec, value });
+      continue;
+    }
+    if (invert) return { elements, deprecated, error: `unknown long flag '${spelled}'` };
+    const valueTok = tokens.peek();
+    if (valueTok.type !== "arg") {
+      return { elements, deprecated, error: `expected argument for flag '${spelled}'` };
+    }
+    tokens.next();
+    elements.push({ spec, value: valueTok.value });
+  }
+}
+
+/** Checks one value the way the flag's kingpin Value.Set would; returns the error text. */
+function checkValue(spec: FlagSpec, value: string): string | undefined {
+  switch (spec.kind) {
+    case "duration":
+      try {
+        parseDurationNs(value);
+      } catch (err) {
+        if (err instanceof DurationError) return err.message;
+        throw err;
+      }
+      return undefined;
+    case "bytes":
+      try {
+        parseBytesSize(value);
+      } catch (err) {
+        if (err instanceof BytesSizeError) return err.message;
+        throw err;
+      }
+      return undefined;
+    case "url": {
+      const parsed = parseGoUrlPath(value);
+      return "error" in parsed ? `invalid URL: ${parsed.error}` : undefined;
+    }
+    case "enum": {
+      const v = spec.ignoreCase ? value.toLowerCase() : value;
+      return spec.options?.includes(v) ? undefined : `unrecognized ${spec.noun} ${value}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Parses the command line (argv without the program name) the way upstream's kingpin does.
+ *
+ * @param argv The arguments, e.g. `Deno.args`.
+ * @param opts Optional `@file` reader.
+ * @returns What to do: run with a config, print help or version, or fail with kingpin's message.
+ * @example
+ * ```ts
+ * import { parseFlags } from "@lib/cli/flags.ts";
+ * const r = parseFlags(["--web.listen-address=:9092", "--persistence.interval=1m"]);
+ * if (r.kind === "run") console.log(r.config.persistenceIntervalMs); // 60000
+ * ```
+ */
+export function parseFlags(argv: readonly string[], opts: ParseOptions = {}): ParseResult {
+  const { elements, deprecated, error: parseError } = matchFlags(
+    new Tokens(argv, opts.readArgsFile),
+  );
+
+  let valueError: string | undefined;
+  const seen = new Set<string>();
+  for (const { spec, value } of elements) {
+    if (seen.has(spec.name) && !spec.repeatable) {
+      valueError = `flag '${spec.name}' cannot be repeated`;
+      break;
+    }
+    valueError = checkValue(spec, value);
+    if (valueError !== undefined) break;
+    seen.add(spec.name);
+  }
+
+  // kingpin's pre-actions run before any error is reported.
+  for (const { spec } of elements) {
+    if (spec.name === "version") return { kind: "version" };
+    if (spec.name === "help-long") return { kind: "help", variant: "long" };
+    if (spec.name === "help-man") return { kind: "help", variant: "man" };
+  }
+  if (parseError !== undefined) return { kind: "error", message: parseError };
+  if (elements.some((e) => e.spec.name === "help")) return { kind: "help", variant: "default" };
+  if (valueError !== undefined) return { kind: "error", message: valueError };
+
+  return { kind: "run", config: buildConfig(elements, deprecated) };
+}
+
+/** Maps the checked flags onto a Config, through `parseArgs` on a canonical argv. */
+function buildConfig(elements: readonly Element[], deprecated: string[]): Config {
+  const canonical = elements.map(({ spec, value }) =>
+    spec.kind === "bool"
+      ? (value === "true" ? `--${spec.name}` : `--no-${spec.name}`)
+      : `--${spec.name}=${value}`
+  );
+  const valueFlags = FLAGS.filter((f) => f.kind !== "bool");
+  const boolFlags = FLAGS.filter((f) => f.kind === "bool").map((f) => f.name);
+  const defaults: Record<string, unknown> = {};
+  for (const f of FLAGS) {
+    if (f.builtin) continue;
+    if (f.kind === "bool") defaults[f.name] = f.default === "true";
+    else if (f.kind !== "strings") defaults[f.name] = f.default ?? "";
+  }
+  const args = parseArgs(canonical, {
+    string: valueFlags.map((f) => f.name),
+    boolean: boolFlags,
+    negatable: boolFlags,
+    collect: FLAGS.filter((f) => f.repeatable).map((f) => f.name),
+    default: defaults,
+  });
+  const get = (name: string): unknown => {
+    let node: unknown = args;
+    for (const part of name.split(".")) {
+      node = typeof node === "object" && node !== null
+        ? (node as Record<string, unknown>)[part]
+        : undefined;
+    }
+    return node;
+  };
+  const str = (name: string): string => String(get(name) ?? "");
+  const bool = (name: string): boolean => get(name) === true;
+
+  const given = get("web.listen-address");
+  const listenAddresses = Array.isArray(given) && given.length > 0
+    ? given.map(String)
+    : [BY_NAME.get("web.listen-address")?.default ?? ":9091"];
+  const externalUrlRaw = str("web.external-url");
+  const parsedUrl = parseGoUrlPath(externalUrlRaw);
+  const externalUrlPath = "path" in parsedUrl ? parsedUrl.path : "";
+  const routePrefix = computeRoutePrefix(str("web.route-prefix"), externalUrlPath);
+  const intervalNs = parseDurationNs(str("persistence.interval"));
+  const maxBodyBytes = parseBytesSize(str("push.max-body-size"));
+  const logLevel = str("log.level").toLowerCase() as Config["logLevel"];
+  const logFormat = str("log.format") as Config["logFormat"];
+
+  const flagValues: Record<string, string> = {};
+  for (const f of FLAGS) {
+    if (f.builtin) continue;
+    switch (f.kind) {
+      case "bool":
+        flagValues[f.name] = String(bool(f.name));
+        break;
+      case "strings":
+        flagValues[f.name] = listenAddresses.join(",");
+        break;
+      case "duration":
+        flagValues[f.name] = formatGoDurationNs(intervalNs);
+        break;
+      case "bytes":
+        flagValues[f.name] = formatBytesSize(maxBodyBytes);
+        break;
+      default:
+        flagValues[f.name] = str(f.name);
+    }
+  }
+  flagValues["web.route-prefix"] = routePrefix;
+  flagValues["log.level"] = logLevel;
+
+  return {
+    listenAddresses,
+    systemdSocket: bool("web.systemd-socket"),
+    webConfigFile: str("web.config.file"),
+    telemetryPath: str("web.telemetry-path"),
+    externalUrl: toWhatwgUrl(externalUrlRaw),
+    externalUrlRaw,
+    externalUrlPath,
+    routePrefix,
+    externalPathPrefix: computeRoutePrefix("", externalUrlPath),
+    enableLifecycle: bool("web.enable-lifecycle"),
+    enableAdminApi: bool("web.enable-admin-api"),
+    persistenceFile: str("persistence.file"),
+    persistenceIntervalMs: Number(intervalNs / 1_000_000n) + Number(intervalNs % 1_000_000n) / 1e6,
+    disableConsistencyCheck: bool("push.disable-consistency-check"),
+    enableUtf8Names: bool("push.enable-utf8-names"),
+    logLevel,
+    logFormat,
+    maxBodyBytes,
+    flagValues,
+    deprecatedSingleDash: deprecated,
+  };
+}
+
+function toWhatwgUrl(raw: string): URL | undefined {
+  if (raw === "") return undefined;
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Upstream's `computeRoutePrefix`: an empty prefix takes the external URL's path,
+ * `/` becomes `""`, otherwise a leading `/` is ensured and one trailing `/` removed.
+ *
+ * @param prefix `--web.route-prefix` as given.
+ * @param externalUrlPath The Go `url.Path` of `--web.external-url`.
+ * @returns The normalised prefix, `""` for the root.
+ * @example
+ * ```ts
+ * import { computeRoutePrefix } from "@lib/cli/flags.ts";
+ * computeRoutePrefix("", "/ext/"); // "/ext"
+ * ```
+ */
+export function computeRoutePrefix(prefix: string, externalUrlPath: string): string {
+  let p = prefix === "" ? externalUrlPath : prefix;
+  if (p === "/") return "";
+  if (!p.startsWith("/")) p = "/" + p;
+  return p.endsWith("/") ? p.slice(0, -1) : p;
+}
+
+/**
+ * Says what this runtime cannot honour of a parsed config.
+ *
+ * @param config The parsed config.
+ * @returns A message for the operator, or `undefined` when everything is supported.
+ * @example
+ * ```ts
+ * import { parseFlags, validateUnsupported } from "@lib/cli/flags.ts";
+ * const r = parseFlags(["--web.systemd-socket"]);
+ * if (r.kind === "run") validateUnsupported(r.config); // "--web.systemd-socket is not supported …"
+ * ```
+ */
+export function validateUnsupported(config: Config): string | undefined {
+  if (config.systemdSocket) {
+    return "--web.systemd-socket is not supported by this implementation (no systemd socket " +
+      "activation in the Deno runtime); use --web.listen-address instead";
+  }
+  const vsock = config.listenAddresses.find((a) => a.toLowerCase().startsWith("vsock://"));
+  if (vsock !== undefined) {
+    return `vsock listen addresses are not supported by this implementation: ${vsock}`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Go's net/url.Parse, as far as kingpin's URL() flag needs it: the errors and the path.
+
+const HEX = /^[0-9a-fA-F]{2}$/;
+const HOST_OK = /^[A-Za-z0-9\-_.~!$&'()*+,;=:[\]<>"]$/;
+const USERINFO_OK = /^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/;
+
+/** Percent-decodes like Go's unescape; a string result starting with "!" is the error. */
+function goUnescape(s: string, host: boolean): { text: string } | { error: string } {
+  const bytes: number[] = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string;
+    if (c === "%") {
+      const hex = s.slice(i + 1, i + 3);
+      if (!HEX.test(hex)) {
+        return { error: `invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}` };
+      }
+      if (host && parseInt(hex[0] as string, 16) < 8 && hex !== "25") {
+        return { error: `invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}` };
+      }
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+      continue;
+    }
+    if (host && c.charCodeAt(0) < 0x80 && !HOST_OK.test(c)) {
+      return { error: `invalid character ${JSON.stringify(c)} in host name` };
+    }
+    bytes.push(...enc.encode(c));
+  }
+  return { text: new TextDecoder().decode(new Uint8Array(bytes)) };
+}
+
+function validOptionalPort(port: string): boolean {
+  return port === "" || /^:\d*$/.test(port);
+}
+
+function checkAuthority(authority: string): string | undefined {
+  const at = authority.lastIndexOf("@");
+  const host = at < 0 ? authority : authority.slice(at + 1);
+  if (host.startsWith("[")) {
+    const close = host.lastIndexOf("]");
+    if (close < 0) return "missing ']' in host";
+    const colonPort = host.slice(close + 1);
+    if (!validOptionalPort(colonPort)) {
+      return `invalid port ${JSON.stringify(colonPort)} after host`;
+    }
+  } else {
+    const colon = host.lastIndexOf(":");
+    if (colon >= 0 && !validOptionalPort(host.slice(colon))) {
+      return `invalid port ${JSON.stringify(host.slice(colon))} after host`;
+    }
+  }
+  const h = goUnescape(host, true);
+  if ("error" in h) return h.error;
+  if (at >= 0) {
+    const userinfo = authority.slice(0, at);
+    if (!USERINFO_OK.test(userinfo)) return "net/url: invalid userinfo";
+    const u = goUnescape(userinfo, false);
+    if ("error" in u) return u.error;
+  }
+  return undefined;
+}
+
+/**
+ * Parses a URL like Go's `url.Parse` and returns its unescaped `Path`, or the
+ * error text `parse "<url>": <reason>` that kingpin prefixes with `invalid URL: `.
+ *
+ * @param raw The URL text.
+ * @returns `{ path }` or `{ error }`.
+ * @example
+ * ```ts
+ * import { parseGoUrlPath } from "@lib/cli/flags.ts";
+ * parseGoUrlPath("http://example.com/ext/"); // { path: "/ext/" }
+ * ```
+ */
+export function parseGoUrlPath(raw: string): { path: string } | { error: string } {
+  const hash = raw.indexOf("#");
+  const u = hash < 0 ? raw : raw.slice(0, hash);
+  const fail = (reason: string, text = u): { error: string } => ({
+    error: `parse ${JSON.stringify(text)}: ${reason}`,
+  });
+  if ([...u].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    return fail("net/url: invalid control character in URL");
+  }
+  let path = "";
+  if (u === "*") {
+    path = "*";
+  } else {
+    let scheme = "";
+    let rest = u;
+    for (let i = 0; i < u.length; i++) {
+      const c = u[i] as string;
+      if (/[A-Za-z]/.test(c)) continue;
+      if (/[0-9+\-.]/.test(c)) {
+        if (i === 0) break;
+        continue;
+      }
+      if (c === ":") {
+        if (i === 0) return fail("missing protocol scheme");
+        scheme = u.slice(0, i);
+        rest = u.slice(i + 1);
+      }
+      break;
+    }
+    if (rest.endsWith("?") && rest.indexOf("?") === rest.length - 1) {
+      rest = rest.slice(0, -1);
+    } else if (rest.includes("?")) {
+      rest = rest.slice(0, rest.indexOf("?"));
+    }
+    if (!rest.startsWith("/") && scheme !== "") {
+      rest = ""; // opaque URL: no path
+    } else {
+      if (!rest.startsWith("/")) {
+        const slash = rest.indexOf("/");
+        const segment = slash < 0 ? rest : rest.slice(0, slash);
+        if (segment.includes(":")) return fail("first path segment in URL cannot contain colon");
+      }
+      if ((scheme !== "" || !rest.startsWith("///")) && rest.startsWith("//")) {
+        const after = rest.slice(2);
+        const slash = after.indexOf("/");
+        const authority = slash < 0 ? after : after.slice(0, slash);
+        rest = slash < 0 ? "" : after.slice(slash);
+        const err = checkAuthority(authority);
+        if (err !== undefined) return fail(err);
+      }
+      const p = goUnescape(rest, false);
+      if ("error" in p) return fail(p.error);
+      path = p.text;
+    }
+  }
+  if (hash >= 0) {
+    const f = goUnescape(raw.slice(hash + 1), false);
+    if ("error" in f) return fail(f.error, raw);
+  }
+  return { path };
+}

@@ -1,0 +1,359 @@
+import { assert, assertEquals } from "@std/assert";
+import {
+  computeRoutePrefix,
+  type Config,
+  FLAGS,
+  formatFlagError,
+  parseFlags,
+  parseGoUrlPath,
+  type ParseResult,
+  validateUnsupported,
+} from "@lib/cli/flags.ts";
+
+function run(argv: string[], opts = {}): Config {
+  const r = parseFlags(argv, opts);
+  if (r.kind !== "run") {
+    throw new Error(`expected run for ${JSON.stringify(argv)}, got ${JSON.stringify(r)}`);
+  }
+  return r.config;
+}
+
+Deno.test("parseFlags() gives upstream's defaults and status flag values", () => {
+  const c = run([]);
+  assertEquals(c.listenAddresses, [":9091"]);
+  assertEquals(c.telemetryPath, "/metrics");
+  assertEquals(c.persistenceFile, "");
+  assertEquals(c.persistenceIntervalMs, 300_000);
+  assertEquals(c.logLevel, "info");
+  assertEquals(c.logFormat, "logfmt");
+  assertEquals(c.maxBodyBytes, 64 * 1024 * 1024);
+  assertEquals(c.routePrefix, "");
+  assertEquals(c.externalUrl, undefined);
+  assertEquals(c.deprecatedSingleDash, []);
+  assertEquals(c.flagValues, {
+    "log.format": "logfmt",
+    "log.level": "info",
+    "persistence.file": "",
+    "persistence.interval": "5m0s",
+    "push.disable-consistency-check": "false",
+    "push.enable-utf8-names": "false",
+    "push.max-body-size": "64MiB",
+    "web.config.file": "",
+    "web.enable-admin-api": "false",
+    "web.enable-lifecycle": "false",
+    "web.external-url": "",
+    "web.listen-address": ":9091",
+    "web.route-prefix": "",
+    "web.systemd-socket": "false",
+    "web.telemetry-path": "/metrics",
+  });
+});
+
+Deno.test("parseFlags() reads every flag in both --flag=value and --flag value forms", () => {
+  const argv = [
+    "--web.listen-address=:1",
+    "--web.listen-address",
+    "127.0.0.1:2",
+    "--web.config.file",
+    "/etc/web.yml",
+    "--web.telemetry-path=/m",
+    "--web.external-url=http://example.com/ext/",
+    "--web.enable-lifecycle",
+    "--web.enable-admin-api",
+    "--persistence.file",
+    "/tmp/p",
+    "--persistence.interval=1d",
+    "--push.disable-consistency-check",
+    "--push.enable-utf8-names",
+    "--push.max-body-size=1KiB",
+    "--log.level=DEBUG",
+    "--log.format",
+    "json",
+  ];
+  const c = run(argv);
+  assertEquals(c.listenAddresses, [":1", "127.0.0.1:2"]);
+  assertEquals(c.webConfigFile, "/etc/web.yml");
+  assertEquals(c.telemetryPath, "/m");
+  assertEquals(c.externalUrl?.href, "http://example.com/ext/");
+  assertEquals(c.externalUrlRaw, "http://example.com/ext/");
+  assertEquals(c.routePrefix, "/ext");
+  assertEquals(c.externalPathPrefix, "/ext");
+  assertEquals(
+    [c.enableLifecycle, c.enableAdminApi, c.disableConsistencyCheck, c.enableUtf8Names],
+    [true, true, true, true],
+  );
+  assertEquals(c.persistenceFile, "/tmp/p");
+  assertEquals(c.persistenceIntervalMs, 86_400_000);
+  assertEquals(c.maxBodyBytes, 1024);
+  assertEquals(c.logLevel, "debug");
+  assertEquals(c.logFormat, "json");
+  assertEquals(c.flagValues["web.listen-address"], ":1,127.0.0.1:2");
+  assertEquals(c.flagValues["persistence.interval"], "24h0m0s");
+  assertEquals(c.flagValues["web.route-prefix"], "/ext");
+  assertEquals(c.flagValues["log.level"], "debug");
+  assertEquals(c.flagValues["push.max-body-size"], "1KiB");
+  assertEquals(c.flagValues["web.enable-lifecycle"], "true");
+});
+
+Deno.test("parseFlags() handles --no- booleans, empty values and values with = or leading -", () => {
+  const c = run([
+    "--web.enable-lifecycle",
+    "--no-push.enable-utf8-names",
+    "--persistence.file=",
+    "--web.telemetry-path",
+    "-",
+    "--web.external-url=http://a/p?x=1=2",
+    "--web.route-prefix=-x",
+  ]);
+  assertEquals(c.enableLifecycle, true);
+  assertEquals(c.enableUtf8Names, false);
+  assertEquals(c.persistenceFile, "");
+  assertEquals(c.telemetryPath, ""); // kingpin 2.4.0: a lone "-" is an empty argument
+  assertEquals(c.externalUrlRaw, "http://a/p?x=1=2");
+  assertEquals(c.routePrefix, "/-x");
+});
+
+Deno.test("parseFlags() reports kingpin's errors", () => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown long flag '--bogus'"],
+    [["--bogus=1"], "unknown long flag '--bogus'"],
+    [["--web.enable-lifecycle=true"], "unexpected true"],
+    [["--web.enable-lifecycle=false"], "unexpected false"],
+    [["--help=1"], "unexpected 1"],
+    [["--web.telemetry-path"], "expected argument for flag '--web.telemetry-path'"],
+    [
+      ["--persistence.file", "--web.enable-lifecycle"],
+      "expected argument for flag '--persistence.file'",
+    ],
+    [["--persistence.file", "-h"], "expected argument for flag '--persistence.file'"],
+    [["--no-web.telemetry-path"], "unknown long flag '--no-web.telemetry-path'"],
+    [["--no-bogus"], "unknown long flag '--no-bogus'"],
+    [["-x"], "unknown short flag '-x'"],
+    [["-hx"], "unknown short flag '-x'"],
+    [["-persistence.bogus"], "unknown short flag '-p'"],
+    [["-no-web.enable-lifecycle"], "unknown short flag '-n'"],
+    [["foo"], "unexpected foo"],
+    [["-"], "unexpected "],
+    [["--", "--web.enable-lifecycle"], "unexpected --web.enable-lifecycle"],
+    [["--completion-bash"], "unknown long flag '--completion-bash'"],
+    [["--persistence.interval=abc"], 'time: invalid duration "abc"'],
+    [["--persistence.interval="], 'time: invalid duration ""'],
+    [["--persistence.interval=1"], 'time: missing unit in duration "1"'],
+    [["--persistence.interval=1y"], 'time: unknown unit "y" in duration "1y"'],
+    [["--log.level=x"], "unrecognized log level x"],
+    [["--log.format=x"], "unrecognized log format x"],
+    [["--log.format=JSON"], "unrecognized log format JSON"],
+    [["--web.external-url=:foo"], 'invalid URL: parse ":foo": missing protocol scheme'],
+    [["--push.max-body-size=1kB"], "units: unknown unit kB in 1kB"],
+    [
+      ["--persistence.file=a", "--persistence.file=b"],
+      "flag 'persistence.file' cannot be repeated",
+    ],
+    [
+      ["--web.enable-lifecycle", "--no-web.enable-lifecycle"],
+      "flag 'web.enable-lifecycle' cannot be repeated",
+    ],
+    [
+      ["-web.enable-lifecycle=maybe"],
+      "invalid boolean value \"maybe\" for flag '-web.enable-lifecycle'",
+    ],
+  ];
+  for (const [argv, message] of cases) {
+    assertEquals(parseFlags(argv), { kind: "error", message }, JSON.stringify(argv));
+  }
+});
+
+Deno.test("parseFlags() orders help, version and errors like kingpin", () => {
+  const cases: [string[], ParseResult][] = [
+    [["-h"], { kind: "help", variant: "default" }],
+    [["--help"], { kind: "help", variant: "default" }],
+    [["--no-help"], { kind: "help", variant: "default" }],
+    [["--help-long"], { kind: "help", variant: "long" }],
+    [["--help-man"], { kind: "help", variant: "man" }],
+    [["--version"], { kind: "version" }],
+    [["--no-version"], { kind: "version" }],
+    // Version is a pre-action: it wins over errors found later on the line.
+    [["--version", "--bogus"], { kind: "version" }],
+    [["--version", "--persistence.interval=abc"], { kind: "version" }],
+    [["--bogus", "--version"], { kind: "error", message: "unknown long flag '--bogus'" }],
+    // Help wins over value errors but not over parse errors.
+    [["--persistence.interval=abc", "-h"], { kind: "help", variant: "default" }],
+    [["-h", "-h"], { kind: "help", variant: "default" }],
+    [["-h", "--bogus"], { kind: "error", message: "unknown long flag '--bogus'" }],
+    [["--help", "--version"], { kind: "version" }],
+    [["-help"], { kind: "help", variant: "default" }],
+    [["-version"], { kind: "version" }],
+  ];
+  for (const [argv, want] of cases) assertEquals(parseFlags(argv), want, JSON.stringify(argv));
+});
+
+Deno.test("parseFlags() accepts the old single-dash long spelling and records it", () => {
+  const c = run([
+    "-persistence.file=/x",
+    "-web.listen-address",
+    ":9092",
+    "-web.enable-lifecycle",
+    "-web.enable-admin-api=false",
+    "-push.enable-utf8-names=1",
+    "--log.level=warn",
+  ]);
+  assertEquals(c.persistenceFile, "/x");
+  assertEquals(c.listenAddresses, [":9092"]);
+  assertEquals(c.enableLifecycle, true);
+  assertEquals(c.enableAdminApi, false);
+  assertEquals(c.enableUtf8Names, true);
+  assertEquals(c.logLevel, "warn");
+  assertEquals(c.deprecatedSingleDash, [
+    "-persistence.file",
+    "-web.listen-address",
+    "-web.enable-lifecycle",
+    "-web.enable-admin-api",
+    "-push.enable-utf8-names",
+  ]);
+  // A single-dash bool does not swallow the next separate argument (Go's flag package).
+  assertEquals(parseFlags(["-web.enable-lifecycle", "true"]), {
+    kind: "error",
+    message: "unexpected true",
+  });
+  assertEquals(parseFlags(["-persistence.file"]), {
+    kind: "error",
+    message: "expected argument for flag '-persistence.file'",
+  });
+});
+
+Deno.test("parseFlags() treats everything after -- as arguments, also as a flag value", () => {
+  assertEquals(run(["--persistence.file", "--", "--x"]).persistenceFile, "--x");
+  assertEquals(run(["--web.enable-lifecycle", "--"]).enableLifecycle, true);
+});
+
+Deno.test("parseFlags() expands @file arguments when given a reader", () => {
+  const files: Record<string, string> = {
+    "args.txt": "# comment\n--persistence.file=/data\n\n  \n--web.listen-address\r\n:9999\n",
+    "nested.txt": "@args.txt\n--web.enable-lifecycle",
+  };
+  const readArgsFile = (path: string): string => {
+    const text = files[path];
+    if (text === undefined) throw new Deno.errors.NotFound(path);
+    return text;
+  };
+  const c = run(["@nested.txt"], { readArgsFile });
+  assertEquals(c.persistenceFile, "/data");
+  assertEquals(c.listenAddresses, [":9999"]);
+  assertEquals(c.enableLifecycle, true);
+  assertEquals(parseFlags(["@"], { readArgsFile }), {
+    kind: "error",
+    message: "expected @ file to expand arguments from",
+  });
+  assertEquals(parseFlags(["@/nonexist"], { readArgsFile }), {
+    kind: "error",
+    message: 'failed to open arguments file "/nonexist": open /nonexist: no such file or directory',
+  });
+  // Without a reader, @file is a stray argument.
+  assertEquals(parseFlags(["@args.txt"]), { kind: "error", message: "unexpected @args.txt" });
+});
+
+Deno.test("parseFlags() normalises the route prefix as upstream's newest", () => {
+  const cases: [string[], string, string][] = [
+    [[], "", ""],
+    [["--web.route-prefix=/"], "", ""],
+    [["--web.route-prefix=pg"], "/pg", ""],
+    [["--web.route-prefix=/pg/"], "/pg", ""],
+    [["--web.route-prefix=/pg//"], "/pg/", ""],
+    [["--web.external-url=http://example.com/ext/"], "/ext", "/ext"],
+    [["--web.external-url=http://example.com/ext"], "/ext", "/ext"],
+    [["--web.external-url=http://example.com/"], "", ""],
+    [["--web.external-url=http://example.com"], "", ""],
+    [["--web.external-url=http://h/pg/", "--web.route-prefix=/"], "", "/pg"],
+    [["--web.external-url=http://h/a%20b/"], "/a b", "/a b"],
+    [["--web.external-url=example.com/pg"], "/example.com/pg", "/example.com/pg"],
+  ];
+  for (const [argv, routePrefix, externalPathPrefix] of cases) {
+    const c = run(argv);
+    assertEquals(
+      [c.routePrefix, c.externalPathPrefix],
+      [routePrefix, externalPathPrefix],
+      argv.join(" "),
+    );
+    assertEquals(c.flagValues["web.route-prefix"], routePrefix);
+  }
+  assertEquals(run(["--web.external-url=example.com/pg"]).externalUrl, undefined);
+});
+
+Deno.test("computeRoutePrefix() follows upstream's rules", () => {
+  const cases: [string, string, string][] = [
+    ["", "", ""],
+    ["", "/", ""],
+    ["/", "/ext/", ""],
+    ["x", "", "/x"],
+    ["/x/", "", "/x"],
+    ["", "/ext/", "/ext"],
+  ];
+  for (const [prefix, path, want] of cases) assertEquals(computeRoutePrefix(prefix, path), want);
+});
+
+Deno.test("parseGoUrlPath() returns Go's url.Path or url.Parse's error text", () => {
+  const cases: [string, { path: string } | { error: string }][] = [
+    ["", { path: "" }],
+    ["http://example.com/ext/", { path: "/ext/" }],
+    ["http://example.com/a%2Fb?q=1#frag", { path: "/a/b" }],
+    ["mailto:foo", { path: "" }],
+    ["//host/p", { path: "/p" }],
+    ["http://[::1]:9091/p", { path: "/p" }],
+    ["http://u:p@h:80/p", { path: "/p" }],
+    [":foo", { error: 'parse ":foo": missing protocol scheme' }],
+    ["http://[::1", { error: "parse \"http://[::1\": missing ']' in host" }],
+    ["http://a b/", { error: 'parse "http://a b/": invalid character " " in host name' }],
+    ["http://h:xx/", { error: 'parse "http://h:xx/": invalid port ":xx" after host' }],
+    ["http://[::1]x/", { error: 'parse "http://[::1]x/": invalid port "x" after host' }],
+    ["%zz", { error: 'parse "%zz": invalid URL escape "%zz"' }],
+    ["http://x/a%zz", { error: 'parse "http://x/a%zz": invalid URL escape "%zz"' }],
+    ["http://x/#%zz", { error: 'parse "http://x/#%zz": invalid URL escape "%zz"' }],
+    ["http://h%20x/", { error: 'parse "http://h%20x/": invalid URL escape "%20"' }],
+    ["1a:b", { error: 'parse "1a:b": first path segment in URL cannot contain colon' }],
+    ["http://us er@h/", { error: 'parse "http://us er@h/": net/url: invalid userinfo' }],
+    ["\thttp://h", { error: 'parse "\\thttp://h": net/url: invalid control character in URL' }],
+  ];
+  for (const [raw, want] of cases) assertEquals(parseGoUrlPath(raw), want, raw);
+});
+
+Deno.test("validateUnsupported() names what Deno cannot do", () => {
+  assertEquals(validateUnsupported(run([])), undefined);
+  assertEquals(validateUnsupported(run(["--web.listen-address=[::1]:9091"])), undefined);
+  const systemd = validateUnsupported(run(["--web.systemd-socket"]));
+  assert(systemd?.includes("--web.systemd-socket"), systemd);
+  const vsock = validateUnsupported(
+    run(["--web.listen-address=:1", "--web.listen-address=vsock://:9100"]),
+  );
+  assert(vsock?.includes("vsock://:9100"), vsock);
+});
+
+Deno.test("formatFlagError() prints kingpin.MustParse's line", () => {
+  assertEquals(
+    formatFlagError("pushgateway", "unknown long flag '--bogus'"),
+    "pushgateway: error: unknown long flag '--bogus', try --help",
+  );
+});
+
+Deno.test("FLAGS lists upstream's flags in registration order, each once", () => {
+  const names = FLAGS.filter((f) => !f.hidden).map((f) => f.name);
+  assertEquals(names, [
+    "help",
+    "web.systemd-socket",
+    "web.listen-address",
+    "web.config.file",
+    "web.telemetry-path",
+    "web.external-url",
+    "web.route-prefix",
+    "web.enable-lifecycle",
+    "web.enable-admin-api",
+    "persistence.file",
+    "persistence.interval",
+    "push.disable-consistency-check",
+    "push.enable-utf8-names",
+    "push.max-body-size",
+    "log.level",
+    "log.format",
+    "version",
+  ]);
+  assertEquals(new Set(FLAGS.map((f) => f.name)).size, FLAGS.length);
+});
