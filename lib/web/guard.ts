@@ -1,0 +1,195 @@
+/**
+ * The web-config guard: wraps the application handler with rate limiting, the configured response
+ * headers and Basic authentication, and keeps the configuration up to date.
+ *
+ * Reloading: the file (and the certificate, key and CA files it names) is re-examined at most about
+ * once a second, on requests and, once a listener subscribes to TLS changes, on a timer; and always
+ * on {@linkcode Guard.reload}. A configuration that breaks at run time is logged and the last good
+ * one stays in force (upstream answers 500 instead).
+ *
+ * @module
+ */
+
+import { BasicAuthChecker, unauthorized } from "./basic_auth.ts";
+import type { BasicAuthOptions } from "./basic_auth.ts";
+import { TokenBucket, tooManyRequests } from "./rate_limit.ts";
+import type { Handler, WebLogger } from "./types.ts";
+import { loadWebConfig } from "./web_config.ts";
+import type { RateLimitConfig, TlsSettings, WebConfig } from "./web_config.ts";
+
+/** Where a listener gets TLS settings from, and hears about their changes. */
+export interface TlsSource {
+  /** Current TLS settings; `undefined` for plain HTTP. */
+  tls(): TlsSettings | undefined;
+  /** Registers a callback for changed TLS settings; returns the unsubscribe function. */
+  onTlsChange(cb: (tls: TlsSettings | undefined) => void): () => void;
+}
+
+/** Applies the web configuration to requests. */
+export interface Guard extends TlsSource {
+  /** Wraps a handler: rate limit → configured headers → Basic auth → handler. */
+  wrap(handler: Handler): Handler;
+  /** Re-reads the file now (SIGHUP); resolves `true` when a valid configuration was applied. */
+  reload(): Promise<boolean>;
+  /** The configuration in force; `undefined` when no file is configured. */
+  config(): WebConfig | undefined;
+  /** Stops the change-detection timer. */
+  close(): void;
+}
+
+/** Options of {@linkcode createGuard}. */
+export interface GuardOptions {
+  /** Path of the web config file; `undefined` or `""` means no file (everything passes). */
+  path: string | undefined;
+  /** Logger for reload results. */
+  logger?: WebLogger;
+  /** Clock in milliseconds (rate limit and re-check throttling). */
+  now?: () => number;
+  /** Minimum milliseconds between two looks at the files (default 1000). */
+  checkIntervalMs?: number;
+  /** Passed to the {@linkcode BasicAuthChecker}. */
+  auth?: BasicAuthOptions;
+}
+
+const SILENT: WebLogger = { info() {}, error() {} };
+
+async function fingerprint(files: readonly string[]): Promise<string> {
+  const parts = await Promise.all(files.map(async (f) => {
+    try {
+      const s = await Deno.stat(f);
+      return `${s.mtime?.getTime()}/${s.size}/${s.ino}`;
+    } catch (e) {
+      return `error:${e instanceof Error ? e.name : e}`;
+    }
+  }));
+  return parts.join("|");
+}
+
+function sameRateLimit(a: RateLimitConfig | undefined, b: RateLimitConfig | undefined): boolean {
+  return a?.intervalMs === b?.intervalMs && a?.burst === b?.burst;
+}
+
+function withHeaders(res: Response, headers: readonly [string, string][]): Response {
+  if (headers.length === 0) return res;
+  let out = res;
+  try {
+    for (const [k, v] of headers) out.headers.set(k, v);
+  } catch {
+    // Immutable headers (e.g. a fetched Response): copy, then set.
+    out = new Response(res.body, res);
+    for (const [k, v] of headers) out.headers.set(k, v);
+  }
+  return out;
+}
+
+/**
+ * Creates a guard, loading the web config file once.
+ *
+ * @param opts The file path, logger and clock.
+ * @returns The guard.
+ * @throws {WebConfigError} when the file is invalid at start-up.
+ */
+export async function createGuard(opts: GuardOptions): Promise<Guard> {
+  const now = opts.now ?? Date.now;
+  const log = opts.logger ?? SILENT;
+  const checkEvery = opts.checkIntervalMs ?? 1000;
+  const path = opts.path || undefined;
+  const checker = new BasicAuthChecker(opts.auth);
+  const tlsListeners = new Set<(tls: TlsSettings | undefined) => void>();
+
+  let current: WebConfig | undefined;
+  let seen = "";
+  let limiter: TokenBucket | undefined;
+  let lastCheck = now();
+  let pending: Promise<boolean> | undefined;
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  const apply = (next: WebConfig): void => {
+    const prev = current;
+    current = next;
+    if (!sameRateLimit(prev?.rateLimit, next.rateLimit)) {
+      limiter = next.rateLimit === undefined
+        ? undefined
+        : new TokenBucket(next.rateLimit.intervalMs, next.rateLimit.burst, now);
+    }
+    if (prev !== undefined && JSON.stringify(prev.tls) !== JSON.stringify(next.tls)) {
+      for (const cb of tlsListeners) cb(next.tls);
+    }
+  };
+
+  const load = async (): Promise<boolean> => {
+    if (path === undefined) return false;
+    const files = current?.files ?? [path];
+    const before = await fingerprint(files);
+    try {
+      const next = await loadWebConfig(path);
+      seen = await fingerprint(next.files);
+      apply(next);
+      return true;
+    } catch (e) {
+      seen = before;
+      log.error("Unable to reload web configuration, keeping the previous one", {
+        file: path,
+        err: e instanceof Error ? e.message : String(e),
+      });
+      return false;
+    }
+  };
+
+  const once = (): Promise<boolean> => {
+    pending ??= load().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  };
+
+  const check = async (): Promise<void> => {
+    if (path === undefined || current === undefined) return;
+    const t = now();
+    if (t - lastCheck < checkEvery) return;
+    lastCheck = t;
+    if (await fingerprint(current.files) !== seen) {
+      if (await once()) log.info("Web configuration reloaded", { file: path });
+    }
+  };
+
+  if (path !== undefined) {
+    const first = await loadWebConfig(path);
+    seen = await fingerprint(first.files);
+    apply(first);
+  }
+
+  const guard: Guard = {
+    wrap(handler: Handler): Handler {
+      if (path === undefined) return handler;
+      return async (req, info) => {
+        await check();
+        const cfg = current as WebConfig;
+        if (limiter !== undefined && !limiter.allow()) return tooManyRequests();
+        if (
+          cfg.users.size > 0 && !await checker.check(req.headers.get("Authorization"), cfg.users)
+        ) {
+          return withHeaders(unauthorized(), cfg.headers);
+        }
+        return withHeaders(await handler(req, info), cfg.headers);
+      };
+    },
+    reload: once,
+    config: () => current,
+    tls: () => current?.tls,
+    onTlsChange(cb) {
+      tlsListeners.add(cb);
+      if (timer === undefined && path !== undefined && checkEvery > 0) {
+        const t = setInterval(() => void check(), checkEvery);
+        Deno.unrefTimer(t);
+        timer = t;
+      }
+      return () => tlsListeners.delete(cb);
+    },
+    close() {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  return guard;
+}
