@@ -1,0 +1,526 @@
+import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
+import { createHash } from "node:crypto";
+import {
+  decodeNumber,
+  decodeSnapshot,
+  encodeGroupLine,
+  encodeHeaderLine,
+  encodeNumber,
+  encodeSnapshot,
+  encodeTrailerLine,
+  SnapshotDecoder,
+  SnapshotEncoder,
+  SnapshotError,
+  type SnapshotErrorKind,
+} from "@lib/store/snapshot.ts";
+import {
+  type Group,
+  PUSH_FAILURE_TIME_HELP,
+  PUSH_FAILURE_TIME_METRIC,
+  PUSH_TIME_HELP,
+  PUSH_TIME_METRIC,
+  type StoredFamily,
+} from "@lib/store/types.ts";
+import {
+  emptyHistogram,
+  type Histogram,
+  type MetricFamily,
+  MetricType,
+} from "@lib/model/metric.ts";
+
+const GOLDEN = new URL("../../tests/testdata/snapshots/v1_sample.snapshot", import.meta.url);
+
+/**
+ * A canonical text of any value for strict comparison: unlike assertEquals it
+ * tells -0 from 0, and it checks the order of Map entries and arrays and
+ * whether an optional key is present (object key order is ignored).
+ */
+function canon(v: unknown): string {
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (v === undefined) return "undefined";
+  if (v === null || typeof v !== "object") return String(v);
+  if (v instanceof Map) {
+    return `Map{${[...v].map(([k, x]) => `${canon(k)}=>${canon(x)}`).join(",")}}`;
+  }
+  if (Array.isArray(v)) return `[${v.map(canon).join(",")}]`;
+  const proto = Object.getPrototypeOf(v);
+  assert(proto === Object.prototype || proto === null, "plain objects only");
+  const keys = Object.getOwnPropertyNames(v).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canon((v as Record<string, unknown>)[k])}`)}}`;
+}
+
+function assertSameGroups(actual: Group[], expected: Group[]): void {
+  assertEquals(actual, expected);
+  assertEquals(canon(actual), canon(expected));
+  // Label key order is kept too (it is the order the store and UI see).
+  assertEquals(
+    actual.map((g) => Object.keys(g.labels)),
+    expected.map((g) => Object.keys(g.labels)),
+  );
+}
+
+const T0 = 1716820000000.25;
+
+function gauge(name: string, help: string | undefined, value: number): MetricFamily {
+  const f: MetricFamily = {
+    name,
+    type: MetricType.GAUGE,
+    metric: [{ label: [], gauge: { value } }],
+  };
+  if (help !== undefined) f.help = help;
+  return f;
+}
+
+function stored(family: MetricFamily, lastPushMs = T0): [string, StoredFamily] {
+  return [family.name, { family, lastPushMs }];
+}
+
+/** The two synthetic families every group carries. */
+function synthetic(labels: Record<string, string>, push: number, failure: number): [
+  string,
+  StoredFamily,
+][] {
+  const label = Object.entries(labels).sort(([a], [b]) => a < b ? -1 : 1)
+    .map(([name, value]) => ({ name, value }));
+  const f = (name: string, help: string, value: number): MetricFamily => ({
+    name,
+    help,
+    type: MetricType.GAUGE,
+    metric: [{ label, gauge: { value } }],
+  });
+  return [
+    stored(f(PUSH_TIME_METRIC, PUSH_TIME_HELP, push)),
+    stored(f(PUSH_FAILURE_TIME_METRIC, PUSH_FAILURE_TIME_HELP, failure)),
+  ];
+}
+
+function nativeHistogram(): Histogram {
+  return {
+    ...emptyHistogram(),
+    sampleCount: 12,
+    sampleSum: -3.25,
+    schema: 3,
+    zeroThreshold: 2.938735877055719e-39,
+    zeroCount: 2,
+    negativeSpan: [{ offset: -2, length: 2 }],
+    negativeDelta: [1, -1],
+    positiveSpan: [{ offset: 0, length: 3 }, { offset: 5, length: 1 }],
+    positiveDelta: [2, 1, -2, 4],
+    exemplars: [{
+      label: [{ name: "trace_id", value: "abc" }],
+      value: 1.5,
+      timestamp: { seconds: 1716820000, nanos: 5 },
+    }],
+    createdTimestamp: { seconds: 1716810000, nanos: 0 },
+  };
+}
+
+function floatHistogram(): Histogram {
+  return {
+    ...emptyHistogram(),
+    sampleCountFloat: 7.5,
+    sampleSum: NaN,
+    schema: -4,
+    zeroThreshold: 0,
+    zeroCountFloat: 0.5,
+    positiveSpan: [{ offset: 1, length: 2 }],
+    positiveCount: [3.25, Infinity],
+    negativeSpan: [{ offset: 0, length: 1 }],
+    negativeCount: [-0],
+  };
+}
+
+/** Groups covering every field of the model, special floats and UTF-8. */
+function sampleGroups(): Group[] {
+  const batchLabels = { job: "batch", instance: "" };
+  const batch: Group = {
+    labels: batchLabels,
+    families: new Map([
+      stored({
+        name: "jobs_total",
+        help: "Jobs done.",
+        type: MetricType.COUNTER,
+        metric: [{
+          label: [{ name: "instance", value: "" }, { name: "job", value: "batch" }],
+          counter: {
+            value: 42,
+            exemplar: {
+              label: [{ name: "id", value: "x" }],
+              value: 1,
+              timestamp: { seconds: 1, nanos: 2 },
+            },
+            createdTimestamp: { seconds: 1716800000, nanos: 123456789 },
+          },
+          timestampMs: 1716820000123,
+        }],
+      }, T0 + 1),
+      stored(gauge("no_help", undefined, NaN)),
+      stored(gauge("empty_help", "", Infinity)),
+      stored(gauge("neg_inf", "h", -Infinity)),
+      stored(gauge("neg_zero", "h", -0)),
+      stored(gauge("tiny", "h", 5e-324)),
+      stored(gauge("big", "h", 2 ** 53 + 2)),
+      stored({
+        name: "value_absent",
+        type: MetricType.UNTYPED,
+        unit: "seconds",
+        metric: [{ label: [], untyped: {} }, { label: [], untyped: { value: 0.1 } }, { label: [] }],
+      }),
+      stored({ name: "no_series", help: "x", type: MetricType.COUNTER, metric: [] }),
+      stored({
+        name: "rpc_seconds",
+        help: "RPC latency.",
+        type: MetricType.SUMMARY,
+        metric: [{
+          label: [{ name: "method", value: "get" }],
+          summary: {
+            sampleCount: 3,
+            sampleSum: 1.5,
+            quantile: [{ quantile: 0.5, value: NaN }, { quantile: 0.99, value: 2 }, {}],
+            createdTimestamp: { seconds: 3, nanos: 4 },
+          },
+        }, { label: [], summary: { quantile: [] } }],
+      }),
+      stored({
+        name: "req_seconds",
+        help: "Classic histogram.",
+        type: MetricType.HISTOGRAM,
+        metric: [{
+          label: [],
+          histogram: {
+            ...emptyHistogram(),
+            sampleCount: 10,
+            sampleSum: 4.5,
+            bucket: [
+              { cumulativeCount: 3, upperBound: 0.1 },
+              {
+                cumulativeCount: 9,
+                upperBound: 1,
+                exemplar: { label: [{ name: "trace", value: "t" }], value: 0.7 },
+              },
+              { cumulativeCount: 10, upperBound: Infinity },
+            ],
+          },
+        }],
+      }),
+      stored({
+        name: "native_seconds",
+        help: "Native histogram.",
+        type: MetricType.HISTOGRAM,
+        metric: [{ label: [], histogram: nativeHistogram() }],
+      }),
+      stored({
+        name: "float_hist",
+        help: "Float histogram.",
+        type: MetricType.GAUGE_HISTOGRAM,
+        metric: [{
+          label: [],
+          histogram: {
+            ...floatHistogram(),
+            bucket: [{ cumulativeCountFloat: 1.5, upperBound: -0 }],
+          },
+        }],
+      }),
+      ...synthetic(batchLabels, 1716820000.25, 0),
+    ]),
+  };
+
+  const utf8Labels: Record<string, string> = { job: "日本 job", "service.name": 'café/\n"q"' };
+  Object.defineProperty(utf8Labels, "__proto__", { value: "p", enumerable: true });
+  const utf8: Group = {
+    labels: utf8Labels,
+    families: new Map([
+      stored({
+        name: "my.metric 🚀",
+        help: "Hëlp with \\ and\nnewline \u2028",
+        type: MetricType.GAUGE,
+        metric: [{ label: [{ name: "ключ", value: "😀" }], gauge: { value: 1 } }],
+      }, 1.5),
+      ...synthetic(utf8Labels, 1716820001, 1716820002.5),
+    ]),
+  };
+
+  const emptyLabels = { job: "empty" };
+  const empty: Group = {
+    labels: emptyLabels,
+    families: new Map(synthetic(emptyLabels, 0, 1716820003)),
+  };
+  return [batch, utf8, empty];
+}
+
+Deno.test("encodeNumber() and decodeNumber() round-trip every kind of double", () => {
+  const cases: [number, unknown][] = [
+    [0, 0],
+    [-0, "-0"],
+    [NaN, "NaN"],
+    [Infinity, "+Inf"],
+    [-Infinity, "-Inf"],
+    [1.5, 1.5],
+    [-2e-308, -2e-308],
+    [5e-324, 5e-324],
+    [Number.MAX_VALUE, Number.MAX_VALUE],
+    [0.1 + 0.2, 0.30000000000000004],
+  ];
+  for (const [value, encoded] of cases) {
+    assert(Object.is(encodeNumber(value), encoded), `encode ${value}`);
+    const text = JSON.stringify(encodeNumber(value));
+    assert(Object.is(decodeNumber(JSON.parse(text)), value), `round trip ${value}`);
+  }
+  for (const bad of ["Inf", "inf", "nan", "+0", "1", null, true, {}, []]) {
+    assertEquals(decodeNumber(bad), undefined, `${JSON.stringify(bad)}`);
+  }
+});
+
+Deno.test("decodeSnapshot() restores exactly what encodeSnapshot() wrote", () => {
+  const groups = sampleGroups();
+  const text = encodeSnapshot(groups);
+  const restored = decodeSnapshot(text);
+  assertSameGroups(restored, groups);
+  // Family map order survives.
+  assertEquals(
+    restored.map((g) => [...g.families.keys()]),
+    groups.map((g) => [...g.families.keys()]),
+  );
+  // The "__proto__" grouping label stays an ordinary own entry.
+  assertEquals(Object.getPrototypeOf(restored[1]!.labels), Object.prototype);
+  assertEquals(restored[1]!.labels["__proto__"], "p");
+  // Encoding the restored data gives the same bytes.
+  assertEquals(encodeSnapshot(restored), text);
+});
+
+Deno.test("decodeSnapshot() keeps help presence and special floats", () => {
+  const restored = decodeSnapshot(encodeSnapshot(sampleGroups()));
+  const families = restored[0]!.families;
+  assert(!("help" in families.get("no_help")!.family));
+  assertEquals(families.get("empty_help")!.family.help, "");
+  assert(Number.isNaN(families.get("no_help")!.family.metric[0]!.gauge!.value));
+  assert(Object.is(families.get("neg_zero")!.family.metric[0]!.gauge!.value, -0));
+  assertEquals(families.get("neg_inf")!.family.metric[0]!.gauge!.value, -Infinity);
+  assertEquals(families.get("jobs_total")!.lastPushMs, T0 + 1);
+  const fh = families.get("float_hist")!.family.metric[0]!.histogram!;
+  assert(Object.is(fh.negativeCount[0], -0));
+  assert(Object.is(fh.bucket[0]!.upperBound, -0));
+  assertEquals(fh.positiveCount, [3.25, Infinity]);
+});
+
+Deno.test("encodeSnapshot() output matches the committed v1 sample file", async () => {
+  // Pins format version 1: a change here breaks every snapshot already on disk.
+  // Regenerate (only for a deliberate, versioned format change) with UPDATE_GOLDEN=1.
+  if (Deno.env.get("UPDATE_GOLDEN") === "1") {
+    await Deno.writeTextFile(GOLDEN, encodeSnapshot(sampleGroups()));
+  }
+  const golden = await Deno.readTextFile(GOLDEN);
+  assertEquals(encodeSnapshot(sampleGroups()), golden);
+  assertSameGroups(decodeSnapshot(golden), sampleGroups());
+});
+
+Deno.test("encodeSnapshot() writes header, one line per group and a checksummed trailer", () => {
+  const groups = sampleGroups();
+  const text = encodeSnapshot(groups);
+  const lines = text.split("\n");
+  assertEquals(lines.length, groups.length + 3); // header, groups, trailer, "" after final \n
+  assertEquals(lines[0], '{"format":"pushgateway-deno-snapshot","version":1}');
+  assertEquals(lines.at(-1), "");
+  const trailer = JSON.parse(lines.at(-2)!);
+  const body = lines.slice(0, -2).join("\n") + "\n";
+  assertEquals(trailer, {
+    groups: 3,
+    sha256: createHash("sha256").update(body).digest("hex"),
+  });
+  assertEquals(text, body + encodeTrailerLine(3, trailer.sha256));
+  assertEquals(encodeHeaderLine() + groups.map(encodeGroupLine).join(""), body);
+  // Empty repeated fields are left out, special numbers are strings.
+  const line = JSON.parse(lines[1]!);
+  const noSeries = line.families.find((f: { name: string }) => f.name === "no_series");
+  assertEquals(noSeries, { name: "no_series", help: "x", type: "COUNTER", lastPushMs: T0 });
+  assertMatch(lines[1]!, /"gauge":\{"value":"NaN"\}/);
+});
+
+Deno.test("SnapshotEncoder and SnapshotDecoder stream in any chunking", () => {
+  const groups = sampleGroups();
+  const encoder = new SnapshotEncoder();
+  const pieces = [encoder.header(), ...groups.map((g) => encoder.group(g)), encoder.trailer()];
+  assertEquals(encoder.groups, 3);
+  const text = pieces.join("");
+  assertEquals(text, encodeSnapshot(groups));
+  for (const size of [1, 7, 64, text.length]) {
+    const decoder = new SnapshotDecoder();
+    for (let i = 0; i < text.length; i += size) decoder.push(text.slice(i, i + size));
+    assertSameGroups(decoder.finish(), groups);
+  }
+});
+
+Deno.test("decodeSnapshot() of a store with no groups", () => {
+  const text = encodeSnapshot([]);
+  assertEquals(text.split("\n").length, 3);
+  assertEquals(decodeSnapshot(text), []);
+});
+
+Deno.test("decodeSnapshot() rejects bad input with a clear reason", () => {
+  const good = encodeSnapshot(sampleGroups());
+  const lines = good.split("\n");
+  const header = lines[0]!;
+  const withTrailer = (body: string): string => {
+    const sha = createHash("sha256").update(body).digest("hex");
+    const count = body.split("\n").length - 2;
+    return body + encodeTrailerLine(count, sha);
+  };
+  const cases: [string, string, SnapshotErrorKind, RegExp][] = [
+    ["empty", "", "truncated", /^Invalid snapshot: file is empty$/],
+    ["only a newline", "\n", "header", /line 1.*not a pushgateway-deno snapshot/],
+    ["garbage", "\x00\x01gob\xff", "header", /not a pushgateway-deno snapshot/],
+    ["foreign JSON", '{"format":"other","version":1}\n', "header", /not a pushgateway/],
+    ["JSON array header", "[1]\n", "header", /not a pushgateway/],
+    [
+      "version 2",
+      '{"format":"pushgateway-deno-snapshot","version":2}\n{"groups":0,"sha256":"x"}\n',
+      "version",
+      /unsupported format version 2 \(supported: 1\)/,
+    ],
+    [
+      "version as string",
+      '{"format":"pushgateway-deno-snapshot","version":"1"}\n',
+      "version",
+      /"1"/,
+    ],
+    ["header only", header + "\n", "truncated", /trailer missing after 0 groups/],
+    ["no final newline", good.slice(0, -1), "truncated", /last line has no newline/],
+    [
+      "wrong checksum",
+      header + "\n" + encodeTrailerLine(0, "0".repeat(64)),
+      "checksum",
+      /checksum mismatch/,
+    ],
+    ["data after trailer", good + "{}\n", "malformed", /data after the trailer/],
+    ["blank line after trailer", good + "\n", "malformed", /data after the trailer/],
+    ["group not JSON", header + "\n{oops\n", "malformed", /line 2.*not valid JSON/],
+    [
+      "trailer count wrong",
+      header + "\n" +
+      encodeTrailerLine(1, createHash("sha256").update(header + "\n").digest("hex")),
+      "malformed",
+      /trailer counts 1 groups, found 0/,
+    ],
+    [
+      "trailer sha not a string",
+      header + '\n{"groups":0,"sha256":1}\n',
+      "malformed",
+      /malformed trailer/,
+    ],
+    [
+      "labels missing",
+      withTrailer(header + '\n{"families":[]}\n'),
+      "malformed",
+      /line 2.*labels: expected an object/,
+    ],
+    [
+      "label value not a string",
+      withTrailer(header + '\n{"labels":{"job":1},"families":[]}\n'),
+      "malformed",
+      /labels\["job"\]: expected a string/,
+    ],
+    [
+      "bad number",
+      withTrailer(
+        header +
+          '\n{"labels":{"job":"j"},"families":[{"name":"a","type":"GAUGE","lastPushMs":1,' +
+          '"metric":[{"gauge":{"value":"Infinity"}}]}]}\n',
+      ),
+      "malformed",
+      /families\[0\]\.metric\[0\]\.gauge\.value: expected a number/,
+    ],
+    [
+      "unknown type",
+      withTrailer(
+        header +
+          '\n{"labels":{"job":"j"},"families":[{"name":"a","type":"ENUM","lastPushMs":1}]}\n',
+      ),
+      "malformed",
+      /families\[0\]\.type: unknown metric type/,
+    ],
+    [
+      "lastPushMs missing",
+      withTrailer(header + '\n{"labels":{"job":"j"},"families":[{"name":"a","type":"GAUGE"}]}\n'),
+      "malformed",
+      /families\[0\]\.lastPushMs: expected a number/,
+    ],
+    [
+      "duplicate family",
+      withTrailer(
+        header + '\n{"labels":{"job":"j"},"families":[' +
+          '{"name":"a","type":"GAUGE","lastPushMs":1},{"name":"a","type":"GAUGE","lastPushMs":1}]}\n',
+      ),
+      "malformed",
+      /duplicate family "a"/,
+    ],
+    [
+      "duplicate group",
+      withTrailer(
+        header + '\n{"labels":{"job":"j","a":"b"},"families":[]}\n' +
+          '{"labels":{"a":"b","job":"j"},"families":[]}\n',
+      ),
+      "malformed",
+      /line 3.*duplicate group/,
+    ],
+    [
+      "histogram array not an array",
+      withTrailer(
+        header + '\n{"labels":{"job":"j"},"families":[{"name":"a","type":"HISTOGRAM",' +
+          '"lastPushMs":1,"metric":[{"histogram":{"positiveDelta":5}}]}]}\n',
+      ),
+      "malformed",
+      /histogram\.positiveDelta: expected an array/,
+    ],
+  ];
+  for (const [name, text, kind, message] of cases) {
+    const err = assertThrows(() => decodeSnapshot(text), SnapshotError, undefined, name);
+    assertEquals(err.kind, kind, `${name}: ${err.message}`);
+    assertMatch(err.message, message, name);
+  }
+});
+
+Deno.test("decodeSnapshot() accepts a hand-written minimal group", () => {
+  const header = encodeHeaderLine();
+  const body = header + '{"labels":{"job":"j"},"families":[{"name":"a","type":"UNTYPED",' +
+    '"lastPushMs":"-0","metric":[{"untyped":{"value":"-Inf"}}]}]}\n';
+  const sha = createHash("sha256").update(body).digest("hex");
+  const [group] = decodeSnapshot(body + encodeTrailerLine(1, sha));
+  assertEquals(group!.labels, { job: "j" });
+  const stored = group!.families.get("a")!;
+  assert(Object.is(stored.lastPushMs, -0));
+  assertEquals(stored.family, {
+    name: "a",
+    type: MetricType.UNTYPED,
+    metric: [{ label: [], untyped: { value: -Infinity } }],
+  });
+});
+
+Deno.test("decodeSnapshot() detects truncation at every byte", () => {
+  const text = encodeSnapshot(sampleGroups());
+  for (let end = 0; end < text.length; end++) {
+    assertThrows(() => decodeSnapshot(text.slice(0, end)), SnapshotError, undefined, `end ${end}`);
+  }
+});
+
+Deno.test("decodeSnapshot() detects single-bit flips", () => {
+  const decoder = new TextDecoder();
+  const assertDetected = (bytes: Uint8Array, i: number, bit: number): void => {
+    const flipped = bytes.slice();
+    flipped[i]! ^= 1 << bit;
+    assertThrows(
+      () => decodeSnapshot(decoder.decode(flipped)),
+      SnapshotError,
+      undefined,
+      `byte ${i} bit ${bit}`,
+    );
+  };
+  // Every bit of a small snapshot (header, UTF-8 group, trailer) ...
+  const small = new TextEncoder().encode(encodeSnapshot(sampleGroups().slice(1)));
+  for (let i = 0; i < small.length; i++) {
+    for (let bit = 0; bit < 8; bit++) assertDetected(small, i, bit);
+  }
+  // ... and one bit of every byte of the full sample.
+  const full = new TextEncoder().encode(encodeSnapshot(sampleGroups()));
+  for (let i = 0; i < full.length; i++) assertDetected(full, i, i % 8);
+});
