@@ -1,0 +1,309 @@
+import { assertEquals } from "@std/assert";
+import {
+  type ExpositionFormat,
+  isProtobufDelimited,
+  negotiate,
+  parseAccept,
+} from "@lib/expfmt/negotiate.ts";
+import type { EscapingScheme } from "@lib/model/escaping.ts";
+
+const TEXT = "text/plain; version=0.0.4; charset=utf-8; escaping=";
+const PROTO = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=";
+const PB =
+  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+
+// Expected Content-Types were produced by common v0.69 expfmt.Negotiate with
+// goautoneg a7dc8b6 (the versions the newest Pushgateway links).
+const CASES: [string, string | null, string][] = [
+  // clients.md §3, one row per Prometheus generation.
+  ["no header", null, TEXT + "underscores"],
+  ["empty header", "", TEXT + "underscores"],
+  [
+    "Prometheus 1.x",
+    `${PB};q=0.7,text/plain;version=0.0.4;q=0.3,*/*;q=0.1`,
+    PROTO + "delimited; escaping=underscores",
+  ],
+  ["Prometheus 2.0-2.4", "text/plain;version=0.0.4;q=1,*/*;q=0.1", TEXT + "underscores"],
+  [
+    "Prometheus 2.5-2.33",
+    "application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    TEXT + "underscores",
+  ],
+  [
+    "Prometheus 2.42 default",
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    TEXT + "underscores",
+  ],
+  [
+    "Prometheus 2.42 native histograms (proto first)",
+    `${PB},application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1`,
+    PROTO + "delimited; escaping=underscores",
+  ],
+  [
+    "Prometheus 2.49-2.55 default",
+    "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+    TEXT + "underscores",
+  ],
+  [
+    "Prometheus 2.49.0 malformed */*;q=2",
+    "application/openmetrics-text;version=1.0.0;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=2",
+    TEXT + "underscores",
+  ],
+  [
+    "Prometheus 2.55 utf8-names",
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;escaping=allow-utf-8;q=0.3,*/*;q=0.2",
+    TEXT + "allow-utf-8",
+  ],
+  [
+    "Prometheus 2.49-2.55 proto first",
+    `${PB};q=0.5,application/openmetrics-text;version=1.0.0;q=0.4,application/openmetrics-text;version=0.0.1;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1`,
+    PROTO + "delimited; escaping=underscores",
+  ],
+  [
+    "Prometheus 3.0-3.3 default",
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;escaping=allow-utf-8;q=0.3,*/*;q=0.2",
+    TEXT + "allow-utf-8",
+  ],
+  [
+    "Prometheus 3.0-3.3 proto first",
+    `${PB};escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;escaping=allow-utf-8;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;escaping=allow-utf-8;q=0.2,*/*;q=0.1`,
+    PROTO + "delimited; escaping=allow-utf-8",
+  ],
+  [
+    "Prometheus 3.4+ default (escaping only on 1.0.0 entries, seen before the match)",
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+    TEXT + "allow-utf-8",
+  ],
+  [
+    "Prometheus 3.4+ with metric_name_escaping_scheme underscores",
+    "application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=underscores;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+    TEXT + "underscores",
+  ],
+  [
+    "Prometheus 3.4+ proto first (escaping only after the match)",
+    `${PB};q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1`,
+    PROTO + "delimited; escaping=underscores",
+  ],
+  // Single media types.
+  ["text 1.0.0 falls through", "text/plain;version=1.0.0", TEXT + "underscores"],
+  ["text 1.0.0 still sets escaping", "text/plain;version=1.0.0;escaping=values", TEXT + "values"],
+  ["OpenMetrics only", "application/openmetrics-text", TEXT + "underscores"],
+  ["OpenMetrics 1.0.0 only", "application/openmetrics-text;version=1.0.0", TEXT + "underscores"],
+  ["*/*", "*/*", TEXT + "underscores"],
+  ["garbage", "garbage", TEXT + "underscores"],
+  ["garbage with separators", "garbage;;;,,,===", TEXT + "underscores"],
+  ["plain text", "text/plain", TEXT + "underscores"],
+  ["text with spaces", "text/plain; version=0.0.4", TEXT + "underscores"],
+  ["type is case-sensitive", "TEXT/PLAIN;version=0.0.4", TEXT + "underscores"],
+  [
+    "browser",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    TEXT + "underscores",
+  ],
+  [
+    "proto text",
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+    PROTO + "text; escaping=underscores",
+  ],
+  [
+    "proto compact with dots",
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text;escaping=dots",
+    PROTO + "compact-text; escaping=dots",
+  ],
+  [
+    "proto without encoding",
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily",
+    TEXT + "underscores",
+  ],
+  [
+    "proto without proto",
+    "application/vnd.google.protobuf;encoding=delimited",
+    TEXT + "underscores",
+  ],
+  [
+    "proto with spaces",
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited",
+    PROTO + "delimited; escaping=underscores",
+  ],
+  [
+    "common test: delimited utf-8",
+    `${PB}; escaping=allow-utf-8;`,
+    PROTO + "delimited; escaping=allow-utf-8",
+  ],
+  ["common test: text values", "text/plain;version=0.0.4; escaping=values;", TEXT + "values"],
+  // Escaping parameter handling.
+  ["unknown escaping ignored", "text/plain;escaping=bogus", TEXT + "underscores"],
+  [
+    "last escaping parameter of an entry wins",
+    "text/plain;escaping=values;escaping=dots",
+    TEXT + "dots",
+  ],
+  [
+    "escaping from a non-matching earlier entry",
+    "application/json;escaping=values,text/plain;q=0.5",
+    TEXT + "values",
+  ],
+  [
+    "escaping after the match is ignored",
+    "text/plain;q=0.5;escaping=values,application/json;escaping=dots",
+    TEXT + "values",
+  ],
+  ["spaces around parameters", "text/plain ; version=0.0.4 ; escaping=dots", TEXT + "dots"],
+  // q values and goautoneg's ordering quirks.
+  [
+    "wildcard loses to a concrete type even with a higher q",
+    "*/*;q=1,text/plain;q=0.1",
+    TEXT + "underscores",
+  ],
+  [
+    "q with a space is a syntax error, so 0",
+    "application/json,text/plain;q= 0.5",
+    TEXT + "underscores",
+  ],
+  [
+    "q=NaN compares false both ways",
+    `text/plain;q=NaN,${PB};q=0.1`,
+    TEXT + "underscores",
+  ],
+  [
+    "NaN q stays behind (checked on 1.5.1)",
+    `${PB};q=0.1,text/plain;q=NaN`,
+    PROTO + "delimited; escaping=underscores",
+  ],
+  ["equal q keeps header order", `text/plain;q=0.3,${PB};q=0.3`, TEXT + "underscores"],
+  [
+    "unparsable q is 0",
+    `text/plain;q=abc,${PB};q=0.001`,
+    PROTO + "delimited; escaping=underscores",
+  ],
+  ["q with Go underscores", `text/plain;q=1_0,${PB};q=9`, TEXT + "underscores"],
+  ["hexadecimal q", `text/plain;q=0x1p-1,${PB};q=0.4`, TEXT + "underscores"],
+  ["three-part type skipped", `text/plain/x,${PB}`, PROTO + "delimited; escaping=underscores"],
+  [
+    "tab is not trimmed",
+    "text/plain;version=0.0.4;escaping=allow-utf-8;q=0.5,\ttext/plain",
+    TEXT + "allow-utf-8",
+  ],
+  [
+    "more than 12 entries",
+    "a/a;q=0.1,b/b;q=0.2,c/c;q=0.3,d/d;q=0.4,e/e;q=0.5,f/f;q=0.6,g/g;q=0.7,h/h;q=0.8,i/i;q=0.9,*/*;q=0.95,text/plain;q=0.05,j/j;escaping=dots",
+    TEXT + "dots",
+  ],
+];
+
+Deno.test("negotiate() matches expfmt.Negotiate", () => {
+  for (const [name, accept, want] of CASES) {
+    assertEquals(negotiate(accept).contentType, want, name);
+  }
+});
+
+Deno.test("negotiate() reports the format and the escaping scheme", () => {
+  const cases: [string, ExpositionFormat, EscapingScheme][] = [
+    [PB, "protobuf", "underscores"],
+    [PB + ";escaping=allow-utf-8", "protobuf", "allow-utf-8"],
+    [
+      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+      "proto-text",
+      "underscores",
+    ],
+    [
+      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text;escaping=values",
+      "proto-compact",
+      "values",
+    ],
+    ["text/plain;escaping=dots", "text", "dots"],
+    ["*/*", "text", "underscores"],
+  ];
+  for (const [accept, format, escaping] of cases) {
+    const n = negotiate(accept);
+    assertEquals([n.format, n.escaping], [format, escaping], accept);
+  }
+});
+
+Deno.test("parseAccept() orders clauses as goautoneg", () => {
+  const order = (h: string) => parseAccept(h).map((c) => `${c.type}/${c.subType}`);
+  assertEquals(order("*/*;q=1,text/plain;q=0.1"), ["text/plain", "*/*"]);
+  assertEquals(order("text/plain;q=0.1,*/*;q=1"), ["*/*", "text/plain"]);
+  assertEquals(order("text/,*/,*,x"), ["*/*", "*/*"]);
+  assertEquals(
+    order("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"),
+    ["text/html", "application/xhtml+xml", "image/avif", "image/webp", "application/xml", "*/*"],
+  );
+  const [c] = parseAccept("text/plain;q=0.3; version = 0.0.4 ;a=b=c;junk");
+  assertEquals(c!.q, Math.fround(0.3));
+  assertEquals([...c!.params], [["version", "0.0.4"]]);
+});
+
+// Expected results checked with Go's mime.ParseMediaType.
+const CONTENT_TYPES: [string | null, boolean][] = [
+  [
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited",
+    true,
+  ],
+  [
+    "Application/Vnd.Google.Protobuf; PROTO=io.prometheus.client.MetricFamily; Encoding=delimited",
+    true,
+  ],
+  [
+    "application/vnd.google.protobuf;encoding=delimited;proto=io.prometheus.client.MetricFamily;",
+    true,
+  ],
+  [
+    'application/vnd.google.protobuf; proto="io.prometheus.client.MetricFamily"; encoding="delimited"',
+    true,
+  ],
+  [
+    "application/vnd.google.protobuf;\tproto = io.prometheus.client.MetricFamily ;encoding= delimited",
+    true,
+  ],
+  [
+    " application/vnd.google.protobuf ; proto=io.prometheus.client.MetricFamily; encoding=delimited",
+    true,
+  ],
+  [
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited ;",
+    true,
+  ],
+  [`${PB}; charset=utf-8`, true],
+  [`${PB}; x="a;b"`, true],
+  [`${PB};encoding=delimited`, true], // repeated with the same value: newest Go accepts
+  [
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding*0=delim; encoding*1=ited",
+    true,
+  ],
+  [
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding*=utf-8''delim%69ted",
+    true,
+  ],
+  [
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=Delimited",
+    false,
+  ],
+  [
+    "application/vnd.google.protobuf; proto=io.prometheus.client.metricfamily; encoding=delimited",
+    false,
+  ],
+  [`${PB};encoding=text`, false], // repeated with another value: parse error
+  [`${PB}; junk`, false],
+  [`${PB};;`, false],
+  [`${PB}; x="unterminated`, false],
+  ["application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=", false],
+  [
+    "application/vnd.google.protobuf/x; proto=io.prometheus.client.MetricFamily; encoding=delimited",
+    false,
+  ],
+  [
+    "application/vnd.google.protobuf, text/plain; proto=io.prometheus.client.MetricFamily; encoding=delimited",
+    false,
+  ],
+  ["application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily", false],
+  ["application/vnd.google.protobuf; encoding=delimited", false],
+  ["text/plain; version=0.0.4", false],
+  ["application/x-www-form-urlencoded", false],
+  ["", false],
+  [null, false],
+];
+
+Deno.test("isProtobufDelimited() follows mime.ParseMediaType", () => {
+  for (const [ct, want] of CONTENT_TYPES) assertEquals(isProtobufDelimited(ct), want, String(ct));
+});
