@@ -1,0 +1,157 @@
+/**
+ * The JSON API under `<prefix>/api/v1/`: status, metrics, admin wipe and the
+ * CORS preflight, with upstream's JSON shapes and Go's number and time forms.
+ *
+ * @module
+ */
+
+import { formatGoFloat } from "@lib/expfmt/format_float.ts";
+import { type Metric, METRIC_TYPE_NAMES, type MetricType } from "@lib/model/metric.ts";
+import { MetricType as T } from "@lib/model/metric.ts";
+import { nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
+import {
+  type Group,
+  PUSH_FAILURE_TIME_METRIC,
+  PUSH_TIME_METRIC,
+  type StoredFamily,
+} from "@lib/store/types.ts";
+import type { AppContext } from "@lib/http/context.ts";
+import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/http/go_json.ts";
+import { Router } from "@lib/http/router.ts";
+
+const CORS_HEADERS: Readonly<Record<string, string>> = {
+  "access-control-allow-headers": "Accept, Authorization, Content-Type, Origin",
+  "access-control-allow-methods": "GET, POST, DELETE, OPTIONS",
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": "Date",
+  "cache-control": "no-cache, no-store, must-revalidate",
+};
+
+/** Go's `fmt.Sprint(float64)`: like the text format but `-0` stays `-0`. */
+function sprint(v: number | undefined): string {
+  return formatGoFloat(v ?? 0);
+}
+
+function labelsOf(m: Metric): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of m.label) out[l.name] = l.value;
+  return sortedRecord(out);
+}
+
+/** One metric as upstream's `makeEncodableMetrics` writes it (keys sorted like a Go map). */
+function encodeMetric(m: Metric, type: MetricType): Record<string, unknown> {
+  const out: Record<string, unknown> = { labels: labelsOf(m) };
+  if (type === T.SUMMARY) {
+    const s = m.summary;
+    const q: Record<string, string> = {};
+    for (const x of s?.quantile ?? []) q[sprint(x.quantile)] = sprint(x.value);
+    out.quantiles = sortedRecord(q);
+    out.count = String(s?.sampleCount ?? 0);
+    out.sum = sprint(s?.sampleSum);
+  } else if (type === T.HISTOGRAM) {
+    const h = m.histogram;
+    out.sum = sprint(h?.sampleSum);
+    if (h && h.negativeSpan.length + h.positiveSpan.length > 0) {
+      const native = nativeHistogramBuckets(h);
+      out.count = native.count;
+      out.buckets = native.buckets;
+    } else {
+      const b: Record<string, string> = {};
+      for (const x of h?.bucket ?? []) {
+        const f = x.cumulativeCountFloat ?? 0;
+        b[sprint(x.upperBound)] = f > 0 ? sprint(f) : String(x.cumulativeCount ?? 0);
+      }
+      out.buckets = sortedRecord(b);
+      const cf = h?.sampleCountFloat ?? 0;
+      out.count = cf > 0 ? sprint(cf) : String(h?.sampleCount ?? 0);
+    }
+  } else {
+    out.value = sprint(m.gauge?.value ?? m.counter?.value ?? m.untyped?.value ?? 0);
+  }
+  return sortedRecord(out);
+}
+
+function encodeFamily(stored: StoredFamily): Record<string, unknown> {
+  const f = stored.family;
+  const out: Record<string, unknown> = {
+    time_stamp: formatRfc3339Nano(stored.lastPushMs),
+    type: METRIC_TYPE_NAMES[f.type],
+  };
+  if (f.help) out.help = f.help;
+  out.metrics = f.metric.map((m) => encodeMetric(m, f.type));
+  return out;
+}
+
+function gaugeValue(group: Group, name: string): number {
+  return group.families.get(name)?.family.metric[0]?.gauge?.value ?? 0;
+}
+
+/** "Last push successful": false only when the failure time is later than the success time. */
+export function lastPushSuccessful(group: Group): boolean {
+  return !(gaugeValue(group, PUSH_FAILURE_TIME_METRIC) > gaugeValue(group, PUSH_TIME_METRIC));
+}
+
+function encodeGroup(group: Group): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    labels: sortedRecord(group.labels),
+    last_push_successful: lastPushSuccessful(group),
+  };
+  for (const [name, stored] of group.families) out[name] = encodeFamily(stored);
+  return sortedRecord(out);
+}
+
+function json(data: unknown): Response {
+  return new Response(goJson({ status: "success", data }), {
+    status: 200,
+    headers: { "content-type": "application/json", ...CORS_HEADERS },
+  });
+}
+
+/** Builds the API router (paths relative to `<prefix>/api/v1`). */
+export function apiRouter(ctx: AppContext): Router {
+  const counted = (handler: string, make: (req: Request) => Response) => (req: Request) => {
+    const res = make(req);
+    ctx.self.countRequest(handler, req.method, res.status);
+    return res;
+  };
+  const router = new Router()
+    .on(
+      "OPTIONS",
+      "/*path",
+      counted("api/v1/options", () => new Response(null, { status: 200, headers: CORS_HEADERS })),
+    )
+    .on(
+      "GET",
+      "/status",
+      counted("api/v1/status", () =>
+        json({
+          build_information: sortedRecord({
+            branch: ctx.buildInfo.branch,
+            buildDate: ctx.buildInfo.buildDate,
+            buildUser: ctx.buildInfo.buildUser,
+            goVersion: ctx.buildInfo.goVersion,
+            revision: ctx.buildInfo.revision,
+            version: ctx.buildInfo.version,
+          }),
+          flags: sortedRecord(ctx.config.flagValues),
+          start_time: formatRfc3339Nano(ctx.startTimeMs),
+        })),
+    )
+    .on(
+      "GET",
+      "/metrics",
+      counted("api/v1/metrics", () => json(ctx.store.groups().map(encodeGroup))),
+    );
+  if (ctx.config.enableAdminApi) {
+    router.on(
+      "PUT",
+      "/admin/wipe",
+      counted("wipe", () => {
+        ctx.store.wipe();
+        ctx.onWrite();
+        return new Response(null, { status: 202 });
+      }),
+    );
+  }
+  return router;
+}

@@ -1,0 +1,103 @@
+/**
+ * The HTTP application: `createApp(ctx)` returns a `(Request) => Promise<Response>`
+ * that routes like upstream (Go's ServeMux path cleaning, the API subtree,
+ * then the httprouter-style router), so tests can call it without a socket.
+ *
+ * @module
+ */
+
+import { apiRouter } from "@lib/http/api_v1.ts";
+import { type AppContext, setRemoteAddr } from "@lib/http/context.ts";
+import { errorResponse, HttpError } from "@lib/http/errors.ts";
+import { okHandler, quitGetHandler, quitHandler } from "@lib/http/lifecycle.ts";
+import { metricsHandler } from "@lib/http/metrics.ts";
+import { deleteHandler, pushHandler } from "@lib/http/push.ts";
+import { cleanPath, encodePath, redirect, type RouteHandler, Router } from "@lib/http/router.ts";
+
+/** Connection facts the server passes along with a request. */
+export interface RequestInfo {
+  /** Client address as `host:port`. */
+  readonly remoteAddr: string;
+}
+
+/** The application handler. */
+export type AppHandler = (req: Request, info?: RequestInfo) => Promise<Response>;
+
+/** Optional UI routes (`/`, `/status`, `/static/*filepath`), added by the web UI module. */
+export interface UiRoutes {
+  readonly page: RouteHandler;
+  readonly static: RouteHandler;
+}
+
+/** Percent-decodes a URL path like Go's `url.PathUnescape` (bytes, then UTF-8). */
+export function decodePath(raw: string): string {
+  if (!raw.includes("%")) return raw;
+  const bytes: number[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = raw.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new HttpError(400, "400 Bad Request");
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      for (const b of new TextEncoder().encode(raw[i] as string)) bytes.push(b);
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/** Joins the route prefix and a path like Go's `path.Join`. */
+function joinPath(prefix: string, path: string): string {
+  return cleanPath(prefix + "/" + path);
+}
+
+/** Builds the application for `ctx`. */
+export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
+  const p = ctx.config.routePrefix;
+  const router = new Router()
+    .on("GET", p + "/-/healthy", okHandler(ctx, "healthy"))
+    .on("GET", p + "/-/ready", okHandler(ctx, "ready"))
+    .on("GET", joinPath(p, ctx.config.telemetryPath), metricsHandler(ctx));
+  for (const suffix of ["", "@base64"]) {
+    const b64 = suffix !== "";
+    const base = `${p}/metrics/job${suffix}/:job`;
+    for (const pattern of [base + "/*labels", base]) {
+      router
+        .on("PUT", pattern, pushHandler(ctx, true, b64))
+        .on("POST", pattern, pushHandler(ctx, false, b64))
+        .on("DELETE", pattern, deleteHandler(ctx, b64));
+    }
+  }
+  if (ui) {
+    router.on("GET", p + "/static/*filepath", ui.static);
+    router.on("GET", p + "/status", ui.page);
+    router.on("GET", p + "/", ui.page);
+  }
+  router.on("PUT", p + "/-/quit", quitHandler(ctx));
+  router.on("POST", p + "/-/quit", quitHandler(ctx));
+  router.on("GET", "/-/quit", quitGetHandler);
+  const api = apiRouter(ctx);
+  const apiPath = p + "/api/v1";
+
+  return async (req: Request, info?: RequestInfo): Promise<Response> => {
+    if (info) setRemoteAddr(req, info.remoteAddr);
+    const url = new URL(req.url);
+    try {
+      const path = decodePath(url.pathname);
+      const clean = cleanPath(path);
+      if (clean !== path && req.method !== "CONNECT") {
+        return redirect(req, encodePath(clean) + url.search, 301);
+      }
+      if (path === apiPath) return redirect(req, encodePath(apiPath + "/") + url.search, 301);
+      if (path.startsWith(apiPath + "/")) {
+        return await api.handle(req, path.slice(apiPath.length), url.search);
+      }
+      return await router.handle(req, path, url.search);
+    } catch (err) {
+      if (err instanceof HttpError) return errorResponse(err.status, err.message);
+      ctx.logger.error("internal error", { err: String(err), path: url.pathname });
+      return errorResponse(500, "Internal Server Error");
+    }
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * The gateway's own metrics: `pushgateway_build_info`, the HTTP request
+ * counter, the push duration and size summaries, and the `process_*` metrics
+ * this runtime can report honestly.
+ *
+ * @module
+ */
+
+import { cpuUsage } from "node:process";
+import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import type { OwnFamily } from "@lib/store/metric_store.ts";
+
+/** The labels of `pushgateway_build_info`. */
+export interface BuildLabels {
+  branch: string;
+  goarch: string;
+  goos: string;
+  goversion: string;
+  revision: string;
+  tags: string;
+  version: string;
+}
+
+const BUILD_INFO_HELP =
+  "A metric with a constant '1' value labeled by version, revision, branch, goversion from which pushgateway was built, and the goos and goarch for the build.";
+const REQUESTS_HELP = "Total HTTP requests processed by the Pushgateway, excluding scrapes.";
+const DURATION_HELP = "HTTP request duration for pushes to the Pushgateway.";
+const SIZE_HELP = "HTTP request size for pushes to the Pushgateway.";
+
+/** Every family the gateway exposes itself, with type and help (pushes must agree with them). */
+export const OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnFamily>([
+  ["pushgateway_build_info", { type: MetricType.GAUGE, help: BUILD_INFO_HELP }],
+  ["pushgateway_http_requests_total", { type: MetricType.COUNTER, help: REQUESTS_HELP }],
+  ["pushgateway_http_push_duration_seconds", { type: MetricType.SUMMARY, help: DURATION_HELP }],
+  ["pushgateway_http_push_size_bytes", { type: MetricType.SUMMARY, help: SIZE_HELP }],
+  ["process_cpu_seconds_total", {
+    type: MetricType.COUNTER,
+    help: "Total user and system CPU time spent in seconds.",
+  }],
+  ["process_open_fds", { type: MetricType.GAUGE, help: "Number of open file descriptors." }],
+  ["process_max_fds", {
+    type: MetricType.GAUGE,
+    help: "Maximum number of open file descriptors.",
+  }],
+  ["process_virtual_memory_bytes", {
+    type: MetricType.GAUGE,
+    help: "Virtual memory size in bytes.",
+  }],
+  ["process_virtual_memory_max_bytes", {
+    type: MetricType.GAUGE,
+    help: "Maximum amount of virtual memory available in bytes.",
+  }],
+  ["process_resident_memory_bytes", {
+    type: MetricType.GAUGE,
+    help: "Resident memory size in bytes.",
+  }],
+  ["process_start_time_seconds", {
+    type: MetricType.GAUGE,
+    help: "Start time of the process since unix epoch in seconds.",
+  }],
+]);
+
+const QUANTILES = [0.1, 0.5, 0.9] as const;
+const WINDOW_MS = 10 * 60 * 1000;
+const AGE_BUCKETS = 5;
+const SAMPLES_PER_BUCKET = 2048;
+
+/**
+ * A summary like client_golang's with `MaxAge` 10 minutes and 5 age buckets:
+ * quantiles over the last 10 minutes (exact over a bounded reservoir per age
+ * bucket), count and sum over all time.
+ */
+class WindowedSummary {
+  count = 0;
+  sum = 0;
+  readonly #buckets: { start: number; seen: number; samples: number[] }[] = [];
+
+  observe(v: number, now: number): void {
+    this.count++;
+    this.sum += v;
+    const span = WINDOW_MS / AGE_BUCKETS;
+    let head = this.#buckets[this.#buckets.length - 1];
+    if (!head || now - head.start >= span) {
+      head = { start: now, seen: 0, samples: [] };
+      this.#buckets.push(head);
+      while (this.#buckets.length > AGE_BUCKETS) this.#buckets.shift();
+    }
+    head.seen++;
+    if (head.samples.length < SAMPLES_PER_BUCKET) head.samples.push(v);
+    else {
+      const j = Math.floor(Math.random() * head.seen);
+      if (j < SAMPLES_PER_BUCKET) head.samples[j] = v;
+    }
+  }
+
+  quantiles(now: number): { quantile: number; value: number }[] {
+    const live = this.#buckets.filter((b) => now - b.start < WINDOW_MS).flatMap((b) => b.samples);
+    live.sort((a, b) => a - b);
+    return QUANTILES.map((q) => ({
+      quantile: q,
+      value: live.length === 0
+        ? NaN
+        : live[Math.min(live.length - 1, Math.max(0, Math.ceil(q * live.length) - 1))] as number,
+    }));
+  }
+}
+
+/** Reads a Linux /proc file, or undefined elsewhere. */
+function readProc(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Collects and renders the gateway's own metrics. */
+export class SelfMetrics {
+  readonly #build: BuildLabels;
+  readonly #startSeconds: number;
+  readonly #requests = new Map<string, number>();
+  readonly #durations = new Map<string, WindowedSummary>();
+  readonly #sizes = new Map<string, WindowedSummary>();
+  readonly #now: () => number;
+
+  /** Creates the collector; `now` returns epoch milliseconds. */
+  constructor(build: BuildLabels, now: () => number = Date.now) {
+    this.#build = build;
+    this.#now = now;
+    this.#startSeconds = (performance.timeOrigin) / 1000;
+  }
+
+  /** Counts one request of an instrumented handler. */
+  countRequest(handler: string, method: string, code: number): void {
+    const m = method.toLowerCase();
+    const known = ["get", "put", "post", "delete", "options", "patch", "head", "connect", "trace"];
+    const key = `${code}\u0000${handler}\u0000${known.includes(m) ? m : "unknown"}`;
+    this.#requests.set(key, (this.#requests.get(key) ?? 0) + 1);
+  }
+
+  /** Records one push's duration (seconds) and approximate request size (bytes). */
+  observePush(method: string, seconds: number, sizeBytes: number): void {
+    const m = method.toLowerCase();
+    const now = this.#now();
+    let d = this.#durations.get(m);
+    if (!d) this.#durations.set(m, d = new WindowedSummary());
+    d.observe(seconds, now);
+    let s = this.#sizes.get(m);
+    if (!s) this.#sizes.set(m, s = new WindowedSummary());
+    s.observe(sizeBytes, now);
+  }
+
+  /** The current families (families without series are left out, as upstream). */
+  collect(): MetricFamily[] {
+    const out: MetricFamily[] = [];
+    const own = (name: string, metric: Metric[]): void => {
+      if (metric.length === 0) return;
+      const f = OWN_FAMILIES.get(name) as OwnFamily;
+      out.push({ name, help: f.help, type: f.type, metric });
+    };
+    const b = this.#build;
+    own("pushgateway_build_info", [{
+      label: (Object.keys(b) as (keyof BuildLabels)[]).sort().map((k) => ({
+        name: k,
+        value: b[k],
+      })),
+      gauge: { value: 1 },
+    }]);
+    own(
+      "pushgateway_http_requests_total",
+      [...this.#requests].map(([key, value]) => {
+        const [code, handler, method] = key.split("\u0000") as [string, string, string];
+        return {
+          label: [{ name: "code", value: code }, { name: "handler", value: handler }, {
+            name: "method",
+            value: method,
+          }],
+          counter: { value },
+        };
+      }),
+    );
+    const now = this.#now();
+    const summaries = (m: Map<string, WindowedSummary>): Metric[] =>
+      [...m].map(([method, s]) => ({
+        label: [{ name: "method", value: method }],
+        summary: { sampleCount: s.count, sampleSum: s.sum, quantile: s.quantiles(now) },
+      }));
+    own("pushgateway_http_push_duration_seconds", summaries(this.#durations));
+    own("pushgateway_http_push_size_bytes", summaries(this.#sizes));
+    this.#process(own);
+    return out;
+  }
+
+  #process(own: (name: string, metric: Metric[]) => void): void {
+    const gauge = (name: string, value: number | undefined): void => {
+      if (value !== undefined && Number.isFinite(value)) {
+        own(name, [{ label: [], gauge: { value } }]);
+      }
+    };
+    const cpu = cpuUsage();
+    own("process_cpu_seconds_total", [{
+      label: [],
+      counter: { value: (cpu.user + cpu.system) / 1e6 },
+    }]);
+    // /proc/self is readable only with broad permissions; without it these are left out.
+    const stat = readProc("/proc/self/stat");
+    const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+    let openFds: number | undefined;
+    try {
+      openFds = [...Deno.readDirSync("/proc/self/fd")].length;
+    } catch { /* not Linux */ }
+    gauge("process_open_fds", openFds);
+    const limits = readProc("/proc/self/limits");
+    const maxFds = limits?.match(/^Max open files\s+(\d+)/m)?.[1];
+    gauge("process_max_fds", maxFds === undefined ? undefined : Number(maxFds));
+    gauge("process_resident_memory_bytes", Deno.memoryUsage().rss);
+    if (fields) gauge("process_virtual_memory_bytes", Number(fields[20]));
+    const maxVm = limits?.match(/^Max address space\s+(\S+)/m)?.[1];
+    if (maxVm !== undefined) {
+      gauge("process_virtual_memory_max_bytes", maxVm === "unlimited" ? 2 ** 64 : Number(maxVm));
+    }
+    gauge("process_start_time_seconds", this.#startSeconds);
+  }
+}

@@ -1,0 +1,420 @@
+/**
+ * The metric store: groups by grouping key, push/replace/delete with
+ * upstream's semantics, and an incremental consistency check.
+ *
+ * Contract:
+ * - Every write (`push`, `delete`, `wipe`, `restore`) runs synchronously to
+ *   completion, so writes are serialised and readers never see a half-applied
+ *   write. Stored families are never mutated; readers may keep references.
+ * - The store is always consistent: a push that would make a scrape fail is
+ *   rejected, and a rejected push never makes later pushes or scrapes fail
+ *   (upstream's "poisoned store", spec §4.6, cannot happen).
+ * - Checking a push costs time proportional to the push, not to the store: an
+ *   index (family name → type and owning groups; series identity → group)
+ *   answers every cross-group question.
+ *
+ * @module
+ */
+
+import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import {
+  checkMetric,
+  checkSuffixCollisions,
+  collectedMetric,
+  joinErrors,
+} from "@lib/store/consistency.ts";
+import { sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
+import {
+  type Group,
+  groupingKey,
+  type GroupingLabels,
+  PUSH_FAILURE_TIME_HELP,
+  PUSH_FAILURE_TIME_METRIC,
+  PUSH_TIME_HELP,
+  PUSH_TIME_METRIC,
+  type StoredFamily,
+} from "@lib/store/types.ts";
+
+/** A family the gateway exposes itself (build info, HTTP and process metrics). */
+export interface OwnFamily {
+  readonly type: MetricType;
+  readonly help: string;
+}
+
+/** What a push asks the store to do. */
+export interface PushRequest {
+  /** Grouping labels, `job` included. */
+  readonly labels: GroupingLabels;
+  /** Parsed families; sanitised in place by the store (pass fresh objects). */
+  readonly families: MetricFamily[];
+  /** PUT (true) replaces the group; POST (false) replaces same-named families. */
+  readonly replace: boolean;
+  /** Push time, Unix epoch milliseconds. */
+  readonly timeMs: number;
+}
+
+/** The outcome of a push. */
+export type PushResult =
+  | { ok: true }
+  | {
+    ok: false;
+    /** The error text after upstream's `pushed metrics are invalid or inconsistent with existing metrics: ` prefix. */
+    error: string;
+    /** Why the failure timestamp could not be recorded, when it could not (it would itself collide). */
+    failureNotRecorded?: string;
+  };
+
+/** Index entry of one family name across groups. */
+interface FamilyEntry {
+  type: MetricType;
+  /** group key → the group's family of this name. */
+  readonly owners: Map<string, StoredFamily>;
+  /** series identity (sorted labels) → owning group key. */
+  readonly series: Map<string, string>;
+  /** The merged view, rebuilt lazily after a change. */
+  merged: MetricFamily | undefined;
+}
+
+interface MutableGroup {
+  readonly labels: GroupingLabels;
+  readonly families: Map<string, StoredFamily>;
+}
+
+/** The timestamp-check error text. */
+export const TIMESTAMP_ERROR = "pushed metrics must not have timestamps";
+
+/** Series identity within a family: the sorted label pairs, length-prefixed so no two label sets collide. */
+function seriesId(m: Metric): string {
+  let id = "";
+  for (const l of m.label) id += `${l.name.length}:${l.name}${l.value.length}:${l.value}`;
+  return id;
+}
+
+/** client_golang's metric order: fewer labels first, then label values position by position. */
+export function compareMetrics(a: Metric, b: Metric): number {
+  if (a.label.length !== b.label.length) return a.label.length - b.label.length;
+  for (let i = 0; i < a.label.length; i++) {
+    const va = (a.label[i] as { value: string }).value;
+    const vb = (b.label[i] as { value: string }).value;
+    if (va !== vb) return va < vb ? -1 : 1;
+  }
+  const ta = a.timestampMs, tb = b.timestampMs;
+  if (ta === undefined) return tb === undefined ? 0 : 1;
+  if (tb === undefined) return -1;
+  return ta - tb;
+}
+
+/** The in-memory metric store. */
+export class MetricStore {
+  readonly #groups = new Map<string, MutableGroup>();
+  readonly #index = new Map<string, FamilyEntry>();
+  readonly #own: ReadonlyMap<string, OwnFamily>;
+  #sortedNames: string[] | undefined;
+  #version = 0;
+
+  /** Creates an empty store; `own` names the gateway's own families, which pushes must agree with. */
+  constructor(own: ReadonlyMap<string, OwnFamily> = new Map()) {
+    this.#own = own;
+  }
+
+  /** Increases with every change; lets callers cache derived views. */
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Number of groups. */
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  /**
+   * Applies a push, or rejects it and records the failure time (spec §4.4–4.6).
+   * The check always runs, also when the HTTP layer answers without waiting
+   * (`--push.disable-consistency-check`): it is cheap here, and skipping it is
+   * what lets upstream's store end up unscrapeable.
+   */
+  push(req: PushRequest): PushResult {
+    const key = groupingKey(req.labels);
+    const existing = this.#groups.get(key);
+    const pushed = new Map<string, MetricFamily>();
+    let hasTimestamp = false;
+    for (const family of req.families) {
+      for (const m of family.metric) if (m.timestampMs !== undefined) hasTimestamp = true;
+      pushed.set(family.name, family);
+    }
+    if (hasTimestamp) return this.#fail(key, req, TIMESTAMP_ERROR);
+    // The synthetic gauges always win over pushed families of the same name.
+    pushed.delete(PUSH_TIME_METRIC);
+    pushed.delete(PUSH_FAILURE_TIME_METRIC);
+    for (const family of pushed.values()) sanitizeFamily(family, req.labels);
+
+    const errors = this.#check(key, existing, pushed, req);
+    if (errors.length > 0) return this.#fail(key, req, joinErrors(errors));
+    this.#apply(key, existing, pushed, req);
+    return { ok: true };
+  }
+
+  /** Deletes the group with exactly these grouping labels (a no-op when absent). */
+  delete(labels: GroupingLabels): void {
+    const key = groupingKey(labels);
+    const group = this.#groups.get(key);
+    if (!group) return;
+    for (const name of group.families.keys()) this.#unindex(key, name);
+    this.#groups.delete(key);
+    this.#changed();
+  }
+
+  /** Deletes every group. */
+  wipe(): void {
+    for (const group of [...this.#groups.values()]) this.delete(group.labels);
+  }
+
+  /** Replaces the whole content with restored groups (used on start-up). */
+  restore(groups: Iterable<Group>): void {
+    this.#groups.clear();
+    this.#index.clear();
+    for (const g of groups) {
+      const key = groupingKey(g.labels);
+      const group: MutableGroup = { labels: g.labels, families: new Map(g.families) };
+      this.#groups.set(key, group);
+      for (const [name, stored] of group.families) this.#indexFamily(key, name, stored);
+    }
+    this.#changed();
+  }
+
+  /** The groups, sorted by grouping key (upstream's UI order; deterministic for the API). */
+  groups(): Group[] {
+    return [...this.#groups.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, g]) => g);
+  }
+
+  /**
+   * A point-in-time copy of every group (the family maps are copied; the
+   * families themselves are immutable), safe to iterate while writes go on.
+   */
+  snapshot(): Group[] {
+    return [...this.#groups.values()].map((g) => ({
+      labels: g.labels,
+      families: new Map(g.families),
+    }));
+  }
+
+  /** The group with these grouping labels, if any. */
+  group(labels: GroupingLabels): Group | undefined {
+    return this.#groups.get(groupingKey(labels));
+  }
+
+  /** Family names held by pushed groups, sorted. */
+  familyNames(): readonly string[] {
+    this.#sortedNames ??= [...this.#index.keys()].sort();
+    return this.#sortedNames;
+  }
+
+  /**
+   * The merged family of this name across all groups: metrics in client_golang's
+   * order, the help of the group with the smallest grouping key (or the
+   * gateway's own help for its own names). The same object is returned until a
+   * write changes the family, so callers may cache renderings by identity.
+   */
+  mergedFamily(name: string): MetricFamily | undefined {
+    const entry = this.#index.get(name);
+    if (!entry) return undefined;
+    if (entry.merged) return entry.merged;
+    const keys = [...entry.owners.keys()].sort();
+    const metric: Metric[] = [];
+    for (const k of keys) metric.push(...(entry.owners.get(k) as StoredFamily).family.metric);
+    metric.sort(compareMetrics);
+    const own = this.#own.get(name);
+    const first = entry.owners.get(keys[0] as string) as StoredFamily;
+    const merged: MetricFamily = { name, type: entry.type, metric };
+    const help = own ? own.help : first.family.help;
+    if (help !== undefined) merged.help = help;
+    entry.merged = merged;
+    return merged;
+  }
+
+  #changed(): void {
+    this.#version++;
+  }
+
+  /** Post-push type of a family name, as seen by the suffix-collision rule. */
+  #typeAfterPush(
+    key: string,
+    existing: MutableGroup | undefined,
+    pushed: Map<string, MetricFamily>,
+    replace: boolean,
+    name: string,
+  ): MetricType | undefined {
+    const p = pushed.get(name);
+    if (p) return p.type;
+    const own = this.#own.get(name);
+    if (own) return own.type;
+    const entry = this.#index.get(name);
+    if (!entry) return undefined;
+    if (entry.owners.size > 1 || !entry.owners.has(key)) return entry.type;
+    // Only this group holds it: kept unless the push replaces it.
+    const kept = !replace || name === PUSH_TIME_METRIC || name === PUSH_FAILURE_TIME_METRIC;
+    return existing && kept ? entry.type : undefined;
+  }
+
+  #check(
+    key: string,
+    existing: MutableGroup | undefined,
+    pushed: Map<string, MetricFamily>,
+    req: PushRequest,
+  ): string[] {
+    const errors: string[] = [];
+    const typeOf = (n: string) => this.#typeAfterPush(key, existing, pushed, req.replace, n);
+    for (const family of pushed.values()) {
+      const entry = this.#index.get(family.name);
+      const others = entry && (entry.owners.size > 1 || !entry.owners.has(key));
+      const own = this.#own.get(family.name);
+      const familyType = own ? own.type : others ? (entry as FamilyEntry).type : family.type;
+      const seen = new Set<string>();
+      for (const m of family.metric) {
+        const problem = checkMetric(family.name, familyType, m);
+        if (problem) {
+          errors.push(problem);
+          continue;
+        }
+        const id = seriesId(m);
+        const owner = entry?.series.get(id);
+        if (seen.has(id) || (owner !== undefined && owner !== key)) {
+          errors.push(
+            `${
+              collectedMetric(family.name, m)
+            } was collected before with the same name and label values`,
+          );
+          continue;
+        }
+        seen.add(id);
+      }
+      const collision = checkSuffixCollisions(family, typeOf);
+      if (collision) errors.push(collision);
+    }
+    if (!existing) {
+      const clash = this.#syntheticClash(key, req.labels);
+      if (clash) errors.push(clash);
+    }
+    return errors;
+  }
+
+  /** The error a new group's synthetic series would cause, if any. */
+  #syntheticClash(key: string, labels: GroupingLabels): string | undefined {
+    for (const [name, help] of [[PUSH_TIME_METRIC, PUSH_TIME_HELP]] as const) {
+      const gauge = timestampGauge(name, help, labels, 0);
+      const m = gauge.metric[0] as Metric;
+      const owner = this.#index.get(name)?.series.get(seriesId(m));
+      if (owner !== undefined && owner !== key) {
+        return `${
+          collectedMetric(name, m)
+        } was collected before with the same name and label values`;
+      }
+    }
+    return undefined;
+  }
+
+  #fail(key: string, req: PushRequest, error: string): PushResult {
+    const existing = this.#groups.get(key);
+    if (!existing) {
+      const clash = this.#syntheticClash(key, req.labels);
+      if (clash) return { ok: false, error, failureNotRecorded: clash };
+    }
+    const group = existing ?? { labels: req.labels, families: new Map() };
+    if (!existing) {
+      this.#groups.set(key, group);
+      this.#setFamily(
+        key,
+        group,
+        timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, 0),
+        req.timeMs,
+      );
+    }
+    this.#setFamily(
+      key,
+      group,
+      timestampGauge(
+        PUSH_FAILURE_TIME_METRIC,
+        PUSH_FAILURE_TIME_HELP,
+        req.labels,
+        req.timeMs / 1000,
+      ),
+      req.timeMs,
+    );
+    this.#changed();
+    return { ok: false, error };
+  }
+
+  #apply(
+    key: string,
+    existing: MutableGroup | undefined,
+    pushed: Map<string, MetricFamily>,
+    req: PushRequest,
+  ): void {
+    const group = existing ?? { labels: req.labels, families: new Map() };
+    if (!existing) this.#groups.set(key, group);
+    else if (req.replace) {
+      for (const name of [...group.families.keys()]) {
+        if (name === PUSH_TIME_METRIC || name === PUSH_FAILURE_TIME_METRIC) continue;
+        this.#unindex(key, name);
+        group.families.delete(name);
+      }
+    }
+    for (const family of pushed.values()) this.#setFamily(key, group, family, req.timeMs);
+    this.#setFamily(
+      key,
+      group,
+      timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, req.timeMs / 1000),
+      req.timeMs,
+    );
+    if (!group.families.has(PUSH_FAILURE_TIME_METRIC)) {
+      this.#setFamily(
+        key,
+        group,
+        timestampGauge(PUSH_FAILURE_TIME_METRIC, PUSH_FAILURE_TIME_HELP, req.labels, 0),
+        req.timeMs,
+      );
+    }
+    this.#changed();
+  }
+
+  #setFamily(key: string, group: MutableGroup, family: MetricFamily, timeMs: number): void {
+    if (group.families.has(family.name)) this.#unindex(key, family.name);
+    const stored: StoredFamily = { family, lastPushMs: timeMs };
+    group.families.set(family.name, stored);
+    this.#indexFamily(key, family.name, stored);
+  }
+
+  #indexFamily(key: string, name: string, stored: StoredFamily): void {
+    let entry = this.#index.get(name);
+    if (!entry) {
+      entry = { type: stored.family.type, owners: new Map(), series: new Map(), merged: undefined };
+      this.#index.set(name, entry);
+      this.#sortedNames = undefined;
+    }
+    entry.owners.set(key, stored);
+    for (const m of stored.family.metric) entry.series.set(seriesId(m), key);
+    entry.merged = undefined;
+  }
+
+  #unindex(key: string, name: string): void {
+    const entry = this.#index.get(name);
+    const stored = entry?.owners.get(key);
+    if (!entry || !stored) return;
+    entry.owners.delete(key);
+    for (const m of stored.family.metric) {
+      const id = seriesId(m);
+      if (entry.series.get(id) === key) entry.series.delete(id);
+    }
+    entry.merged = undefined;
+    if (entry.owners.size === 0) {
+      this.#index.delete(name);
+      this.#sortedNames = undefined;
+    } else if (entry.owners.size > 0) {
+      // The type of the remaining owners (all agree) stays the family's type.
+      const any = entry.owners.values().next().value as StoredFamily;
+      entry.type = any.family.type;
+    }
+  }
+}

@@ -1,0 +1,283 @@
+import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/assert";
+import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import { MetricStore, type PushResult } from "@lib/store/metric_store.ts";
+import { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC } from "@lib/store/types.ts";
+
+function metric(labels: Record<string, string>, value: number, type: MetricType): Metric {
+  const label = Object.entries(labels).map(([name, v]) => ({ name, value: v }));
+  switch (type) {
+    case MetricType.COUNTER:
+      return { label, counter: { value } };
+    case MetricType.UNTYPED:
+      return { label, untyped: { value } };
+    case MetricType.SUMMARY:
+      return { label, summary: { sampleCount: 1, sampleSum: value, quantile: [] } };
+    default:
+      return { label, gauge: { value } };
+  }
+}
+
+function fam(
+  name: string,
+  type: MetricType = MetricType.GAUGE,
+  series: Record<string, string>[] = [{}],
+  help?: string,
+): MetricFamily {
+  const f: MetricFamily = { name, type, metric: series.map((l, i) => metric(l, i + 1, type)) };
+  if (help !== undefined) f.help = help;
+  return f;
+}
+
+function push(
+  store: MetricStore,
+  labels: Record<string, string>,
+  families: MetricFamily[],
+  replace = true,
+  timeMs = 1_000_000,
+): PushResult {
+  return store.push({ labels, families, replace, timeMs });
+}
+
+function gauge(
+  store: MetricStore,
+  labels: Record<string, string>,
+  name: string,
+): number | undefined {
+  return store.group(labels)?.families.get(name)?.family.metric[0]?.gauge?.value;
+}
+
+Deno.test("a push creates the group with sanitised labels and both timestamp gauges", () => {
+  const store = new MetricStore();
+  const f = fam("m", MetricType.GAUGE, [{ job: "body", z: "1", a: "2" }]);
+  assertEquals(push(store, { job: "j", a: "x" }, [f], true, 1_500), { ok: true });
+  const stored = store.group({ job: "j", a: "x" })?.families.get("m")?.family.metric[0];
+  assertEquals(stored?.label, [
+    { name: "a", value: "x" },
+    { name: "instance", value: "" },
+    { name: "job", value: "j" },
+    { name: "z", value: "1" },
+  ]);
+  assertEquals(gauge(store, { job: "j", a: "x" }, PUSH_TIME_METRIC), 1.5);
+  assertEquals(gauge(store, { job: "j", a: "x" }, PUSH_FAILURE_TIME_METRIC), 0);
+});
+
+Deno.test("a body instance label is kept unless instance is a grouping label", () => {
+  const store = new MetricStore();
+  push(store, { job: "j" }, [fam("m", MetricType.GAUGE, [{ instance: "body" }])]);
+  assertEquals(
+    store.group({ job: "j" })?.families.get("m")?.family.metric[0]?.label[0],
+    { name: "instance", value: "body" },
+  );
+});
+
+Deno.test("PUT replaces the group; POST replaces only same-named families", () => {
+  const store = new MetricStore();
+  push(store, { job: "j" }, [fam("a"), fam("b")]);
+  push(store, { job: "j" }, [fam("b", MetricType.COUNTER)], false);
+  const names = () => [...(store.group({ job: "j" })?.families.keys() ?? [])].sort();
+  assertEquals(names(), ["a", "b", PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC]);
+  assertEquals(store.group({ job: "j" })?.families.get("b")?.family.type, MetricType.COUNTER);
+  push(store, { job: "j" }, [fam("c")], true);
+  assertEquals(names(), ["c", PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC]);
+  push(store, { job: "j" }, [], true);
+  assertEquals(names(), [PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC]);
+});
+
+Deno.test("pushed timestamp families never replace the synthetic gauges", () => {
+  const store = new MetricStore();
+  push(store, { job: "j" }, [fam(PUSH_TIME_METRIC, MetricType.UNTYPED)], true, 2_000);
+  push(store, { job: "j" }, [fam(PUSH_FAILURE_TIME_METRIC, MetricType.UNTYPED)], false, 3_000);
+  assertEquals(gauge(store, { job: "j" }, PUSH_TIME_METRIC), 3);
+  assertEquals(gauge(store, { job: "j" }, PUSH_FAILURE_TIME_METRIC), 0);
+  assertEquals(push(store, { job: "k" }, [fam("x")]), { ok: true });
+});
+
+Deno.test("timestamps are rejected and the failure is recorded on a new group", () => {
+  const store = new MetricStore();
+  const f = fam("m");
+  (f.metric[0] as Metric).timestampMs = 5;
+  const res = push(store, { job: "ts" }, [f], true, 7_000);
+  assertEquals(res, { ok: false, error: "pushed metrics must not have timestamps" });
+  assertEquals(gauge(store, { job: "ts" }, PUSH_TIME_METRIC), 0);
+  assertEquals(gauge(store, { job: "ts" }, PUSH_FAILURE_TIME_METRIC), 7);
+  assertEquals(store.group({ job: "ts" })?.families.has("m"), false);
+});
+
+Deno.test("a later success keeps the failure time", () => {
+  const store = new MetricStore();
+  const bad = fam("m");
+  (bad.metric[0] as Metric).timestampMs = 1;
+  push(store, { job: "j" }, [bad], true, 1_000);
+  push(store, { job: "j" }, [fam("m")], true, 2_000);
+  assertEquals(gauge(store, { job: "j" }, PUSH_FAILURE_TIME_METRIC), 1);
+  assertEquals(gauge(store, { job: "j" }, PUSH_TIME_METRIC), 2);
+});
+
+Deno.test("type clashes across groups are rejected with client_golang's text", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
+  const res = push(store, { job: "b" }, [fam("m", MetricType.COUNTER)], true, 9_000);
+  assert(!res.ok);
+  assertMatch(res.error, /^collected metric "m" \{ .*counter:<value:1 > .*\} is not a GAUGE$/);
+  assertEquals(gauge(store, { job: "b" }, PUSH_FAILURE_TIME_METRIC), 9);
+  assertEquals(store.group({ job: "b" })?.families.has("m"), false);
+});
+
+Deno.test("the only owner of a family may change its type", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
+  assertEquals(push(store, { job: "a" }, [fam("m", MetricType.COUNTER)]), { ok: true });
+  assertEquals(push(store, { job: "b" }, [fam("m", MetricType.COUNTER)]), { ok: true });
+});
+
+Deno.test("type clashes with the gateway's own metrics are rejected", () => {
+  const own = new Map([["process_cpu_seconds_total", {
+    type: MetricType.COUNTER,
+    help: "Total user and system CPU time spent in seconds.",
+  }]]);
+  const store = new MetricStore(own);
+  const res = push(store, { job: "a" }, [fam("process_cpu_seconds_total", MetricType.GAUGE)]);
+  assert(!res.ok);
+  assertMatch(res.error, /is not a COUNTER$/);
+  push(store, { job: "a" }, [fam("process_cpu_seconds_total", MetricType.COUNTER, [{}], "other")]);
+  assertEquals(
+    store.mergedFamily("process_cpu_seconds_total")?.help,
+    own.get(
+      "process_cpu_seconds_total",
+    )?.help,
+  );
+});
+
+Deno.test("identical series across groups and within a push are rejected", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("d", MetricType.GAUGE, [{ x: "1" }])]);
+  const res = push(store, { job: "a", x: "1" }, [fam("d")]);
+  assert(!res.ok);
+  assertMatch(res.error, /^collected metric "d" \{ .*\} was collected before with the same name/);
+  const twice = push(store, { job: "b" }, [fam("e", MetricType.GAUGE, [{ y: "1" }, { y: "1" }])]);
+  assert(!twice.ok);
+  assertMatch(twice.error, /was collected before/);
+});
+
+Deno.test("several errors are joined like prometheus.MultiError", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ x: "1" }, { x: "2" }])]);
+  const res = push(store, { job: "b" }, [fam("m", MetricType.COUNTER, [{ x: "1" }, { x: "2" }])]);
+  assert(!res.ok);
+  assertMatch(res.error, /^2 error\(s\) occurred:\n\* collected metric .*\n\* collected metric/);
+});
+
+Deno.test("summary and histogram suffix collisions are rejected both ways", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("s", MetricType.SUMMARY)]);
+  const res = push(store, { job: "b" }, [fam("s_count", MetricType.UNTYPED)]);
+  assertEquals(res, {
+    ok: false,
+    error: 'collected metric named "s_count" collides with previously collected summary named "s"',
+  });
+  push(store, { job: "c" }, [fam("t_sum", MetricType.UNTYPED)]);
+  const res2 = push(store, { job: "d" }, [fam("t", MetricType.SUMMARY)]);
+  assertEquals(res2, {
+    ok: false,
+    error:
+      'collected histogram or summary named "t" collides with previously collected metric named "t_sum"',
+  });
+  // A summary's _bucket sibling is fine.
+  assertEquals(push(store, { job: "e" }, [fam("s_bucket", MetricType.UNTYPED)]), { ok: true });
+});
+
+Deno.test("bad label names and an explicit quantile label are rejected", () => {
+  const store = new MetricStore();
+  const res = push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ __x: "1" }])]);
+  assert(!res.ok);
+  assertMatch(res.error, /has a label with an invalid name: __x$/);
+  const q = push(store, { job: "a" }, [fam("s", MetricType.SUMMARY, [{ quantile: "0.5" }])]);
+  assert(!q.ok);
+  assertMatch(q.error, /must not have an explicit "quantile" label$/);
+});
+
+Deno.test("a value field that does not match the family type is rejected", () => {
+  const store = new MetricStore();
+  const f: MetricFamily = {
+    name: "m",
+    type: MetricType.GAUGE,
+    metric: [{ label: [], counter: {} }],
+  };
+  const res = push(store, { job: "a" }, [f]);
+  assert(!res.ok);
+  assertMatch(res.error, /is not a GAUGE$/);
+});
+
+Deno.test("the upstream poisoning sequence (spec §4.6) leaves the store usable", () => {
+  const store = new MetricStore();
+  assertEquals(push(store, { job: "ts" }, []), { ok: true });
+  const res = push(store, { job: "ts", instance: "" }, []);
+  assert(!res.ok);
+  assertMatch(res.error, /"push_time_seconds" .* was collected before/);
+  assert(res.failureNotRecorded !== undefined);
+  assertEquals(store.group({ job: "ts", instance: "" }), undefined);
+  assertEquals(push(store, { job: "other" }, [fam("m")]), { ok: true });
+  assertEquals(store.size, 2);
+});
+
+Deno.test("a failure on an existing group is recorded even when a new group would clash", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
+  push(store, { job: "b" }, [fam("n")]);
+  push(store, { job: "b" }, [fam("m", MetricType.COUNTER)], true, 4_000);
+  assertEquals(gauge(store, { job: "b" }, PUSH_FAILURE_TIME_METRIC), 4);
+  assertEquals(store.group({ job: "b" })?.families.has("n"), true);
+});
+
+Deno.test("delete and wipe remove groups and free names for other types", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
+  push(store, { job: "b" }, [fam("m", MetricType.GAUGE, [{ x: "1" }])]);
+  store.delete({ job: "a" });
+  store.delete({ job: "missing" });
+  assertEquals(store.size, 1);
+  store.wipe();
+  assertEquals(store.size, 0);
+  assertEquals(store.familyNames(), []);
+  assertEquals(push(store, { job: "c" }, [fam("m", MetricType.COUNTER)]), { ok: true });
+});
+
+Deno.test("merged families: series in client_golang order, deterministic help, stable identity", () => {
+  const store = new MetricStore();
+  push(store, { job: "b" }, [fam("m", MetricType.GAUGE, [{}], "help of b")]);
+  push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ foo: "" }], "help of a")]);
+  const merged = store.mergedFamily("m");
+  assertEquals(merged?.help, "help of a");
+  assertEquals(merged?.metric.map((m) => m.label.map((l) => l.value).join(",")), [
+    ",b",
+    ",,a",
+  ]);
+  assertStrictEquals(store.mergedFamily("m"), merged);
+  push(store, { job: "c" }, [fam("other")]);
+  assertStrictEquals(store.mergedFamily("m"), merged);
+  push(store, { job: "c" }, [fam("m", MetricType.GAUGE, [{ z: "1" }])], false);
+  assert(store.mergedFamily("m") !== merged);
+});
+
+Deno.test("snapshot() is a point-in-time copy unaffected by later writes", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("m")]);
+  const snap = store.snapshot();
+  push(store, { job: "a" }, [fam("n")], true);
+  assertEquals([...(snap[0]?.families.keys() ?? [])].sort(), [
+    "m",
+    PUSH_FAILURE_TIME_METRIC,
+    PUSH_TIME_METRIC,
+  ]);
+  const restored = new MetricStore();
+  restored.restore(snap);
+  assertEquals(restored.group({ job: "a" })?.families.has("m"), true);
+  assert(
+    !restored.push({
+      labels: { job: "b" },
+      families: [fam("m", MetricType.COUNTER)],
+      replace: true,
+      timeMs: 1,
+    }).ok,
+  );
+});

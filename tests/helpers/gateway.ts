@@ -1,0 +1,207 @@
+/**
+ * Starts our gateway (`main.ts`) as a real process on a loopback port, and
+ * Debian's reference `prometheus-pushgateway` beside it.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../../", import.meta.url);
+const MAIN = new URL("main.ts", ROOT).pathname;
+
+/** Path of Debian's reference binary. */
+export const REFERENCE_BIN = "/usr/bin/prometheus-pushgateway";
+
+/** A running gateway process. */
+export interface RunningGateway {
+  /** Base URL, e.g. `http://127.0.0.1:41234`. */
+  readonly url: string;
+  readonly port: number;
+  readonly process: Deno.ChildProcess;
+  /** Log lines (stderr) seen so far. */
+  readonly logs: string[];
+  /** Sends `signal` (default SIGTERM) and waits for the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Waits for the process to exit by itself. */
+  exited(): Promise<Deno.CommandStatus>;
+}
+
+/** Options of {@linkcode startGateway}. */
+export interface StartOptions {
+  /** Run the program under another command, e.g. `["setpriv", "--reuid=65534", …]`. */
+  readonly wrapper?: readonly string[];
+  readonly env?: Record<string, string>;
+  /** Skip the default `--web.listen-address=127.0.0.1:0`. */
+  readonly noDefaultListen?: boolean;
+  /** How long to wait for the listener (ms). */
+  readonly timeoutMs?: number;
+}
+
+/** Reads lines from a byte stream, pushing them to `sink` and resolving `waiter`s on matches. */
+function pumpLines(
+  stream: ReadableStream<Uint8Array>,
+  sink: string[],
+  onLine: (line: string) => void,
+): Promise<void> {
+  return (async () => {
+    let buf = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        sink.push(line);
+        onLine(line);
+      }
+    }
+    if (buf) {
+      sink.push(buf);
+      onLine(buf);
+    }
+  })();
+}
+
+/**
+ * Starts `main.ts` with `args` (plus a loopback listener on an ephemeral port)
+ * and waits for its `Listening on` log line.
+ */
+export async function startGateway(
+  args: readonly string[] = [],
+  options: StartOptions = {},
+): Promise<RunningGateway> {
+  const listen = options.noDefaultListen ? [] : ["--web.listen-address=127.0.0.1:0"];
+  const denoArgs = ["run", "--allow-all", "--quiet", MAIN, ...listen, ...args];
+  const wrapper = options.wrapper ?? [];
+  const command = wrapper.length > 0
+    ? new Deno.Command(wrapper[0] as string, {
+      args: [...wrapper.slice(1), Deno.execPath(), ...denoArgs],
+      stdout: "piped",
+      stderr: "piped",
+      env: { RUST_BACKTRACE: "0", ...options.env },
+    })
+    : new Deno.Command(Deno.execPath(), {
+      args: denoArgs,
+      stdout: "piped",
+      stderr: "piped",
+      env: { RUST_BACKTRACE: "0", ...options.env },
+    });
+  const process = command.spawn();
+  const logs: string[] = [];
+  let resolvePort: (port: number) => void = () => {};
+  const portSeen = new Promise<number>((r) => (resolvePort = r));
+  const onLine = (line: string) => {
+    const m = line.match(/msg="?Listening on"? .*address=\S*:(\d+)/);
+    if (m) resolvePort(Number(m[1]));
+  };
+  const pumps = Promise.all([
+    pumpLines(process.stderr, logs, onLine),
+    pumpLines(process.stdout, logs, onLine),
+  ]);
+  const status = process.status.then(async (s) => {
+    await pumps;
+    return s;
+  });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const port = await Promise.race([
+    portSeen,
+    status.then((s) => {
+      throw new Error(`gateway exited early (code ${s.code}):\n${logs.join("\n")}`);
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`gateway did not listen in time:\n${logs.join("\n")}`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    process,
+    logs,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        process.kill(signal);
+      } catch { /* already gone */ }
+      return await status;
+    },
+    exited: () => status,
+  };
+}
+
+/** Finds a free loopback TCP port. */
+export function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Runs the command and returns its exit code, stdout and stderr. */
+export async function run(
+  cmd: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(cmd, {
+    args: [...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { RUST_BACKTRACE: "0", ...env },
+  }).output();
+  const d = new TextDecoder();
+  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+}
+
+/** Runs `main.ts` to completion with `args` (for -h, --version, bad flags). */
+export function runMain(args: readonly string[]): Promise<
+  { code: number; stdout: string; stderr: string }
+> {
+  return run(Deno.execPath(), ["run", "--allow-all", "--quiet", MAIN, ...args]);
+}
+
+/** A running reference gateway. */
+export interface ReferenceGateway {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's reference binary on a free loopback port, memory-only, and waits until ready. */
+export async function startReference(args: readonly string[] = []): Promise<ReferenceGateway> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = freePort();
+    const process = new Deno.Command(REFERENCE_BIN, {
+      args: [`--web.listen-address=127.0.0.1:${port}`, "--persistence.file=", ...args],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    const url = `http://127.0.0.1:${port}`;
+    let exited = false;
+    process.status.then(() => (exited = true));
+    for (let i = 0; i < 200 && !exited; i++) {
+      try {
+        const res = await fetch(`${url}/-/ready`);
+        await res.body?.cancel();
+        if (res.ok && !exited) {
+          return {
+            url,
+            async stop() {
+              try {
+                process.kill("SIGTERM");
+              } catch { /* gone */ }
+              await process.status;
+            },
+          };
+        }
+      } catch { /* not yet */ }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    try {
+      process.kill("SIGKILL");
+    } catch { /* gone */ }
+    await process.status;
+  }
+  throw new Error("reference pushgateway did not become ready");
+}
