@@ -1,0 +1,209 @@
+/**
+ * Reads a push request's body with a size cap and decodes
+ * `Content-Encoding: gzip` or `snappy` (framed), like upstream's
+ * `decodeRequest` wrapper, with Go's error texts for bad bodies.
+ *
+ * gzip goes through `node:zlib` rather than `DecompressionStream`: zlib reads
+ * concatenated gzip members as Go does, stops a decompression bomb at the cap
+ * (`maxOutputLength`), and tells truncation, bad checksums and bad headers
+ * apart, so each maps to the text Go's `compress/gzip` gives.
+ *
+ * @module
+ */
+
+import { gunzip } from "node:zlib";
+import { constants as bufferConstants } from "node:buffer";
+import { HttpError } from "@lib/http/errors.ts";
+import { BodyTooLargeError, decodeSnappyFramed, SnappyError } from "@lib/http/snappy.ts";
+
+export { BodyTooLargeError } from "@lib/http/snappy.ts";
+
+/** Limits for reading a request body. */
+export interface BodyOptions {
+  /** Cap in bytes, applied to the raw body and again to the decoded body. */
+  maxBytes: number;
+}
+
+/**
+ * Reads the request body (streamed; never holds more than `maxBytes` of it),
+ * decoding `Content-Encoding` `gzip` (case-insensitive) or `snappy` (framed
+ * stream format); any other encoding is ignored and the raw bytes returned.
+ *
+ * Throws `HttpError(413, …)` naming the limit when the raw or the decoded body
+ * is over the cap (a `Content-Length` over the cap is refused before reading),
+ * and `HttpError(400, <Go's error text>)` for a bad gzip or snappy body:
+ * `EOF` (empty gzip body), `unexpected EOF`, `gzip: invalid header`,
+ * `gzip: invalid checksum`, `flate: corrupt input`, `snappy: corrupt input`,
+ * `snappy: unsupported input`.
+ */
+export async function readRequestBody(req: Request, options: BodyOptions): Promise<Uint8Array> {
+  const { maxBytes } = options;
+  const declared = req.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > maxBytes) {
+    await req.body?.cancel().catch(() => {});
+    throw tooLarge(new BodyTooLargeError(maxBytes, "request body"));
+  }
+  const raw = await readLimited(req.body, maxBytes);
+  const encoding = (req.headers.get("content-encoding") ?? "").toLowerCase();
+  if (encoding === "gzip") return await gunzipBody(raw, maxBytes);
+  if (encoding === "snappy") return unsnappyBody(raw, maxBytes);
+  return raw;
+}
+
+function tooLarge(err: BodyTooLargeError): HttpError {
+  return new HttpError(413, err.message, { cause: err });
+}
+
+/** Reads a stream to its end, refusing to hold more than `maxBytes`. */
+async function readLimited(
+  body: ReadableStream<Uint8Array> | null,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array();
+  const reader = body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (total + value.length > maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge(new BodyTooLargeError(maxBytes, "request body"));
+      }
+      parts.push(value);
+      total += value.length;
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const CRC32_TABLE: Uint32Array = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+function crc32(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) c = CRC32_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const FLAG_HCRC = 0x02;
+const FLAG_EXTRA = 0x04;
+const FLAG_NAME = 0x08;
+const FLAG_COMMENT = 0x10;
+/** Go's gzip reader keeps names and comments in a 512-byte buffer. */
+const MAX_HEADER_STRING = 512;
+
+/** The first gzip member's header as Go reads it: where it ends, or Go's error text. */
+export type GzipHeader = { end: number; plain: boolean } | { error: string };
+
+/**
+ * Parses the first member's header the way Go's `gzip.NewReader` does:
+ * `EOF` for no input, `unexpected EOF` for a header cut short (Go reads the
+ * fixed ten bytes before looking at them), `gzip: invalid header` for a bad
+ * magic or method, a name or comment of 512 bytes or more, or a header CRC
+ * mismatch. Reserved flag bits are ignored, as Go does. `plain` is true when
+ * the header has no optional fields and no reserved bits.
+ */
+export function parseGzipHeader(data: Uint8Array): GzipHeader {
+  if (data.length === 0) return { error: "EOF" };
+  if (data.length < 10) return { error: "unexpected EOF" };
+  if (data[0] !== 0x1f || data[1] !== 0x8b || data[2] !== 8) {
+    return { error: "gzip: invalid header" };
+  }
+  const flags = data[3]!;
+  let pos = 10;
+  if (flags & FLAG_EXTRA) {
+    if (pos + 2 > data.length) return { error: "unexpected EOF" };
+    pos += 2 + (data[pos]! | (data[pos + 1]! << 8));
+    if (pos > data.length) return { error: "unexpected EOF" };
+  }
+  for (const flag of [FLAG_NAME, FLAG_COMMENT]) {
+    if (!(flags & flag)) continue;
+    for (let i = 0;; i++) {
+      if (i >= MAX_HEADER_STRING) return { error: "gzip: invalid header" };
+      if (pos >= data.length) return { error: "unexpected EOF" };
+      if (data[pos++] === 0) break;
+    }
+  }
+  if (flags & FLAG_HCRC) {
+    if (pos + 2 > data.length) return { error: "unexpected EOF" };
+    const want = data[pos]! | (data[pos + 1]! << 8);
+    if ((crc32(data.subarray(0, pos)) & 0xffff) !== want) return { error: "gzip: invalid header" };
+    pos += 2;
+  }
+  return { end: pos, plain: flags === 0 };
+}
+
+/** Maps a zlib error message to the text Go's compress/gzip would give. */
+export function goGzipErrorText(zlibMessage: string): string {
+  switch (zlibMessage) {
+    case "unexpected end of file":
+      return "unexpected EOF";
+    case "incorrect data check":
+    case "incorrect length check":
+      return "gzip: invalid checksum";
+    case "incorrect header check":
+    case "unknown compression method":
+    case "unknown header flags set":
+    case "header crc mismatch":
+      return "gzip: invalid header";
+    default:
+      // Go says "flate: corrupt input before offset N"; zlib does not tell N.
+      return "flate: corrupt input";
+  }
+}
+
+/** A minimal first-member header handed to zlib once Go's checks have passed. */
+const PLAIN_GZIP_HEADER = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+function gunzipBody(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+  const header = parseGzipHeader(data);
+  if ("error" in header) return Promise.reject(new HttpError(400, header.error));
+  // zlib judges optional header fields differently from Go (reserved flags,
+  // long names), so it gets the first member with a plain header instead.
+  let input = data;
+  if (!header.plain) {
+    input = new Uint8Array(PLAIN_GZIP_HEADER.length + data.length - header.end);
+    input.set(PLAIN_GZIP_HEADER);
+    input.set(data.subarray(header.end), PLAIN_GZIP_HEADER.length);
+  }
+  const limited = Number.isSafeInteger(maxBytes) && maxBytes <= bufferConstants.MAX_LENGTH;
+  return new Promise((resolve, reject) => {
+    gunzip(input, limited ? { maxOutputLength: maxBytes } : {}, (err, out) => {
+      if (err === null) {
+        resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+      } else if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+        reject(tooLarge(new BodyTooLargeError(maxBytes)));
+      } else {
+        reject(new HttpError(400, goGzipErrorText(err.message), { cause: err }));
+      }
+    });
+  });
+}
+
+function unsnappyBody(data: Uint8Array, maxBytes: number): Uint8Array {
+  try {
+    return decodeSnappyFramed(data, maxBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw tooLarge(err);
+    if (err instanceof SnappyError) throw new HttpError(400, err.message, { cause: err });
+    throw err;
+  }
+}

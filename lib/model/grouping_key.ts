@@ -1,0 +1,367 @@
+/**
+ * The grouping key carried in a push URL:
+ * `/metrics/job/<job>{/<name>/<value>}` and
+ * `/metrics/job@base64/<b64 job>{/<name>[@base64]/<value>}`.
+ *
+ * Parsing follows upstream's `splitLabels` and `decodeBase64` (handler/push.go)
+ * step by step, including the exact error texts and the order of the checks.
+ *
+ * @module
+ */
+
+import { HttpError } from "@lib/http/errors.ts";
+import { isValidLegacyLabelName, isValidUtf8Name } from "@lib/model/names.ts";
+
+/** How label names in the URL are read. */
+export interface GroupingKeyOptions {
+  /** `--push.enable-utf8-names`: UTF-8 label names and `U__` escapes in the path. */
+  utf8Names: boolean;
+}
+
+/** The suffix that marks a base64url-encoded value (or job). */
+export const BASE64_SUFFIX = "@base64";
+
+const RESERVED_LABEL_PREFIX = "__";
+const ESCAPE_PREFIX = "U__";
+
+/**
+ * A value that is not valid base64url. The message is Go's
+ * `illegal base64 data at input byte N`; `partial` is what Go had decoded
+ * before it stopped (upstream prints it in the job error).
+ */
+export class Base64DecodeError extends Error {
+  /** Byte offset (in the UTF-8 input after trimming `=`) where decoding failed. */
+  readonly offset: number;
+  /** The bytes Go had decoded before the failing quantum. */
+  readonly partial: Uint8Array;
+
+  /** Creates the error for a failure at byte `offset`. */
+  constructor(offset: number, partial: Uint8Array) {
+    super(`illegal base64 data at input byte ${offset}`);
+    this.name = "Base64DecodeError";
+    this.offset = offset;
+    this.partial = partial;
+  }
+}
+
+/**
+ * Parses the grouping key of a push/delete URL.
+ *
+ * `jobSegment` is the already percent-decoded job path segment, `jobIsBase64`
+ * tells whether the route was `job@base64`, and `labelPath` is the already
+ * percent-decoded rest after the job segment (`""` or starting with `/`).
+ * Returns the grouping labels, `job` included, or throws
+ * `HttpError(400, <upstream's message>)`.
+ */
+export function parseGroupingKey(
+  jobSegment: string,
+  jobIsBase64: boolean,
+  labelPath: string,
+  options: GroupingKeyOptions,
+): Record<string, string> {
+  let job = jobSegment;
+  if (jobIsBase64) {
+    try {
+      job = decodeBase64Value(jobSegment);
+    } catch (err) {
+      if (!(err instanceof Base64DecodeError)) throw err;
+      // Upstream quotes the (partial) decode result here, not the input.
+      throw new HttpError(
+        400,
+        `invalid base64 encoding in job name ${goQuoteBytes(err.partial)}: ${err.message}`,
+        { cause: err },
+      );
+    }
+  }
+  const labels = splitLabels(labelPath, options);
+  if (job === "") {
+    throw new HttpError(400, "job name is required");
+  }
+  labels.set("job", job);
+  return Object.fromEntries(labels);
+}
+
+/** Upstream's `splitLabels`: the label part of the path as a map, in path order. */
+function splitLabels(labelPath: string, options: GroupingKeyOptions): Map<string, string> {
+  const result = new Map<string, string>();
+  if (labelPath.length <= 1) return result;
+  const components = labelPath.slice(1).split("/");
+  if (components.length % 2 !== 0) {
+    throw new HttpError(400, `odd number of components in label string ${goQuote(labelPath)}`);
+  }
+  for (let i = 0; i + 1 < components.length; i += 2) {
+    const name = components[i]!;
+    const value = components[i + 1]!;
+    const isBase64 = name.endsWith(BASE64_SUFFIX);
+    const trimmedName = isBase64 ? name.slice(0, -BASE64_SUFFIX.length) : name;
+    const unescapedName = options.utf8Names ? unescapeUtf8LabelName(trimmedName) : trimmedName;
+    const valid = options.utf8Names
+      ? isValidUtf8Name(unescapedName)
+      : isValidLegacyLabelName(unescapedName);
+    if (!valid || trimmedName.startsWith(RESERVED_LABEL_PREFIX)) {
+      throw new HttpError(400, `improper label name ${goQuote(trimmedName)}`);
+    }
+    if (!isBase64) {
+      result.set(unescapedName, value);
+      continue;
+    }
+    try {
+      result.set(unescapedName, decodeBase64Value(value));
+    } catch (err) {
+      if (!(err instanceof Base64DecodeError)) throw err;
+      throw new HttpError(
+        400,
+        `invalid base64 encoding for label ${trimmedName}=${goQuote(value)}: ${err.message}`,
+        { cause: err },
+      );
+    }
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// base64url, decoded the way Go's base64.RawURLEncoding does it.
+
+const B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const B64URL_DECODE: Uint8Array = (() => {
+  const table = new Uint8Array(256).fill(0xff);
+  for (let i = 0; i < B64URL_ALPHABET.length; i++) table[B64URL_ALPHABET.charCodeAt(i)] = i;
+  return table;
+})();
+
+/**
+ * Decodes a base64url value the way upstream does: every trailing `=` is
+ * removed first, then the rest is decoded like Go's `RawURLEncoding`
+ * (padding optional, `\r` and `\n` skipped, unused trailing bits ignored).
+ * So `"="` decodes to `""`. Throws a {@linkcode Base64DecodeError} with Go's
+ * message. Bytes that are not UTF-8 become U+FFFD.
+ */
+export function decodeBase64Value(s: string): string {
+  return new TextDecoder().decode(decodeBase64Bytes(s));
+}
+
+/** Like {@linkcode decodeBase64Value}, but returns the raw bytes. */
+export function decodeBase64Bytes(s: string): Uint8Array {
+  const src = new TextEncoder().encode(s.replace(/=+$/, ""));
+  const out = new Uint8Array(Math.floor((src.length * 6) / 8) + 3);
+  let n = 0;
+  let si = 0;
+  const quad = [0, 0, 0, 0];
+  while (si < src.length) {
+    // One quantum of up to four significant characters (Go's decodeQuantum).
+    let got = 0;
+    while (got < 4) {
+      if (si === src.length) {
+        if (got === 1) throw new Base64DecodeError(si - got, out.slice(0, n));
+        break;
+      }
+      const c = src[si++]!;
+      const v = B64URL_DECODE[c]!;
+      if (v !== 0xff) {
+        quad[got++] = v;
+      } else if (c !== 0x0a && c !== 0x0d) {
+        throw new Base64DecodeError(si - 1, out.slice(0, n));
+      }
+    }
+    if (got === 0) break;
+    for (let k = got; k < 4; k++) quad[k] = 0;
+    const val = (quad[0]! << 18) | (quad[1]! << 12) | (quad[2]! << 6) | quad[3]!;
+    const bytes = [(val >> 16) & 0xff, (val >> 8) & 0xff, val & 0xff];
+    for (let k = 0; k < got - 1; k++) out[n++] = bytes[k]!;
+  }
+  return out.slice(0, n);
+}
+
+/** Encodes bytes as base64url without padding (Go's `RawURLEncoding`). */
+function encodeRawBase64Url(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 3) {
+    const b0 = bytes[i]!;
+    const b1 = bytes[i + 1] ?? 0;
+    const b2 = bytes[i + 2] ?? 0;
+    const left = bytes.length - i;
+    s += B64URL_ALPHABET[b0 >> 2]! + B64URL_ALPHABET[((b0 & 3) << 4) | (b1 >> 4)]!;
+    if (left > 1) s += B64URL_ALPHABET[((b1 & 15) << 2) | (b2 >> 6)]!;
+    if (left > 2) s += B64URL_ALPHABET[b2 & 63]!;
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// "U__" value-encoding escapes of label names (prometheus/common UnescapeName).
+
+function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const lower = c | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Undoes the `U__` value-encoding escape of a label name, as prometheus/common
+ * `UnescapeName(name, ValueEncodingEscaping)` does: `U__foo_2e_bar` →
+ * `foo.bar`, `__` → `_`, `_<hex>_` → that code point. A name without the
+ * prefix, or with an invalid escape (bad hex, unclosed, not a valid rune, or
+ * six or more hex digits — upstream's loop stops there), is returned
+ * unchanged.
+ */
+export function unescapeUtf8LabelName(name: string): string {
+  if (!name.startsWith(ESCAPE_PREFIX)) return name;
+  const escaped = name.slice(ESCAPE_PREFIX.length);
+  let out = "";
+  for (let i = 0; i < escaped.length; i++) {
+    if (escaped[i] !== "_") {
+      out += escaped[i];
+      continue;
+    }
+    i++;
+    if (i >= escaped.length) return name;
+    if (escaped[i] === "_") {
+      out += "_";
+      continue;
+    }
+    let codePoint = 0;
+    let closed = false;
+    for (let digits = 0; i < escaped.length; digits++) {
+      if (digits >= 6) return name;
+      if (escaped[i] === "_") {
+        closed = true;
+        break;
+      }
+      const d = hexDigit(escaped.charCodeAt(i));
+      if (d < 0) return name;
+      codePoint = codePoint * 16 + d;
+      i++;
+    }
+    if (!closed) return name;
+    if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return name;
+    out += String.fromCodePoint(codePoint);
+  }
+  return out;
+}
+
+/** Escapes a label name with `U__` value encoding (prometheus/common EscapeName). */
+function escapeUtf8LabelName(name: string): string {
+  let out = ESCAPE_PREFIX;
+  let i = 0;
+  for (const ch of name) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === "_") {
+      out += "__";
+    } else if (/[a-zA-Z:]/.test(ch) || (i > 0 && /[0-9]/.test(ch))) {
+      out += ch;
+    } else if (cp >= 0xd800 && cp <= 0xdfff) {
+      out += "_FFFD_";
+    } else {
+      out += `_${cp.toString(16)}_`;
+    }
+    i += ch.length;
+  }
+  return out;
+}
+
+/**
+ * Builds the push path of a grouping key the way the UI's "Delete Group"
+ * button does: `/metrics/job@base64/<b64>{/<name>@base64/<b64>=}` with the
+ * labels sorted by name (job excluded), every value base64url-encoded and
+ * followed by one `=` so that empty values work. Names are URI-component
+ * encoded; with `utf8Names`, names that are not legacy-valid (or that start
+ * with `U__`) are `U__`-escaped so that the path parses back to the same key.
+ */
+export function encodeGroupingPath(
+  labels: Record<string, string>,
+  options: GroupingKeyOptions = { utf8Names: false },
+): string {
+  const enc = new TextEncoder();
+  const value = (v: string): string => encodeRawBase64Url(enc.encode(v)) + "=";
+  let path = `/metrics/job${BASE64_SUFFIX}/${value(labels["job"] ?? "")}`;
+  const names = Object.keys(labels).filter((n) => n !== "job").sort(compareCodeUnits);
+  for (const name of names) {
+    const needsEscape = options.utf8Names &&
+      (!isValidLegacyLabelName(name) || name.startsWith(ESCAPE_PREFIX));
+    const pathName = needsEscape ? escapeUtf8LabelName(name) : name;
+    path += `/${encodeURIComponent(pathName)}${BASE64_SUFFIX}/${value(labels[name]!)}`;
+  }
+  return path;
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Go's %q (strconv.Quote) for the error messages.
+
+const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
+const HEX = "0123456789abcdef";
+
+/** Go's `%q` of a string (lone surrogates count as U+FFFD, as UTF-8 encoding makes them). */
+function goQuote(s: string): string {
+  return goQuoteBytes(new TextEncoder().encode(s));
+}
+
+/** Length of the valid UTF-8 sequence at `i`, or 0 when the byte starts none (Go's rules). */
+function utf8SequenceLength(b: Uint8Array, i: number): number {
+  const c0 = b[i]!;
+  if (c0 < 0x80) return 1;
+  let len: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (c0 >= 0xc2 && c0 <= 0xdf) len = 2;
+  else if (c0 >= 0xe0 && c0 <= 0xef) {
+    len = 3;
+    if (c0 === 0xe0) lo = 0xa0;
+    if (c0 === 0xed) hi = 0x9f;
+  } else if (c0 >= 0xf0 && c0 <= 0xf4) {
+    len = 4;
+    if (c0 === 0xf0) lo = 0x90;
+    if (c0 === 0xf4) hi = 0x8f;
+  } else return 0;
+  if (i + len > b.length) return 0;
+  const c1 = b[i + 1]!;
+  if (c1 < lo || c1 > hi) return 0;
+  for (let k = 2; k < len; k++) {
+    const c = b[i + k]!;
+    if (c < 0x80 || c > 0xbf) return 0;
+  }
+  return len;
+}
+
+/** Go's `%q` of a byte string: invalid UTF-8 bytes become `\xNN`. */
+function goQuoteBytes(bytes: Uint8Array): string {
+  const dec = new TextDecoder();
+  let out = '"';
+  for (let i = 0; i < bytes.length;) {
+    const len = utf8SequenceLength(bytes, i);
+    if (len === 0) {
+      out += "\\x" + HEX[bytes[i]! >> 4] + HEX[bytes[i]! & 15];
+      i++;
+      continue;
+    }
+    const ch = dec.decode(bytes.subarray(i, i + len));
+    i += len;
+    out += escapeRune(ch);
+  }
+  return out + '"';
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+};
+
+function escapeRune(ch: string): string {
+  if (ch === '"' || ch === "\\") return "\\" + ch;
+  if (PRINTABLE.test(ch)) return ch;
+  const simple = SIMPLE_ESCAPES[ch];
+  if (simple !== undefined) return simple;
+  const cp = ch.codePointAt(0)!;
+  if (cp < 0x20 || cp === 0x7f) return "\\x" + cp.toString(16).padStart(2, "0");
+  if (cp < 0x10000) return "\\u" + cp.toString(16).padStart(4, "0");
+  return "\\U" + cp.toString(16).padStart(8, "0");
+}
