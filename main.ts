@@ -8,6 +8,8 @@
 import { formatFlagError, parseFlags, validateUnsupported } from "@lib/cli/flags.ts";
 import { renderHelp, renderManPage, renderVersion } from "@lib/cli/usage.ts";
 import { createApp } from "@lib/http/app.ts";
+import type { AppContext } from "@lib/http/context.ts";
+import { createUiRoutes } from "@lib/http/ui.ts";
 import { OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
 import { MetricStore } from "@lib/store/metric_store.ts";
@@ -81,7 +83,7 @@ async function main(argv: readonly string[]): Promise<number> {
     tags: buildInfo.tags,
     version: buildInfo.version,
   });
-  const app = createApp({
+  const ctx: AppContext = {
     config,
     store,
     self,
@@ -91,7 +93,8 @@ async function main(argv: readonly string[]): Promise<number> {
     now: () => performance.timeOrigin + performance.now(),
     onWrite: () => persister?.notifyWrite(),
     requestQuit: () => setTimeout(quit, 0),
-  });
+  };
+  const app = createApp(ctx, createUiRoutes(ctx));
 
   let guard: Guard;
   try {
