@@ -1,0 +1,215 @@
+/**
+ * Interop with a real Prometheus server (Debian's `/usr/bin/prometheus`): it
+ * scrapes our gateway on 127.0.0.1 with `honor_labels: true`, and the test
+ * reads what it ingested back through its HTTP API (`/api/v1/query`,
+ * `/api/v1/targets`).
+ *
+ * Without Prometheus the test is skipped with a message, except under
+ * `CI=true`, where it fails (`.ci/run` installs the `prometheus` package).
+ */
+
+import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
+import { encodeBase64Url } from "@std/encoding/base64url";
+import { hasProgram, testNeeding } from "./helpers/requirements.ts";
+import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import {
+  poll,
+  PROMETHEUS_BIN,
+  type PromSample,
+  type RunningPrometheus,
+  startPrometheus,
+} from "./helpers/interop.ts";
+
+const PROMETHEUS = {
+  available: hasProgram(PROMETHEUS_BIN),
+  reason: `${PROMETHEUS_BIN} not found (Debian package "prometheus")`,
+};
+
+/** A batch job's metrics, one family of each classic type, as a client would push them. */
+const BODY = `# HELP batch_records_total Records processed.
+# TYPE batch_records_total counter
+batch_records_total{stage="load"} 1027
+batch_records_total{stage="parse"} 3
+# HELP batch_last_success_seconds Last success.
+# TYPE batch_last_success_seconds gauge
+batch_last_success_seconds 1.7e+09
+# HELP batch_duration_seconds Duration of a run.
+# TYPE batch_duration_seconds histogram
+batch_duration_seconds_bucket{le="1"} 2
+batch_duration_seconds_bucket{le="2"} 6
+batch_duration_seconds_bucket{le="4"} 8
+batch_duration_seconds_bucket{le="+Inf"} 8
+batch_duration_seconds_sum 14.5
+batch_duration_seconds_count 8
+# HELP batch_latency_seconds Latency.
+# TYPE batch_latency_seconds summary
+batch_latency_seconds{quantile="0.5"} 0.25
+batch_latency_seconds{quantile="0.99"} 1.5
+batch_latency_seconds_sum 30
+batch_latency_seconds_count 100
+`;
+
+/** `/var/spool/batch` travels base64-encoded; `empty` is an empty grouping label. */
+const GROUP_PATH = `/metrics/job/batch/env/prod/dir@base64/${
+  encodeBase64Url(new TextEncoder().encode("/var/spool/batch"))
+}/empty@base64/=`;
+
+/** The labels every pushed series should carry in Prometheus. */
+const GROUP_LABELS = { job: "batch", env: "prod", dir: "/var/spool/batch" };
+
+async function send(
+  gw: RunningGateway,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<number> {
+  const res = await fetch(gw.url + path, { method, body });
+  await res.body?.cancel();
+  return res.status;
+}
+
+/** Polls `expr` until `accept` likes the result; returns that result. */
+function waitQuery(
+  prom: RunningPrometheus,
+  expr: string,
+  accept: (result: PromSample[]) => boolean,
+): Promise<PromSample[]> {
+  return poll(`query ${expr}`, async () => {
+    const result = await prom.query(expr);
+    if (accept(result)) return result;
+    throw new Error(`last result ${JSON.stringify(result)}`);
+  }, { attempts: 150, intervalMs: 200 });
+}
+
+/** The only sample of a result, with its labels checked against `labels`. */
+function single(result: PromSample[], labels: Record<string, string>): PromSample {
+  assertEquals(result.length, 1, JSON.stringify(result));
+  const sample = result[0] as PromSample;
+  for (const [name, value] of Object.entries(labels)) {
+    assertEquals(sample.metric[name], value, `label ${name} of ${JSON.stringify(sample.metric)}`);
+  }
+  return sample;
+}
+
+testNeeding(
+  PROMETHEUS,
+  "Prometheus scrapes pushed counters, gauges, histograms and summaries; DELETE makes them stale",
+  async () => {
+    const gw = await startGateway();
+    let prom: RunningPrometheus | undefined;
+    let status: Deno.CommandStatus | undefined;
+    try {
+      prom = await startPrometheus(`127.0.0.1:${gw.port}`);
+      assertEquals(await send(gw, "PUT", GROUP_PATH, BODY), 200);
+
+      // The scrape itself is healthy.
+      const up = await waitQuery(prom, 'up{job="pushgateway"}', (r) => r.length === 1);
+      assertEquals(single(up, { instance: `127.0.0.1:${gw.port}` }).value, "1");
+      const targets = await prom.targets();
+      assertEquals(targets.length, 1);
+      assertEquals(targets[0]?.scrapeUrl, `${gw.url}/metrics`);
+
+      // honor_labels keeps the pushed job and grouping labels. The pushed `instance=""`
+      // also wins over the target's instance, and an empty value is no label at all to
+      // Prometheus: the series end up without `instance` (and without `empty`).
+      const counters = await waitQuery(prom, "batch_records_total", (r) => r.length === 2);
+      const byStage = Object.fromEntries(counters.map((s) => [s.metric.stage, s]));
+      for (const stage of ["load", "parse"]) {
+        const s = byStage[stage];
+        assert(s !== undefined, `stage ${stage} in ${JSON.stringify(counters)}`);
+        assertEquals(s.metric, {
+          __name__: "batch_records_total",
+          ...GROUP_LABELS,
+          stage,
+        });
+      }
+      assertEquals([byStage.load?.value, byStage.parse?.value], ["1027", "3"]);
+
+      const gauge = await prom.query('batch_last_success_seconds{job="batch"}');
+      assertEquals(single(gauge, GROUP_LABELS).value, "1700000000");
+
+      const buckets = await prom.query('batch_duration_seconds_bucket{job="batch"}');
+      assertEquals(
+        Object.fromEntries(buckets.map((s) => [s.metric.le, s.value])),
+        { "1": "2", "2": "6", "4": "8", "+Inf": "8" },
+      );
+      // 8 observations: the 4th lies in (1, 2] holding 4 of them, 2 below: 1 + (4-2)/4 = 1.5.
+      const median = await prom.query(
+        'histogram_quantile(0.5, batch_duration_seconds_bucket{job="batch"})',
+      );
+      assertAlmostEquals(Number(single(median, GROUP_LABELS).value), 1.5, 1e-9);
+      const mean = await prom.query(
+        'batch_duration_seconds_sum{job="batch"} / batch_duration_seconds_count{job="batch"}',
+      );
+      assertAlmostEquals(Number(single(mean, GROUP_LABELS).value), 14.5 / 8, 1e-9);
+
+      const quantiles = await prom.query('batch_latency_seconds{job="batch"}');
+      assertEquals(
+        Object.fromEntries(quantiles.map((s) => [s.metric.quantile, s.value])),
+        { "0.5": "0.25", "0.99": "1.5" },
+      );
+      const count = await prom.query('batch_latency_seconds_count{job="batch"}');
+      assertEquals(single(count, GROUP_LABELS).value, "100");
+
+      // The gateway's own per-group metrics arrive too, with a plausible push time.
+      const pushTime = await prom.query('push_time_seconds{job="batch"}');
+      const pushed = Number(single(pushTime, GROUP_LABELS).value);
+      assert(pushed > 1.6e9 && pushed < 1e11, `push_time_seconds ${pushed}`);
+      const failure = await prom.query('push_failure_time_seconds{job="batch"}');
+      assertEquals(single(failure, GROUP_LABELS).value, "0");
+
+      // A POST to the same group replaces only the families it carries.
+      assertEquals(
+        await send(
+          gw,
+          "POST",
+          GROUP_PATH,
+          "# TYPE batch_last_success_seconds gauge\n" +
+            "batch_last_success_seconds 1.8e+09\n",
+        ),
+        200,
+      );
+      await waitQuery(
+        prom,
+        'batch_last_success_seconds{job="batch"}',
+        (r) => r.length === 1 && r[0]?.value === "1800000000",
+      );
+      assertEquals((await prom.query('batch_records_total{job="batch"}')).length, 2);
+
+      // DELETE: every series of the group goes stale at the next scrape.
+      assertEquals(await send(gw, "DELETE", GROUP_PATH), 202);
+      await waitQuery(prom, '{job="batch"}', (r) => r.length === 0);
+      for (
+        const expr of [
+          "batch_records_total",
+          "batch_duration_seconds_bucket",
+          "batch_latency_seconds",
+          'push_time_seconds{job="batch"}',
+        ]
+      ) {
+        assertEquals(await prom.query(expr), [], expr);
+      }
+
+      // Scraping stayed healthy throughout, including after the deletion.
+      const after = await waitQuery(
+        prom,
+        'up{job="pushgateway"} == 1 and scrape_samples_scraped{job="pushgateway"} > 0',
+        (r) => r.length === 1,
+      );
+      assertEquals(after[0]?.value, "1");
+      const target = (await prom.targets())[0];
+      assertEquals([target?.health, target?.lastError], ["up", ""]);
+      assertEquals(
+        await prom.query(
+          'sum_over_time(up{job="pushgateway"}[1h]) < count_over_time(up{job="pushgateway"}[1h])',
+        ),
+        [],
+        "no failed scrape since start",
+      );
+    } finally {
+      status = await prom?.stop();
+      await gw.stop();
+    }
+    assertEquals(status?.code, 0, `prometheus did not stop cleanly:\n${prom.logs.join("\n")}`);
+  },
+);
