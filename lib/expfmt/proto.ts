@@ -18,6 +18,7 @@
 
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { ParseError } from "@lib/expfmt/parse_error.ts";
+import { emptyHistogram } from "@lib/model/metric.ts";
 import type {
   Bucket,
   BucketSpan,
@@ -411,16 +412,7 @@ function readDoubles(inp: WireInput, tag: number, end: number, out: number[]): v
 }
 
 function decodeHistogram(inp: WireInput, end: number, into?: Histogram): Histogram {
-  const h: Histogram = into ?? {
-    bucket: [],
-    negativeSpan: [],
-    negativeDelta: [],
-    negativeCount: [],
-    positiveSpan: [],
-    positiveDelta: [],
-    positiveCount: [],
-    exemplars: [],
-  };
+  const h: Histogram = into ?? emptyHistogram();
   while (inp.pos < end) {
     const tag = readTag(inp, end);
     switch (tag >>> 3) {

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { gunzip } from "node:zlib";
 import { constants as bufferConstants } from "node:buffer";
 import { HttpError } from "@lib/http/errors.ts";
@@ -78,13 +79,7 @@ async function readLimited(
     reader.releaseLock();
   }
   if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 const CRC32_TABLE: Uint32Array = (() => {

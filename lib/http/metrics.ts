@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
 import { negotiate } from "@lib/expfmt/negotiate.ts";
 import { encodeFamily, frameDelimited } from "@lib/expfmt/proto.ts";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
@@ -67,14 +68,7 @@ function renderProto(families: MetricFamily[], scheme: EscapingScheme): Uint8Arr
     const escaped = escapeMetricFamily(f, scheme);
     return cached(protoCache, escaped, () => frameDelimited(encodeFamily(escaped)));
   });
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 /** The scrape handler. */

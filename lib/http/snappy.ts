@@ -10,6 +10,8 @@
  * @module
  */
 
+import { concat } from "@std/bytes/concat";
+
 /** A corrupt or unsupported snappy stream; the message is golang/snappy's error text. */
 export class SnappyError extends Error {
   /** Creates the error with golang/snappy's `message`. */
@@ -228,11 +230,5 @@ export function decodeSnappyFramed(data: Uint8Array, maxBytes: number): Uint8Arr
     }
   }
 
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
