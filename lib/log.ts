@@ -17,6 +17,7 @@
  * @module
  */
 
+import { goQuote } from "@lib/go_quote.ts";
 /** The levels of `--log.level`, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -93,53 +94,6 @@ function needsQuoting(s: string): boolean {
     if (c > 0x7f && (/\s/u.test(ch) || /[\p{C}]/u.test(ch))) return true;
   }
   return false;
-}
-
-/** Go's strconv.Quote for the characters that occur in practice. */
-function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) as number;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        break;
-      case "\\":
-        out += "\\\\";
-        break;
-      case "\n":
-        out += "\\n";
-        break;
-      case "\r":
-        out += "\\r";
-        break;
-      case "\t":
-        out += "\\t";
-        break;
-      case "\x07":
-        out += "\\a";
-        break;
-      case "\b":
-        out += "\\b";
-        break;
-      case "\f":
-        out += "\\f";
-        break;
-      case "\v":
-        out += "\\v";
-        break;
-      default:
-        if (c < 0x20 || c === 0x7f) {
-          out += "\\x" + c.toString(16).padStart(2, "0");
-        } else if (c > 0x7f && /[\p{C}\p{Z}]/u.test(ch)) {
-          out += c > 0xffff ? "\\U" + c.toString(16).padStart(8, "0") : "\\u" +
-            c.toString(16).padStart(4, "0");
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out + '"';
 }
 
 /** JSON string escaping as Go's slog JSON handler does it (no HTML escaping). */

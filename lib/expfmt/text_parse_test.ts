@@ -5,13 +5,7 @@ import {
   assertStrictEquals,
   assertThrows,
 } from "@std/assert";
-import {
-  goQuote,
-  goQuoteString,
-  parseGoFloat,
-  parseText,
-  TextParsePanic,
-} from "@lib/expfmt/text_parse.ts";
+import { parseGoFloat, parseText, TextParsePanic } from "@lib/expfmt/text_parse.ts";
 import { ParseError } from "@lib/expfmt/parse_error.ts";
 import {
   type Bucket,
@@ -759,21 +753,6 @@ Deno.test("parseGoFloat follows strconv.ParseFloat", () => {
     const b = enc.encode(s);
     assertEquals(parseGoFloat(b, 0, b.length), want, s);
   }
-});
-
-Deno.test("goQuote matches Go's %q", () => {
-  const table: [Uint8Array, string][] = [
-    [bytes("plain"), '"plain"'],
-    [bytes('a"b\\c'), '"a\\"b\\\\c"'],
-    [bytes("\n\t\r\x07\x00\x7f"), '"\\n\\t\\r\\a\\x00\\x7f"'],
-    [bytes("\xbd\xff"), '"\\xbd\\xff"'],
-    [new TextEncoder().encode("é€😀"), '"é€😀"'],
-    [new TextEncoder().encode("\u00a0\u00ad\u200b"), '"\\u00a0\\u00ad\\u200b"'],
-    [new TextEncoder().encode("\u{e0001}"), '"\\U000e0001"'],
-    [bytes("\xed\xa0\x80"), '"\\xed\\xa0\\x80"'],
-  ];
-  for (const [input, want] of table) assertEquals(goQuote(input), want);
-  assertEquals(goQuoteString("x\ny"), '"x\\ny"');
 });
 
 interface GoldenCase {

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { goQuote, goQuoteBytes } from "@lib/go_quote.ts";
 import { HttpError } from "@lib/http/errors.ts";
 import { isValidLegacyLabelName, isValidUtf8Name } from "@lib/model/names.ts";
 
@@ -287,81 +288,4 @@ export function encodeGroupingPath(
 
 function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-// ---------------------------------------------------------------------------
-// Go's %q (strconv.Quote) for the error messages.
-
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const HEX = "0123456789abcdef";
-
-/** Go's `%q` of a string (lone surrogates count as U+FFFD, as UTF-8 encoding makes them). */
-function goQuote(s: string): string {
-  return goQuoteBytes(new TextEncoder().encode(s));
-}
-
-/** Length of the valid UTF-8 sequence at `i`, or 0 when the byte starts none (Go's rules). */
-function utf8SequenceLength(b: Uint8Array, i: number): number {
-  const c0 = b[i]!;
-  if (c0 < 0x80) return 1;
-  let len: number;
-  let lo = 0x80;
-  let hi = 0xbf;
-  if (c0 >= 0xc2 && c0 <= 0xdf) len = 2;
-  else if (c0 >= 0xe0 && c0 <= 0xef) {
-    len = 3;
-    if (c0 === 0xe0) lo = 0xa0;
-    if (c0 === 0xed) hi = 0x9f;
-  } else if (c0 >= 0xf0 && c0 <= 0xf4) {
-    len = 4;
-    if (c0 === 0xf0) lo = 0x90;
-    if (c0 === 0xf4) hi = 0x8f;
-  } else return 0;
-  if (i + len > b.length) return 0;
-  const c1 = b[i + 1]!;
-  if (c1 < lo || c1 > hi) return 0;
-  for (let k = 2; k < len; k++) {
-    const c = b[i + k]!;
-    if (c < 0x80 || c > 0xbf) return 0;
-  }
-  return len;
-}
-
-/** Go's `%q` of a byte string: invalid UTF-8 bytes become `\xNN`. */
-function goQuoteBytes(bytes: Uint8Array): string {
-  const dec = new TextDecoder();
-  let out = '"';
-  for (let i = 0; i < bytes.length;) {
-    const len = utf8SequenceLength(bytes, i);
-    if (len === 0) {
-      out += "\\x" + HEX[bytes[i]! >> 4] + HEX[bytes[i]! & 15];
-      i++;
-      continue;
-    }
-    const ch = dec.decode(bytes.subarray(i, i + len));
-    i += len;
-    out += escapeRune(ch);
-  }
-  return out + '"';
-}
-
-const SIMPLE_ESCAPES: Record<string, string> = {
-  "\x07": "\\a",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "\v": "\\v",
-};
-
-function escapeRune(ch: string): string {
-  if (ch === '"' || ch === "\\") return "\\" + ch;
-  if (PRINTABLE.test(ch)) return ch;
-  const simple = SIMPLE_ESCAPES[ch];
-  if (simple !== undefined) return simple;
-  const cp = ch.codePointAt(0)!;
-  if (cp < 0x20 || cp === 0x7f) return "\\x" + cp.toString(16).padStart(2, "0");
-  if (cp < 0x10000) return "\\u" + cp.toString(16).padStart(4, "0");
-  return "\\U" + cp.toString(16).padStart(8, "0");
 }
