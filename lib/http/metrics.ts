@@ -6,7 +6,6 @@
  * @module
  */
 
-import { concat } from "@std/bytes/concat";
 import { negotiate } from "@lib/expfmt/negotiate.ts";
 import { encodeFamily, frameDelimited } from "@lib/expfmt/proto.ts";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
@@ -15,14 +14,28 @@ import type { MetricFamily } from "@lib/model/metric.ts";
 import { compareMetrics } from "@lib/store/metric_store.ts";
 import type { AppContext } from "@lib/http/context.ts";
 
-/** Rendering caches keyed by the store's merged family objects (stable until a write changes them). */
-const textCache = new WeakMap<MetricFamily, string>();
-const protoCache = new WeakMap<MetricFamily, Uint8Array>();
+/**
+ * Rendered bytes keyed by the store's merged family objects (stable until a
+ * write changes them) and the escaping scheme. Keying by the unescaped family
+ * means a cached scrape does not even look at the series (escaping scans every
+ * label), and caching bytes means a scrape neither concatenates nor UTF-8
+ * encodes the whole exposition.
+ */
+const textCache = new WeakMap<MetricFamily, Map<EscapingScheme, Uint8Array<ArrayBuffer>>>();
+const protoCache = new WeakMap<MetricFamily, Map<EscapingScheme, Uint8Array<ArrayBuffer>>>();
+const utf8 = new TextEncoder();
 
-function cached<V>(cache: WeakMap<MetricFamily, V>, f: MetricFamily, make: () => V): V {
-  let v = cache.get(f);
-  if (v === undefined) cache.set(f, v = make());
-  return v;
+function rendered(
+  cache: WeakMap<MetricFamily, Map<EscapingScheme, Uint8Array<ArrayBuffer>>>,
+  f: MetricFamily,
+  scheme: EscapingScheme,
+  render: (escaped: MetricFamily) => Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  let byScheme = cache.get(f);
+  if (byScheme === undefined) cache.set(f, byScheme = new Map());
+  let bytes = byScheme.get(scheme);
+  if (bytes === undefined) byScheme.set(scheme, bytes = render(escapeMetricFamily(f, scheme)));
+  return bytes;
 }
 
 /** True when `Accept-Encoding` allows gzip (q > 0). */
@@ -54,21 +67,40 @@ export function gatherFamilies(ctx: AppContext): MetricFamily[] {
   return out;
 }
 
-function renderText(families: MetricFamily[], scheme: EscapingScheme): string {
-  let out = "";
-  for (const f of families) {
-    const escaped = escapeMetricFamily(f, scheme);
-    out += cached(textCache, escaped, () => renderFamilyText(escaped));
-  }
-  return out;
+function renderParts(
+  families: MetricFamily[],
+  scheme: EscapingScheme,
+  format: "text" | "protobuf",
+): Uint8Array<ArrayBuffer>[] {
+  return format === "text"
+    ? families.map((f) =>
+      rendered(
+        textCache,
+        f,
+        scheme,
+        (e) => utf8.encode(renderFamilyText(e)) as Uint8Array<ArrayBuffer>,
+      )
+    )
+    : families.map((f) =>
+      rendered(
+        protoCache,
+        f,
+        scheme,
+        (e) => frameDelimited(encodeFamily(e)) as Uint8Array<ArrayBuffer>,
+      )
+    );
 }
 
-function renderProto(families: MetricFamily[], scheme: EscapingScheme): Uint8Array<ArrayBuffer> {
-  const parts = families.map((f) => {
-    const escaped = escapeMetricFamily(f, scheme);
-    return cached(protoCache, escaped, () => frameDelimited(encodeFamily(escaped)));
+/** A body that hands out the cached parts one by one: no copy of the whole exposition per scrape. */
+function partsStream(parts: Uint8Array<ArrayBuffer>[]): ReadableStream<Uint8Array<ArrayBuffer>> {
+  let i = 0;
+  return new ReadableStream({
+    pull(controller) {
+      while (i < parts.length && (parts[i] as Uint8Array).length === 0) i++;
+      if (i < parts.length) controller.enqueue(parts[i++] as Uint8Array<ArrayBuffer>);
+      else controller.close();
+    },
   });
-  return concat(parts);
 }
 
 /** The scrape handler. */
@@ -80,15 +112,17 @@ export function metricsHandler(ctx: AppContext) {
       negotiated = negotiate(`text/plain;version=0.0.4;escaping=${negotiated.escaping}`);
     }
     const families = gatherFamilies(ctx);
-    const body: Uint8Array<ArrayBuffer> | string = negotiated.format === "protobuf"
-      ? renderProto(families, negotiated.escaping)
-      : renderText(families, negotiated.escaping);
+    const parts = renderParts(
+      families,
+      negotiated.escaping,
+      negotiated.format === "protobuf" ? "protobuf" : "text",
+    );
     const headers = new Headers({ "content-type": negotiated.contentType });
     if (acceptsGzip(req.headers.get("accept-encoding"))) {
       headers.set("content-encoding", "gzip");
-      const stream = new Blob([body]).stream().pipeThrough(new CompressionStream("gzip"));
+      const stream = partsStream(parts).pipeThrough(new CompressionStream("gzip"));
       return new Response(stream, { status: 200, headers });
     }
-    return new Response(body, { status: 200, headers });
+    return new Response(partsStream(parts), { status: 200, headers });
   };
 }

@@ -71,6 +71,12 @@ interface FamilyEntry {
   readonly owners: Map<string, StoredFamily>;
   /** series identity (sorted labels) → owning group key. */
   readonly series: Map<string, string>;
+  /** Every owner's metrics in {@linkcode compareSeries} order as of the last read; never mutated (published as `merged.metric`). */
+  sorted: Metric[];
+  /** Metrics indexed since the last read, unsorted. */
+  added: Metric[];
+  /** Metrics unindexed since the last read (from `sorted` or `added`). */
+  readonly removed: Set<Metric>;
   /** The merged view, rebuilt lazily after a change. */
   merged: MetricFamily | undefined;
 }
@@ -102,6 +108,59 @@ export function compareMetrics(a: Metric, b: Metric): number {
   if (ta === undefined) return tb === undefined ? 0 : 1;
   if (tb === undefined) return -1;
   return ta - tb;
+}
+
+/**
+ * {@linkcode compareMetrics} made a total order on a family's stored series:
+ * ties (same label values, other label names) are broken by the label names.
+ */
+function compareSeries(a: Metric, b: Metric): number {
+  const c = compareMetrics(a, b);
+  if (c !== 0) return c;
+  for (let i = 0; i < a.label.length; i++) {
+    const na = (a.label[i] as { name: string }).name;
+    const nb = (b.label[i] as { name: string }).name;
+    if (na !== nb) return na < nb ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Merges two sorted arrays into a new one (linear). */
+function mergeSorted(a: readonly Metric[], b: readonly Metric[]): Metric[] {
+  if (b.length === 0) return a.slice();
+  if (a.length === 0) return b.slice();
+  const out: Metric[] = new Array(a.length + b.length);
+  let i = 0, j = 0, k = 0;
+  while (i < a.length && j < b.length) {
+    out[k++] = compareSeries(a[i] as Metric, b[j] as Metric) <= 0
+      ? a[i++] as Metric
+      : b[j++] as Metric;
+  }
+  while (i < a.length) out[k++] = a[i++] as Metric;
+  while (j < b.length) out[k++] = b[j++] as Metric;
+  return out;
+}
+
+/**
+ * Applies the changes since the last read to `entry.sorted`: drops removed
+ * series (one pass), sorts only the added ones and merges them in (one pass).
+ */
+function compact(entry: FamilyEntry): void {
+  if (entry.added.length === 0 && entry.removed.size === 0) return;
+  const keep = (m: Metric) => !entry.removed.has(m);
+  const base = entry.removed.size > 0 ? entry.sorted.filter(keep) : entry.sorted;
+  const added = entry.removed.size > 0 ? entry.added.filter(keep) : entry.added;
+  entry.sorted = mergeSorted(base, added.sort(compareSeries));
+  entry.added = [];
+  entry.removed.clear();
+}
+
+/** Pending changes beyond this (and beyond the family's size) are applied at write time, so memory stays bounded without scrapes. */
+const MAX_PENDING = 1024;
+
+function pendingTooLarge(entry: FamilyEntry): boolean {
+  const limit = entry.sorted.length + MAX_PENDING;
+  return entry.added.length > limit || entry.removed.size > limit;
 }
 
 /** The in-memory metric store. */
@@ -221,13 +280,13 @@ export class MetricStore {
     const entry = this.#index.get(name);
     if (!entry) return undefined;
     if (entry.merged) return entry.merged;
-    const keys = [...entry.owners.keys()].sort();
-    const metric: Metric[] = [];
-    for (const k of keys) metric.push(...(entry.owners.get(k) as StoredFamily).family.metric);
-    metric.sort(compareMetrics);
+    compact(entry);
+    // The help of the smallest grouping key: one pass over the owners, no sort.
+    let firstKey: string | undefined;
+    for (const k of entry.owners.keys()) if (firstKey === undefined || k < firstKey) firstKey = k;
     const own = this.#own.get(name);
-    const first = entry.owners.get(keys[0] as string) as StoredFamily;
-    const merged: MetricFamily = { name, type: entry.type, metric };
+    const first = entry.owners.get(firstKey as string) as StoredFamily;
+    const merged: MetricFamily = { name, type: entry.type, metric: entry.sorted };
     const help = own ? own.help : first.family.help;
     if (help !== undefined) merged.help = help;
     entry.merged = merged;
@@ -389,12 +448,24 @@ export class MetricStore {
   #indexFamily(key: string, name: string, stored: StoredFamily): void {
     let entry = this.#index.get(name);
     if (!entry) {
-      entry = { type: stored.family.type, owners: new Map(), series: new Map(), merged: undefined };
+      entry = {
+        type: stored.family.type,
+        owners: new Map(),
+        series: new Map(),
+        sorted: [],
+        added: [],
+        removed: new Set(),
+        merged: undefined,
+      };
       this.#index.set(name, entry);
       this.#sortedNames = undefined;
     }
     entry.owners.set(key, stored);
-    for (const m of stored.family.metric) entry.series.set(seriesId(m), key);
+    for (const m of stored.family.metric) {
+      entry.series.set(seriesId(m), key);
+      entry.added.push(m);
+    }
+    if (pendingTooLarge(entry)) compact(entry);
     entry.merged = undefined;
   }
 
@@ -406,7 +477,9 @@ export class MetricStore {
     for (const m of stored.family.metric) {
       const id = seriesId(m);
       if (entry.series.get(id) === key) entry.series.delete(id);
+      entry.removed.add(m);
     }
+    if (pendingTooLarge(entry)) compact(entry);
     entry.merged = undefined;
     if (entry.owners.size === 0) {
       this.#index.delete(name);
