@@ -47,6 +47,21 @@ export function decodePath(raw: string): string {
   return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
+/**
+ * The path exactly as the client sent it: `URL` would already have resolved
+ * `.` and `..` segments, which Go's ServeMux answers with a 301 instead.
+ */
+export function rawRequestPath(reqUrl: string): string {
+  const start = reqUrl.indexOf("/", reqUrl.indexOf("://") + 3);
+  if (start < 0) return "/";
+  let end = reqUrl.length;
+  for (const c of ["?", "#"]) {
+    const i = reqUrl.indexOf(c, start);
+    if (i >= 0 && i < end) end = i;
+  }
+  return reqUrl.slice(start, end);
+}
+
 /** Joins the route prefix and a path like Go's `path.Join`. */
 function joinPath(prefix: string, path: string): string {
   return cleanPath(prefix + "/" + path);
@@ -84,7 +99,7 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
     if (info) setRemoteAddr(req, info.remoteAddr);
     const url = new URL(req.url);
     try {
-      const path = decodePath(url.pathname);
+      const path = decodePath(rawRequestPath(req.url));
       const clean = cleanPath(path);
       if (clean !== path && req.method !== "CONNECT") {
         return redirect(req, encodePath(clean) + url.search, 301);

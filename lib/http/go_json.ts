@@ -5,22 +5,48 @@
  * @module
  */
 
-/**
- * Serialises `value` like Go's `json.Marshal`: `<`, `>`, `&`, U+2028 and U+2029
- * escaped. Object keys keep their insertion order: build Go maps with
- * {@linkcode sortedRecord} and structs in field order.
- */
-export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(
+/** Objects that stand for Go maps: their keys are written sorted. */
+const goMaps = new WeakSet<object>();
+
+function escapeString(s: string): string {
+  return JSON.stringify(s).replace(
     /[<>&\u2028\u2029]/g,
     (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"),
   );
 }
 
-/** A copy of `record` with keys in Go's map order (sorted by byte value). */
+function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Serialises `value` like Go's `json.Marshal`: `<`, `>`, `&`, U+2028 and U+2029
+ * escaped; objects made by {@linkcode sortedRecord} (Go maps) have their keys
+ * sorted, even integer-like ones (`"+Inf"` before `"0.5"` before `"1"`), which
+ * `JSON.stringify` cannot do; other objects (Go structs) keep their order.
+ * `undefined` members are left out.
+ */
+export function goJson(value: unknown): string {
+  if (value === null || typeof value !== "object") {
+    return typeof value === "string" ? escapeString(value) : JSON.stringify(value) ?? "null";
+  }
+  if (Array.isArray(value)) return "[" + value.map((v) => goJson(v ?? null)).join(",") + "]";
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (goMaps.has(record)) keys.sort(byCodeUnits);
+  let out = "";
+  for (const k of keys) {
+    const v = record[k];
+    if (v === undefined) continue;
+    out += (out === "" ? "" : ",") + escapeString(k) + ":" + goJson(v);
+  }
+  return "{" + out + "}";
+}
+
+/** A copy of `record` that {@linkcode goJson} writes as a Go map (keys sorted). */
 export function sortedRecord<T>(record: Readonly<Record<string, T>>): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const k of Object.keys(record).sort()) out[k] = record[k] as T;
+  const out: Record<string, T> = { ...record };
+  goMaps.add(out);
   return out;
 }
 

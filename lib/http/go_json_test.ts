@@ -7,7 +7,7 @@ Deno.test("goJson escapes HTML characters like Go", () => {
 });
 
 Deno.test("sortedRecord orders keys like Go maps", () => {
-  assertEquals(Object.keys(sortedRecord({ b: 1, a: 2, B: 3 })), ["B", "a", "b"]);
+  assertEquals(goJson(sortedRecord({ b: 1, a: 2, B: 3 })), '{"B":3,"a":2,"b":1}');
 });
 
 Deno.test({
@@ -24,4 +24,12 @@ Deno.test({
     formatRfc3339Nano(Date.UTC(2026, 0, 2, 3, 4, 5, 123) + 0.4567),
     "2026-01-02T03:04:05.123457Z",
   );
+});
+
+Deno.test("goJson writes Go map keys in byte order, integer-like keys included", () => {
+  assertEquals(
+    goJson(sortedRecord({ "1": "2", "+Inf": "3", "0.5": "1" })),
+    '{"+Inf":"3","0.5":"1","1":"2"}',
+  );
+  assertEquals(goJson({ b: 1, a: [true, null], c: undefined }), '{"b":1,"a":[true,null]}');
 });

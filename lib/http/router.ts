@@ -17,6 +17,7 @@ export type RouteHandler = (req: Request, params: Params) => Response | Promise<
 
 interface Route {
   readonly method: string;
+  readonly pattern: string;
   readonly parts: readonly string[];
   readonly catchAll: string | undefined;
   readonly handler: RouteHandler;
@@ -68,6 +69,18 @@ function paramSlotAfterSlash(route: Route, path: string): boolean {
   return true;
 }
 
+/**
+ * httprouter only suggests the slash-less path where its route tree branches
+ * right there: some route continues `prefix` with another character than `/`
+ * (`/metrics/job` + `@base64/…`). `/metrics/job@base64/` has no such branch.
+ */
+function treeSplitsBefore(routes: readonly Route[], prefix: string): boolean {
+  return routes.some((r) =>
+    r.pattern.startsWith(prefix) && r.pattern.length > prefix.length &&
+    r.pattern[prefix.length] !== "/"
+  );
+}
+
 /** Rebuilds a path from a route's static parts and the request's own parameter segments. */
 function fixedPath(route: Route, path: string): string {
   const segs = path.split("/").slice(1);
@@ -100,7 +113,7 @@ export class Router {
 
   /** Registers `handler` for `method` and `pattern` (`/a/:param/*rest`). */
   on(method: string, pattern: string, handler: RouteHandler): this {
-    this.#routes.push({ method, ...compile(pattern), handler });
+    this.#routes.push({ method, pattern, ...compile(pattern), handler });
     return this;
   }
 
@@ -128,13 +141,19 @@ export class Router {
       const code = method === "GET" ? 301 : 307;
       const other = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path + "/";
       const tsr = routes.some((r) => match(r, other, false)) ||
-        (path.endsWith("/") && routes.some((r) => paramSlotAfterSlash(r, path)));
+        (path.endsWith("/") && routes.some((r) => paramSlotAfterSlash(r, path)) &&
+          treeSplitsBefore(routes, path.slice(0, -1)));
       if (tsr) {
         return redirect(req, encodePath(other) + query, code);
       }
       for (const r of routes) {
         if (match(r, path, true)) {
           return redirect(req, encodePath(fixedPath(r, path)) + query, code);
+        }
+      }
+      for (const r of routes) {
+        if (match(r, other, true)) {
+          return redirect(req, encodePath(fixedPath(r, other)) + query, code);
         }
       }
     }

@@ -10,6 +10,7 @@ function router(): Router {
     .on("GET", "/static/*filepath", ok("static"))
     .on("PUT", "/metrics/job/:job/*labels", ok("push-labels"))
     .on("PUT", "/metrics/job/:job", ok("push"))
+    .on("PUT", "/metrics/job@base64/:job", ok("push64"))
     .on("POST", "/metrics/job/:job", ok("post"))
     .on("DELETE", "/metrics/job/:job", ok("delete"));
 }
@@ -51,6 +52,9 @@ Deno.test("trailing-slash and case redirects: 301 for GET, 307 otherwise", async
   assertEquals([s3, h3.get("location")], [301, "/static/"]);
   const [s4, , h4] = await call("GET", "/METRICS");
   assertEquals([s4, h4.get("location")], [301, "/metrics"]);
+  const [s5, , h5] = await call("GET", "/Metrics/");
+  assertEquals([s5, h5.get("location")], [301, "/metrics"]);
+  assertEquals((await call("PUT", "/metrics/job@base64/"))[0], 404);
 });
 
 Deno.test("unknown paths give 404 page not found", async () => {

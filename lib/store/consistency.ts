@@ -167,7 +167,8 @@ export function checkSuffixCollisions(
     : [];
   for (const suffix of suffixes) {
     if (typeOf(name + suffix) !== undefined) {
-      return `collected histogram or summary named ${
+      const what = suffix === "_bucket" ? "histogram" : "histogram or summary";
+      return `collected ${what} named ${
         quote(name)
       } collides with previously collected metric named ${quote(name + suffix)}`;
     }

@@ -124,6 +124,12 @@ function bindDeno(
   tls: TlsSettings | undefined,
   logger: WebLogger,
 ): Endpoint {
+  // Deno's shutdown() makes a request body still being read unreadable, so
+  // close() first lets the handlers in flight finish (as Go's Server.Shutdown
+  // does) and turns requests arriving meanwhile away with 503.
+  let inFlight = 0;
+  let closing = false;
+  let drained: (() => void) | undefined;
   const server = Deno.serve(
     {
       hostname,
@@ -135,10 +141,22 @@ function bindDeno(
         return internalError();
       },
     },
-    (req, info) =>
-      handler(req, {
-        remoteAddr: formatRemoteAddr(info.remoteAddr.hostname, info.remoteAddr.port),
-      }),
+    async (req, info) => {
+      if (closing) {
+        return new Response("server is shutting down\n", {
+          status: 503,
+          headers: { "Content-Type": "text/plain; charset=utf-8", Connection: "close" },
+        });
+      }
+      inFlight++;
+      try {
+        return await handler(req, {
+          remoteAddr: formatRemoteAddr(info.remoteAddr.hostname, info.remoteAddr.port),
+        });
+      } finally {
+        if (--inFlight === 0) drained?.();
+      }
+    },
   );
   const addr = server.addr as Deno.NetAddr;
   return {
@@ -147,7 +165,11 @@ function bindDeno(
     hostname: addr.hostname,
     port: addr.port,
     update: () => false,
-    close: () => server.shutdown(),
+    close: async () => {
+      closing = true;
+      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await server.shutdown();
+    },
   };
 }
 
