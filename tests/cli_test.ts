@@ -1,0 +1,413 @@
+/**
+ * Black-box tests of the command line (spec §9): `-h` and `--version`, every
+ * flag's default and value as `/api/v1/status` shows it, kingpin's error texts
+ * and exit codes, repeated listen addresses, the old single-dash spelling,
+ * unsupported listeners, a port in use, and the log lines' shape.
+ */
+
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { freePort, type RunningGateway, startGateway } from "./helpers/gateway.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const HELP_TXT = new URL("./testdata/cli/help.txt", import.meta.url);
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs main.ts to completion; a run that would serve forever is killed after `timeoutMs`. */
+async function runMainBounded(args: readonly string[], timeoutMs = 60_000): Promise<Outcome> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { RUST_BACKTRACE: "0" },
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, timeoutMs);
+  try {
+    const out = await child.output();
+    const d = new TextDecoder();
+    return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function flagsOf(gw: RunningGateway, prefix = ""): Promise<Record<string, string>> {
+  const res = await fetch(`${gw.url}${prefix}/api/v1/status`);
+  return (await res.json()).data.flags;
+}
+
+/** Waits until a log line matches (the log pump runs concurrently). */
+async function logLine(gw: RunningGateway, re: RegExp): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const line = gw.logs.find((l) => re.test(l));
+    if (line !== undefined) return line;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no log line matches ${re}:\n${gw.logs.join("\n")}`);
+}
+
+/**
+ * Runs `fn` against a gateway started with `args`. With `--log.format=json` the
+ * helper's `startGateway` cannot see the (JSON) `Listening on` line, so the
+ * gateway then gets a free port of ours and is waited for on `/-/ready`.
+ */
+async function withGateway(
+  args: string[],
+  fn: (gw: RunningGateway) => Promise<void>,
+  readyPath = "/-/ready",
+): Promise<void> {
+  const gw = args.includes("--log.format=json")
+    ? await startJsonLogging(args, readyPath)
+    : await startGateway(args);
+  try {
+    await fn(gw);
+  } finally {
+    await gw.stop();
+  }
+}
+
+/** Spawns main.ts on a free port of ours, collects its log lines, waits for `readyPath`. */
+async function startJsonLogging(args: string[], readyPath: string): Promise<RunningGateway> {
+  const port = freePort();
+  const process = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--quiet",
+      MAIN,
+      `--web.listen-address=127.0.0.1:${port}`,
+      ...args,
+    ],
+    stdout: "null",
+    stderr: "piped",
+    env: { RUST_BACKTRACE: "0" },
+  }).spawn();
+  const logs: string[] = [];
+  const pump = (async () => {
+    let buf = "";
+    for await (const chunk of process.stderr.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      const lines = buf.split("\n");
+      buf = lines.pop() ?? "";
+      logs.push(...lines);
+    }
+    if (buf) logs.push(buf);
+  })();
+  const status = process.status.then(async (s) => {
+    await pump;
+    return s;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const gw: RunningGateway = {
+    url,
+    port,
+    process,
+    logs,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        process.kill(signal);
+      } catch { /* gone */ }
+      return await status;
+    },
+    exited: () => status,
+  };
+  for (let i = 0; i < 1200; i++) {
+    try {
+      const res = await fetch(url + readyPath);
+      await res.body?.cancel();
+      if (res.ok) return gw;
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await gw.stop("SIGKILL");
+  throw new Error(`gateway did not become ready:\n${logs.join("\n")}`);
+}
+
+const DEFAULT_FLAGS: Record<string, string> = {
+  "log.format": "logfmt",
+  "log.level": "info",
+  "persistence.file": "",
+  "persistence.interval": "5m0s",
+  "push.disable-consistency-check": "false",
+  "push.enable-utf8-names": "false",
+  "push.max-body-size": "64MiB",
+  "web.config.file": "",
+  "web.enable-admin-api": "false",
+  "web.enable-lifecycle": "false",
+  "web.external-url": "",
+  "web.listen-address": "127.0.0.1:0",
+  "web.route-prefix": "",
+  "web.systemd-socket": "false",
+  "web.telemetry-path": "/metrics",
+};
+
+/** Our `-h` without the rows of the flag upstream does not have. */
+function withoutOurFlag(help: string): string {
+  const lines = help.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("      --push.max-body-size="));
+  assert(start >= 0, "our --push.max-body-size is listed");
+  let end = start + 1;
+  while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
+  return [...lines.slice(0, start), ...lines.slice(end)].join("\n");
+}
+
+Deno.test("-h and --help print upstream's help (plus our flag) on stdout, exit 0", async () => {
+  const want = await Deno.readTextFile(HELP_TXT);
+  for (const flag of ["-h", "--help"]) {
+    const out = await runMainBounded([flag]);
+    assertEquals([out.code, out.stderr], [0, ""], flag);
+    assertStringIncludes(out.stdout, "--push.max-body-size=64MiB");
+    assertEquals(withoutOurFlag(out.stdout), want, flag);
+  }
+});
+
+Deno.test("--version prints version.Print's format on stdout, exit 0", async () => {
+  const out = await runMainBounded(["--version"]);
+  assertEquals([out.code, out.stderr], [0, ""]);
+  assertMatch(
+    out.stdout,
+    new RegExp(
+      "^pushgateway, version \\S+ \\(branch: \\S+, revision: \\S+\\)\\n" +
+        "  build user:       \\S.*\\n" +
+        "  build date:       \\S.*\\n" +
+        "  go version:       \\S+\\n" +
+        "  platform:         \\S+/\\S+\\n" +
+        "  tags:             \\S.*\\n$",
+    ),
+  );
+});
+
+Deno.test("every flag accepted with its default value, shown in /api/v1/status", async () => {
+  const args = [
+    "--no-web.systemd-socket",
+    "--web.config.file=",
+    "--web.telemetry-path=/metrics",
+    "--web.external-url=",
+    "--web.route-prefix=",
+    "--no-web.enable-lifecycle",
+    "--no-web.enable-admin-api",
+    "--persistence.file=",
+    "--persistence.interval=5m",
+    "--no-push.disable-consistency-check",
+    "--no-push.enable-utf8-names",
+    "--push.max-body-size=64MiB",
+    "--log.level=info",
+    "--log.format=logfmt",
+  ];
+  await withGateway(args, async (gw) => {
+    assertEquals(await flagsOf(gw), DEFAULT_FLAGS);
+  });
+  await withGateway([], async (gw) => {
+    assertEquals(await flagsOf(gw), DEFAULT_FLAGS, "the same without flags");
+  });
+});
+
+Deno.test("every flag's non-default value is taken and shown in kingpin's string form", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const file = `${dir}/pg.data`;
+    const args = [
+      "--web.listen-address",
+      "127.0.0.1:0",
+      "--web.telemetry-path=/scrape",
+      "--web.external-url=http://example.com/ext/",
+      "--web.route-prefix=pfx/",
+      "--web.enable-lifecycle",
+      "--web.enable-admin-api",
+      `--persistence.file=${file}`,
+      "--persistence.interval=1d",
+      "--push.disable-consistency-check",
+      "--push.enable-utf8-names",
+      "--push.max-body-size=2MiB",
+      "--log.level=DEBUG",
+      "--log.format=json",
+    ];
+    await withGateway(args, async (gw) => {
+      assertEquals(await flagsOf(gw, "/pfx"), {
+        ...DEFAULT_FLAGS,
+        "log.format": "json",
+        "log.level": "debug",
+        "persistence.file": file,
+        "persistence.interval": "24h0m0s",
+        "push.disable-consistency-check": "true",
+        "push.enable-utf8-names": "true",
+        "push.max-body-size": "2MiB",
+        "web.enable-admin-api": "true",
+        "web.enable-lifecycle": "true",
+        "web.external-url": "http://example.com/ext/",
+        "web.listen-address": `127.0.0.1:${gw.port},127.0.0.1:0`,
+        "web.route-prefix": "/pfx",
+        "web.telemetry-path": "/scrape",
+      });
+      // The values act: the prefix and telemetry path route, unchecked pushes get 202.
+      const push = await fetch(`${gw.url}/pfx/metrics/job/a`, { method: "PUT", body: "m 1\n" });
+      assertEquals(push.status, 202);
+      const scrape = await fetch(`${gw.url}/pfx/scrape`);
+      assertEquals(scrape.status, 200);
+      await scrape.body?.cancel();
+    }, "/pfx/-/ready");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("kingpin's errors: one line on stderr, exit 1", async (t) => {
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown long flag '--bogus'"],
+    [["-x"], "unknown short flag '-x'"],
+    [["--web.enable-lifecycle=true"], "unexpected true"],
+    [["--persistence.interval=abc"], 'time: invalid duration "abc"'],
+    [["--persistence.file"], "expected argument for flag '--persistence.file'"],
+    [["--web.listen-address"], "expected argument for flag '--web.listen-address'"],
+    [["stray"], "unexpected stray"],
+    [
+      ["--web.telemetry-path=/a", "--web.telemetry-path=/b"],
+      "flag 'web.telemetry-path' cannot be repeated",
+    ],
+    [["--log.level=verbose"], "unrecognized log level verbose"],
+    [["--log.format=xml"], "unrecognized log format xml"],
+    [["--web.external-url=:x"], 'invalid URL: parse ":x": missing protocol scheme'],
+  ];
+  for (const [args, message] of cases) {
+    await t.step(args.join(" "), async () => {
+      const out = await runMainBounded(args);
+      assertEquals(out, {
+        code: 1,
+        stdout: "",
+        stderr: `pushgateway: error: ${message}, try --help\n`,
+      });
+    });
+  }
+});
+
+Deno.test("--web.listen-address repeated: both listeners answer", async () => {
+  await withGateway(["--web.listen-address=127.0.0.1:0"], async (gw) => {
+    let ports: number[] = [];
+    for (let i = 0; i < 200 && ports.length < 2; i++) {
+      ports = gw.logs.flatMap((l) => {
+        const m = l.match(/msg="?Listening on"? .*address=\S*:(\d+)/);
+        return m ? [Number(m[1])] : [];
+      });
+      if (ports.length < 2) await new Promise((r) => setTimeout(r, 25));
+    }
+    assertEquals(ports.length, 2, gw.logs.join("\n"));
+    assert(ports[0] !== ports[1]);
+    const put = await fetch(`http://127.0.0.1:${ports[0]}/metrics/job/both`, {
+      method: "PUT",
+      body: "m 1\n",
+    });
+    assertEquals(put.status, 200);
+    const scrape = await (await fetch(`http://127.0.0.1:${ports[1]}/metrics`)).text();
+    assertStringIncludes(scrape, 'm{instance="",job="both"} 1\n');
+  });
+});
+
+Deno.test("the old single-dash spelling is accepted, with a deprecation warning", async () => {
+  await withGateway(["-web.enable-lifecycle", "-persistence.interval", "2m"], async (gw) => {
+    const flags = await flagsOf(gw);
+    assertEquals([flags["web.enable-lifecycle"], flags["persistence.interval"]], ["true", "2m0s"]);
+    const line = await logLine(gw, /deprecated single-dash flag/);
+    assertMatch(line, /level=warn /);
+    assertStringIncludes(line, "-web.enable-lifecycle");
+    await logLine(gw, /deprecated single-dash flag.*-persistence\.interval/);
+  });
+});
+
+Deno.test("--web.systemd-socket and vsock:// addresses fail at start-up with a clear message", async () => {
+  const systemd = await runMainBounded(["--web.systemd-socket"]);
+  assert(systemd.code !== 0, JSON.stringify(systemd));
+  assertStringIncludes(systemd.stderr, "--web.systemd-socket is not supported");
+  assertStringIncludes(systemd.stderr, "level=error");
+  const vsock = await runMainBounded(["--web.listen-address=vsock://:9100"]);
+  assert(vsock.code !== 0, JSON.stringify(vsock));
+  assertStringIncludes(vsock.stderr, "vsock listen addresses are not supported");
+  assertStringIncludes(vsock.stderr, "vsock://:9100");
+});
+
+Deno.test("a port in use: non-zero exit and a message naming the address", async () => {
+  const holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = (holder.addr as Deno.NetAddr).port;
+    const out = await runMainBounded([`--web.listen-address=127.0.0.1:${port}`]);
+    assert(out.code !== 0, JSON.stringify(out));
+    assertStringIncludes(out.stderr, "level=error");
+    assertStringIncludes(out.stderr, `127.0.0.1:${port}`);
+    assertStringIncludes(out.stderr, "address already in use");
+  } finally {
+    holder.close();
+  }
+});
+
+Deno.test("logfmt start-up lines: ts, level, caller, msg, then attributes", async () => {
+  await withGateway([], async (gw) => {
+    const ts = "ts=\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+    const start = await logLine(gw, /msg="starting pushgateway"/);
+    assertMatch(
+      start,
+      new RegExp(`^${ts} level=info caller=\\S+ msg="starting pushgateway" version=`),
+    );
+    assertMatch(
+      await logLine(gw, /msg="Build context"/),
+      new RegExp(`^${ts} level=info caller=\\S+ msg="Build context" build_context=`),
+    );
+    assertMatch(
+      await logLine(gw, /msg="Listening on"/),
+      new RegExp(`^${ts} level=info caller=\\S+ msg="Listening on" address=127\\.0\\.0\\.1:\\d+`),
+    );
+    assert(!gw.logs.some((l) => l.includes("level=debug")), "no debug lines at info");
+  });
+});
+
+Deno.test("--log.format=json and --log.level=debug", async () => {
+  await withGateway(["--log.format=json", "--log.level=debug"], async (gw) => {
+    const start = await logLine(gw, /"msg":"starting pushgateway"/);
+    const parsed = JSON.parse(start);
+    assertEquals(Object.keys(parsed).slice(0, 4), ["ts", "level", "caller", "msg"]);
+    assertEquals(parsed.level, "info");
+    assertMatch(parsed.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert(typeof parsed.version === "string");
+    JSON.parse(await logLine(gw, /"msg":"Build context"/));
+    const listening = JSON.parse(await logLine(gw, /"msg":"Listening on"/));
+    assertMatch(listening.address, /^127\.0\.0\.1:\d+$/);
+    // A text parse error is logged at debug level only.
+    const res = await fetch(`${gw.url}/metrics/job/p`, { method: "PUT", body: "m 1" });
+    assertEquals(res.status, 400);
+    await res.body?.cancel();
+    const debug = JSON.parse(await logLine(gw, /"msg":"failed to parse text"/));
+    assertEquals(debug.level, "debug");
+    // promslog renames a logged `source` attribute (slog's reserved key) to `logged_source`.
+    assertMatch(debug.logged_source, /^127\.0\.0\.1:\d+$/);
+    for (const line of gw.logs.filter((l) => l.startsWith("{"))) JSON.parse(line);
+  });
+});
+
+Deno.test("rejected pushes are logged at error level with method and source", async () => {
+  await withGateway([], async (gw) => {
+    await fetch(`${gw.url}/metrics/job/a`, { method: "PUT", body: "# TYPE x gauge\nx 1\n" })
+      .then((r) => r.body?.cancel());
+    const res = await fetch(`${gw.url}/metrics/job/b`, {
+      method: "POST",
+      body: "# TYPE x counter\nx 1\n",
+    });
+    assertEquals(res.status, 400);
+    await res.body?.cancel();
+    const line = await logLine(gw, /pushed metrics are invalid or inconsistent/);
+    assertMatch(
+      line,
+      /level=error caller=\S+ msg="pushed metrics are invalid or inconsistent with existing metrics" method=POST logged_source=127\.0\.0\.1:\d+ err=".*is not a GAUGE"$/,
+    );
+    // A parse error is not logged at info level.
+    await fetch(`${gw.url}/metrics/job/p`, { method: "PUT", body: "m 1" })
+      .then((r) => r.body?.cancel());
+    await new Promise((r) => setTimeout(r, 100));
+    assert(!gw.logs.some((l) => l.includes("failed to parse text")));
+  });
+});

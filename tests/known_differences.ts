@@ -1,0 +1,535 @@
+/**
+ * The ONE list of deliberate differences between pushgateway-deno and
+ * Debian's reference `prometheus-pushgateway` 1.5.1.
+ *
+ * Every entry names the reason and carries a probe: a request sequence (or a
+ * command line, or a signal) that `tests/upstream_compare_test.ts` runs
+ * against BOTH binaries, asserting that each answers as described here. So an
+ * entry whose difference disappears (on either side) fails the comparison and
+ * has to be removed or updated; nothing else in the compare test may excuse a
+ * mismatch.
+ *
+ * Most entries are behaviour of the newest upstream (1.11.3) that 1.5.1 lacks
+ * (spec §13); the rest are improvements over upstream decided on purpose
+ * (spec §4.6, §10, §15).
+ *
+ * @module
+ */
+
+import { encodeDelimited } from "@lib/expfmt/proto.ts";
+import { maskedCrc32c } from "@lib/http/snappy.ts";
+import { MetricType } from "@lib/model/metric.ts";
+
+/** One HTTP request of a probe sequence. */
+export interface Step {
+  /** HTTP method. */
+  readonly method: string;
+  /** Path and query, sent as written (see `raw`). */
+  readonly path: string;
+  /** Request body. */
+  readonly body?: string | Uint8Array<ArrayBuffer>;
+  /** Request headers (`accept-encoding: identity` is added unless given). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Send over a raw socket so that `.`/`..` segments reach the server unnormalised. */
+  readonly raw?: boolean;
+  /** Give up waiting after this many ms; the answer is then status 0, body `<no answer>`. */
+  readonly timeoutMs?: number;
+}
+
+/** What one side must answer to the last step of an HTTP probe. */
+export interface HttpExpect {
+  /** Exact status; 0 when no answer came within the step's `timeoutMs`. */
+  readonly status: number;
+  /** Exact body. */
+  readonly body?: string;
+  /** Substrings the body must contain. */
+  readonly bodyIncludes?: readonly string[];
+  /** Substrings the body must not contain. */
+  readonly bodyExcludes?: readonly string[];
+  /** Exact header values (`null`: header absent). */
+  readonly headers?: Readonly<Record<string, string | null>>;
+}
+
+/** What one side must show for a command-line probe. */
+export interface CliExpect {
+  /** Exact exit code. */
+  readonly code?: number;
+  /** The exit code must not be this. */
+  readonly codeNot?: number;
+  /** Substrings of stdout. */
+  readonly stdoutIncludes?: readonly string[];
+  /** Substrings of stderr. */
+  readonly stderrIncludes?: readonly string[];
+  /** stdout must be empty. */
+  readonly stdoutEmpty?: boolean;
+  /** stderr must be empty. */
+  readonly stderrEmpty?: boolean;
+}
+
+/** How a difference is demonstrated. */
+export type Probe =
+  | {
+    /** Start both with `args` (ours also with `oursArgs`), send `steps` to each, check the last answer. */
+    readonly kind: "http";
+    readonly args?: readonly string[];
+    readonly oursArgs?: readonly string[];
+    readonly steps: readonly Step[];
+    readonly reference: HttpExpect;
+    readonly ours: HttpExpect;
+  }
+  | {
+    /**
+     * Run both to completion with `args`; `{busy}` in an argument is replaced by
+     * a loopback port the test holds open.
+     */
+    readonly kind: "cli";
+    readonly args: readonly string[];
+    readonly reference: CliExpect;
+    readonly ours: CliExpect;
+  }
+  | {
+    /** Start both, send `signal`, and see which process is still serving. */
+    readonly kind: "signal";
+    readonly signal: Deno.Signal;
+    readonly reference: "dies" | "survives";
+    readonly ours: "dies" | "survives";
+  };
+
+/** One deliberate difference. */
+export interface KnownDifference {
+  /** Short stable identifier. */
+  readonly id: string;
+  /** Why we differ. */
+  readonly reason: string;
+  /** Where the spec describes it (`/work/shared/docs/upstream-pushgateway.md`). */
+  readonly spec: string;
+  /** The demonstration run against both binaries. */
+  readonly probe: Probe;
+}
+
+const enc = new TextEncoder();
+
+/**
+ * A valid gzip member holding `text` in one stored (uncompressed) deflate
+ * block: real gzip, built synchronously for module constants.
+ */
+export function gzipStored(text: string): Uint8Array<ArrayBuffer> {
+  const data = enc.encode(text);
+  const out = new Uint8Array(10 + 5 + data.length + 8);
+  out.set([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+  const len = data.length;
+  out.set([0x01, len & 0xff, len >> 8, ~len & 0xff, (~len >> 8) & 0xff], 10);
+  out.set(data, 15);
+  const view = new DataView(out.buffer);
+  view.setUint32(15 + len, crc32(data), true);
+  view.setUint32(19 + len, len, true);
+  return out;
+}
+
+function crc32(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of data) {
+    c ^= byte;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A snappy framed stream holding `text` in one uncompressed chunk. */
+export function snappyFramed(text: string): Uint8Array<ArrayBuffer> {
+  const data = enc.encode(text);
+  const header = [0xff, 6, 0, 0, ...enc.encode("sNaPpY")];
+  const len = data.length + 4;
+  const chunk = new Uint8Array(4 + 4 + data.length);
+  chunk.set([0x01, len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff]);
+  new DataView(chunk.buffer).setUint32(4, maskedCrc32c(data), true);
+  chunk.set(data, 8);
+  const out = new Uint8Array(header.length + chunk.length);
+  out.set(header);
+  out.set(chunk, header.length);
+  return out;
+}
+
+const PROTO_CT =
+  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+const TEXT_CT_151 = "text/plain; version=0.0.4; charset=utf-8";
+const BAD_NAME = "text format parsing error in line 1: invalid metric name\n";
+
+/** Every deliberate difference from Debian's 1.5.1. */
+export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
+  {
+    id: "content-encoding-case-insensitive",
+    reason: "newest upstream compares Content-Encoding case-insensitively; 1.5.1 ignored `GZIP` " +
+      "and parsed the compressed bytes as text",
+    spec: "§2.3, §13.3",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: gzipStored("m 1\n"),
+        headers: { "content-encoding": "GZIP" },
+      }],
+      reference: { status: 400, body: BAD_NAME },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "snappy-request-bodies",
+    reason: "newest upstream (1.6.0+) decodes `Content-Encoding: snappy` (framed); 1.5.1 parses " +
+      "the raw bytes as text",
+    spec: "§2.3, §13.3",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: snappyFramed("m 1\n"),
+        headers: { "content-encoding": "snappy" },
+      }],
+      reference: { status: 400, body: BAD_NAME },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "help-escaped-quote",
+    reason: 'the newest text parser (common v0.69) accepts `\\"` in HELP; 1.5.1 rejected it',
+    spec: "§4.3, §13.6",
+    probe: {
+      kind: "http",
+      steps: [{ method: "PUT", path: "/metrics/job/kd", body: '# HELP m a \\"q\\"\nm 1\n' }],
+      reference: {
+        status: 400,
+        body: "text format parsing error in line 1: invalid escape sequence '\\\"'\n",
+      },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "quoted-metric-names",
+    reason: 'the newest text parser accepts quoted names (`{"m"} 1`); 1.5.1 did not',
+    spec: "§4.3, §13.6",
+    probe: {
+      kind: "http",
+      steps: [{ method: "PUT", path: "/metrics/job/kd", body: '{"m"} 1\n' }],
+      reference: { status: 400, body: BAD_NAME },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "gauge-histogram-type",
+    reason: "the newest text parser knows `gauge_histogram`; in 1.5.1 the `_bucket`, `_sum` and " +
+      "`_count` lines became separate untyped families",
+    spec: "§4.3, §13.6",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body:
+            '# TYPE x gauge_histogram\nx_bucket{le="1"} 1\nx_bucket{le="+Inf"} 1\nx_sum 1\nx_count 1\n',
+        },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: {
+        status: 200,
+        bodyIncludes: ["# TYPE x_bucket untyped\n", "# TYPE x_count untyped\n"],
+      },
+      ours: {
+        status: 200,
+        bodyIncludes: ['# TYPE x histogram\nx_bucket{instance="",job="kd",le="1"} 1\n'],
+        bodyExcludes: ["x_bucket untyped"],
+      },
+    },
+  },
+  {
+    id: "no-deadlock-after-bad-base64-job",
+    reason: "1.5.1's push handler returns without unlocking its mutex when the base64 job is " +
+      "invalid, so every later request to that route and method hangs for good (fixed upstream " +
+      "since: the newest handler has no such lock)",
+    spec: "§3 (bad base64 job); upstream v1.5.1 handler/push.go",
+    probe: {
+      kind: "http",
+      steps: [
+        { method: "PUT", path: "/metrics/job@base64/a+b", body: "m 1\n" },
+        { method: "PUT", path: "/metrics/job@base64/ag", body: "m 1\n", timeoutMs: 2000 },
+      ],
+      reference: { status: 0, body: "<no answer>" },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "truncated-gzip-at-line-start",
+    reason: "the newest text parser (common v0.69) only treats io.EOF at the start of a line as " +
+      "the end of input; 1.5.1 accepted any read error there, so a gzip body cut before its " +
+      "first line was an empty push",
+    spec: "§2.3; common expfmt/text_parse.go startOfLine",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: gzipStored("m 1\n").slice(0, 14),
+        headers: { "content-encoding": "gzip" },
+      }],
+      reference: { status: 200, body: "" },
+      ours: { status: 400, body: "unexpected EOF\n" },
+    },
+  },
+  {
+    id: "protobuf-error-texts",
+    reason: "newest reads delimited protobuf with google.golang.org/protobuf (protodelim), whose " +
+      "error texts differ from 1.5.1's golang/protobuf",
+    spec: "§4.2, §13.7",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: new Uint8Array([0x05, 0xff, 0xff, 0xff, 0xff, 0xff]),
+        headers: { "content-type": PROTO_CT },
+      }],
+      reference: { status: 400, body: "unexpected EOF\n" },
+      ours: { status: 400, body: "proto: cannot parse invalid wire-format data\n" },
+    },
+  },
+  {
+    id: "scrape-name-escaping",
+    reason: "newest escapes names that are not legacy-valid to underscores unless the scraper " +
+      "negotiates `escaping=allow-utf-8`; 1.5.1 wrote them raw (broken text)",
+    spec: "§4.2, §6.2, §6.3, §13.4",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: new Uint8Array(encodeDelimited([{
+            name: "bad name",
+            type: MetricType.GAUGE,
+            metric: [{ label: [], gauge: { value: 1 } }],
+          }])),
+          headers: { "content-type": PROTO_CT },
+        },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: { status: 200, bodyIncludes: ['bad name{instance="",job="kd"} 1\n'] },
+      ours: { status: 200, bodyIncludes: ['bad_name{instance="",job="kd"} 1\n'] },
+    },
+  },
+  {
+    id: "metrics-content-type-escaping",
+    reason: "the newest promhttp appends the negotiated `escaping=` to the scrape Content-Type",
+    spec: "§6.3, §13.4",
+    probe: {
+      kind: "http",
+      steps: [{ method: "GET", path: "/metrics" }],
+      reference: { status: 200, headers: { "content-type": TEXT_CT_151 } },
+      ours: { status: 200, headers: { "content-type": TEXT_CT_151 + "; escaping=underscores" } },
+    },
+  },
+  {
+    id: "build-info-tags-label",
+    reason: "newest `pushgateway_build_info` carries a `tags` label",
+    spec: "§6.1, §13.5",
+    probe: {
+      kind: "http",
+      steps: [{ method: "GET", path: "/metrics" }],
+      reference: {
+        status: 200,
+        bodyIncludes: ["pushgateway_build_info{branch="],
+        bodyExcludes: ["tags="],
+      },
+      ours: { status: 200, bodyIncludes: ["pushgateway_build_info{branch=", ",tags="] },
+    },
+  },
+  {
+    id: "no-poisoned-store",
+    reason:
+      "a rejected push whose synthetic push_time_seconds would collide creates no group, so " +
+      "the store is never left inconsistent (upstream then fails every push and every scrape)",
+    spec: "§4.6, §15.2",
+    probe: {
+      kind: "http",
+      steps: [
+        { method: "PUT", path: "/metrics/job/ts/", body: "" },
+        { method: "PUT", path: "/metrics/job/ts/instance@base64/=", body: "" },
+        { method: "PUT", path: "/metrics/job/later", body: "x 1\n" },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: {
+        status: 500,
+        bodyIncludes: ["An error has occurred while serving metrics:"],
+      },
+      ours: { status: 200, bodyIncludes: ['x{instance="",job="later"} 1\n'] },
+    },
+  },
+  {
+    id: "unchecked-pushes-still-validated",
+    reason: "with --push.disable-consistency-check a push still answers 202 at once, but an " +
+      "inconsistent one is then dropped (and logged) instead of breaking every scrape with 500",
+    spec: "§4.1, §4.5, §6.3",
+    probe: {
+      kind: "http",
+      args: ["--push.disable-consistency-check"],
+      steps: [
+        { method: "PUT", path: "/metrics/job/a", body: "# TYPE u gauge\nu 1\n" },
+        { method: "PUT", path: "/metrics/job/b", body: "# TYPE u counter\nu 1\n" },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: {
+        status: 500,
+        bodyIncludes: ["An error has occurred while serving metrics:"],
+      },
+      ours: {
+        status: 200,
+        bodyIncludes: ['u{instance="",job="a"} 1\n', 'push_time_seconds{instance="",job="b"} 0\n'],
+        bodyExcludes: ['u{instance="",job="b"}'],
+      },
+    },
+  },
+  {
+    id: "push-max-body-size",
+    reason: "our --push.max-body-size (default 64MiB) answers 413 to larger push bodies; " +
+      "upstream has no limit",
+    spec: "§2.3, §12",
+    probe: {
+      kind: "http",
+      oursArgs: ["--push.max-body-size=64B"],
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: Array.from({ length: 30 }, (_, i) => `m${i} 1\n`).join(""),
+      }],
+      reference: { status: 200, body: "" },
+      ours: { status: 413, bodyIncludes: ["exceeds the limit of 64 bytes"] },
+    },
+  },
+  {
+    id: "no-go-runtime-metrics",
+    reason:
+      "a Deno process has no Go runtime, so there are no go_* families a push could clash with",
+    spec: "§6.1",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: "# TYPE go_goroutines counter\ngo_goroutines 1\n",
+      }],
+      reference: {
+        status: 400,
+        body: "pushed metrics are invalid or inconsistent with existing metrics: " +
+          "gathered metric family go_goroutines has type COUNTER but should have GAUGE\n",
+      },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "status-flag-set",
+    reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
+      "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size",
+    spec: "§7.1, §9.1, §13.12",
+    probe: {
+      kind: "http",
+      steps: [{ method: "GET", path: "/api/v1/status" }],
+      reference: {
+        status: 200,
+        bodyIncludes: ['"web.local-assets":'],
+        bodyExcludes: ['"push.enable-utf8-names"', '"push.max-body-size"'],
+      },
+      ours: {
+        status: 200,
+        bodyIncludes: ['"push.enable-utf8-names":"false"', '"push.max-body-size":"64MiB"'],
+        bodyExcludes: ['"web.local-assets"'],
+      },
+    },
+  },
+  {
+    id: "log-flag-error-texts",
+    reason: "newest promslog says `unrecognized log level verbose` (unquoted); 1.5.1's promlog " +
+      "quoted the value",
+    spec: "§9.1; common promslog/slog.go Level.Set",
+    probe: {
+      kind: "cli",
+      args: ["--log.level=verbose"],
+      reference: {
+        code: 1,
+        stderrIncludes: ['prometheus-pushgateway: error: unrecognized log level "verbose"'],
+      },
+      ours: {
+        code: 1,
+        stderrIncludes: ["pushgateway: error: unrecognized log level verbose, try --help"],
+      },
+    },
+  },
+  {
+    id: "help-on-stdout",
+    reason: "newest kingpin writes -h to stdout; 1.5.1 wrote it to stderr",
+    spec: "§9.2, §13.1",
+    probe: {
+      kind: "cli",
+      args: ["-h"],
+      reference: { code: 0, stdoutEmpty: true, stderrIncludes: ["usage: prometheus-pushgateway"] },
+      ours: {
+        code: 0,
+        stderrEmpty: true,
+        stdoutIncludes: ["usage: pushgateway [<flags>]", "--[no-]web.enable-lifecycle"],
+      },
+    },
+  },
+  {
+    id: "version-on-stdout",
+    reason: "newest prints --version on stdout with a `tags:` line; 1.5.1 used stderr, no tags",
+    spec: "§9.3, §13.1",
+    probe: {
+      kind: "cli",
+      args: ["--version"],
+      reference: { code: 0, stdoutEmpty: true, stderrIncludes: ["version 1.5.1"] },
+      ours: { code: 0, stderrEmpty: true, stdoutIncludes: ["pushgateway, version ", "  tags: "] },
+    },
+  },
+  {
+    id: "utf8-names-flag",
+    reason: "--push.enable-utf8-names exists since 1.11.0",
+    spec: "§9.1, §13.2",
+    probe: {
+      kind: "cli",
+      args: ["--push.enable-utf8-names", "--version"],
+      reference: { code: 1, stderrIncludes: ["unknown long flag '--push.enable-utf8-names'"] },
+      ours: { code: 0, stdoutIncludes: ["pushgateway, version "] },
+    },
+  },
+  {
+    id: "exit-non-zero-when-server-cannot-start",
+    reason: "a port already in use is fatal: we exit 1 so supervisors notice; upstream logs and " +
+      "exits 0",
+    spec: "§10 (Signals), §15.8",
+    probe: {
+      kind: "cli",
+      args: ["--web.listen-address=127.0.0.1:{busy}"],
+      reference: { code: 0 },
+      ours: { code: 1, stderrIncludes: ["address already in use"] },
+    },
+  },
+  {
+    id: "old-single-dash-flags",
+    reason: "the 0.x single-dash spelling (`-web.enable-lifecycle`) is accepted with a " +
+      "deprecation warning; kingpin reads it as an unknown short flag",
+    spec: "§9.1",
+    probe: {
+      kind: "cli",
+      args: ["-web.enable-lifecycle", "--version"],
+      reference: { code: 1, stderrIncludes: ["unknown short flag '-w'"] },
+      ours: { code: 0, stdoutIncludes: ["pushgateway, version "] },
+    },
+  },
+  {
+    id: "sighup-survives",
+    reason: "SIGHUP reloads the web configuration; upstream does not handle it and dies " +
+      "without persisting (Debian's unit sends it on `systemctl reload`)",
+    spec: "§10 (Signals), §15.8",
+    probe: { kind: "signal", signal: "SIGHUP", reference: "dies", ours: "survives" },
+  },
+];
