@@ -785,9 +785,6 @@ compareScenarios("compare: the consistency check (§4.5)", [], [
   },
   {
     name: "own families: pushgateway_build_info with another type",
-    // BUG: metric_store.ts #check — clash with an own family needs client_golang's Gatherers text (remove `bug` once fixed).
-    bug: "store: gathered-family type clash text (`gathered metric family … has type … but " +
-      "should have …`) not produced; we say `collected metric … is not a GAUGE`",
     steps: [
       put(
         "/metrics/job/bi",

@@ -16,14 +16,20 @@
  * @module
  */
 
-import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import {
+  type LabelPair,
+  type Metric,
+  METRIC_TYPE_NAMES,
+  type MetricFamily,
+  MetricType,
+} from "@lib/model/metric.ts";
 import {
   checkMetric,
   checkSuffixCollisions,
   collectedMetric,
   joinErrors,
 } from "@lib/store/consistency.ts";
-import { sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
+import { groupingPairs, sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
 import {
   type Group,
   groupingKey,
@@ -64,13 +70,27 @@ export type PushResult =
     failureNotRecorded?: string;
   };
 
+/**
+ * Owners of the series with one identity hash: the owning group key when one
+ * identity has this hash (the common case), or, after a genuine hash
+ * collision, series identity ({@linkcode seriesId}) → owning group key.
+ */
+type SeriesSlot = string | Map<string, string>;
+
 /** Index entry of one family name across groups. */
 interface FamilyEntry {
+  /** The family name (the index key; stored families of this name share the string). */
+  readonly name: string;
   type: MetricType;
+  /** The help of the family that created the entry; equal helps share this string. */
+  readonly help: string | undefined;
   /** group key → the group's family of this name. */
   readonly owners: Map<string, StoredFamily>;
-  /** series identity (sorted labels) → owning group key. */
-  readonly series: Map<string, string>;
+  /**
+   * {@linkcode seriesHash} of a series' labels → its owner(s). Emulates a map
+   * series identity → owning group key exactly (see {@linkcode SeriesSlot}).
+   */
+  readonly series: Map<number, SeriesSlot>;
   /** Every owner's metrics in {@linkcode compareSeries} order as of the last read; never mutated (published as `merged.metric`). */
   sorted: Metric[];
   /** Metrics indexed since the last read, unsorted. */
@@ -94,6 +114,130 @@ function seriesId(m: Metric): string {
   let id = "";
   for (const l of m.label) id += `${l.name.length}:${l.name}${l.value.length}:${l.value}`;
   return id;
+}
+
+/** FNV-1a over the UTF-16 code units of `s`, continuing from `h`, then a separator. */
+function hashString(h: number, s: string): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return Math.imul(h ^ 0xffff, 0x01000193);
+}
+
+/**
+ * A 31-bit hash of a series' labels (a V8 small integer, so a map keyed by it
+ * stores no string and no boxed number per series). Equal label lists hash
+ * equally; unequal ones may collide and are told apart by comparing the
+ * labels. Exported for tests (to construct collisions).
+ *
+ * @param labels The series' sorted label pairs.
+ * @returns An integer in [-2^30, 2^30).
+ */
+export function seriesHash(labels: readonly LabelPair[]): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i] as LabelPair;
+    h = hashString(hashString(h, l.name), l.value);
+  }
+  // murmur3's finaliser spreads the bits before the top one is dropped.
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >> 1;
+}
+
+/** Whether two label lists are equal pair by pair (the series identity). */
+function sameLabels(a: readonly LabelPair[], b: readonly LabelPair[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as LabelPair, y = b[i] as LabelPair;
+    if (x !== y && (x.name !== y.name || x.value !== y.value)) return false;
+  }
+  return true;
+}
+
+/** Families up to this size are searched linearly for a series; larger ones through a set of ids. */
+const SCAN_LIMIT = 16;
+
+/**
+ * Whether `family` holds a metric with `m`'s labels. `ids` caches the series
+ * identities of large families for the duration of one check, so many
+ * duplicates against one large family cost one pass over it, not one each.
+ */
+function holdsSeries(
+  family: StoredFamily | undefined,
+  m: Metric,
+  ids: Map<StoredFamily, Set<string>>,
+): boolean {
+  if (family === undefined) return false;
+  const metrics = family.family.metric;
+  if (metrics.length <= SCAN_LIMIT) {
+    for (const other of metrics) if (sameLabels(other.label, m.label)) return true;
+    return false;
+  }
+  let set = ids.get(family);
+  if (set === undefined) {
+    set = new Set(metrics.map(seriesId));
+    ids.set(family, set);
+  }
+  return set.has(seriesId(m));
+}
+
+/** The first metric of `family` whose labels hash to `hash`, if any. */
+function firstWithHash(family: StoredFamily | undefined, hash: number): Metric | undefined {
+  if (family === undefined) return undefined;
+  for (const m of family.family.metric) if (seriesHash(m.label) === hash) return m;
+  return undefined;
+}
+
+/**
+ * The owning group key of the series with `m`'s labels (`hash` is their
+ * {@linkcode seriesHash}), as seen from group `key`: when the only candidate
+ * is `key` itself the identity need not be verified (either way the series
+ * does not belong to another group). `ids` is {@linkcode holdsSeries}' cache.
+ */
+function seriesOwner(
+  entry: FamilyEntry | undefined,
+  m: Metric,
+  hash: number,
+  key: string,
+  ids: Map<StoredFamily, Set<string>>,
+): string | undefined {
+  const slot = entry?.series.get(hash);
+  if (slot === undefined) return undefined;
+  if (typeof slot !== "string") return slot.get(seriesId(m));
+  if (slot === key) return key;
+  return holdsSeries((entry as FamilyEntry).owners.get(slot), m, ids) ? slot : undefined;
+}
+
+/** Records that group `key` holds `m` (later writers of an identity win, as `Map.set`). */
+function indexSeries(entry: FamilyEntry, m: Metric, key: string): void {
+  const hash = seriesHash(m.label);
+  const slot = entry.series.get(hash);
+  if (slot === undefined) {
+    entry.series.set(hash, key);
+  } else if (typeof slot !== "string") {
+    slot.set(seriesId(m), key);
+  } else {
+    // A string slot holds one identity, owned by `slot`'s indexed family.
+    const held = firstWithHash(entry.owners.get(slot), hash);
+    if (held === undefined || sameLabels(held.label, m.label)) {
+      entry.series.set(hash, key);
+    } else {
+      entry.series.set(hash, new Map([[seriesId(held), slot], [seriesId(m), key]]));
+    }
+  }
+}
+
+/** Forgets that group `key` holds `m`, unless another group took the identity over. */
+function unindexSeries(entry: FamilyEntry, m: Metric, key: string): void {
+  const hash = seriesHash(m.label);
+  const slot = entry.series.get(hash);
+  if (slot === key) {
+    entry.series.delete(hash);
+  } else if (slot !== undefined && typeof slot !== "string") {
+    const id = seriesId(m);
+    if (slot.get(id) === key) slot.delete(id);
+    if (slot.size === 0) entry.series.delete(hash);
+  }
 }
 
 /** client_golang's metric order: fewer labels first, then label values position by position. */
@@ -201,15 +345,17 @@ export class MetricStore {
       for (const m of family.metric) if (m.timestampMs !== undefined) hasTimestamp = true;
       pushed.set(family.name, family);
     }
-    if (hasTimestamp) return this.#fail(key, req, TIMESTAMP_ERROR);
+    // One set of grouping-label pairs, shared by every series the push stores.
+    const pairs = groupingPairs(req.labels);
+    if (hasTimestamp) return this.#fail(key, req, TIMESTAMP_ERROR, pairs);
     // The synthetic gauges always win over pushed families of the same name.
     pushed.delete(PUSH_TIME_METRIC);
     pushed.delete(PUSH_FAILURE_TIME_METRIC);
-    for (const family of pushed.values()) sanitizeFamily(family, req.labels);
+    for (const family of pushed.values()) sanitizeFamily(family, req.labels, pairs);
 
     const errors = this.#check(key, existing, pushed, req);
-    if (errors.length > 0) return this.#fail(key, req, joinErrors(errors));
-    this.#apply(key, existing, pushed, req);
+    if (errors.length > 0) return this.#fail(key, req, joinErrors(errors), pairs);
+    this.#apply(key, existing, pushed, req, pairs);
     return { ok: true };
   }
 
@@ -236,7 +382,7 @@ export class MetricStore {
       const key = groupingKey(g.labels);
       const group: MutableGroup = { labels: g.labels, families: new Map(g.families) };
       this.#groups.set(key, group);
-      for (const [name, stored] of group.families) this.#indexFamily(key, name, stored);
+      for (const [name, stored] of group.families) this.#indexFamily(key, name, stored, false);
     }
     this.#changed();
   }
@@ -324,22 +470,37 @@ export class MetricStore {
     req: PushRequest,
   ): string[] {
     const errors: string[] = [];
+    const ids = new Map<StoredFamily, Set<string>>();
     const typeOf = (n: string) => this.#typeAfterPush(key, existing, pushed, req.replace, n);
     for (const family of pushed.values()) {
       const entry = this.#index.get(family.name);
       const others = entry && (entry.owners.size > 1 || !entry.owners.has(key));
       const own = this.#own.get(family.name);
+      if (own && own.type !== family.type) {
+        // client_golang's Gatherers: the gateway's own registry is gathered first.
+        errors.push(
+          `gathered metric family ${family.name} has type ${METRIC_TYPE_NAMES[family.type]} ` +
+            `but should have ${METRIC_TYPE_NAMES[own.type]}`,
+        );
+        continue;
+      }
       const familyType = own ? own.type : others ? (entry as FamilyEntry).type : family.type;
-      const seen = new Set<string>();
+      // The pushed series so far by hash (an array after a collision).
+      const seen = new Map<number, Metric | Metric[]>();
       for (const m of family.metric) {
         const problem = checkMetric(family.name, familyType, m);
         if (problem) {
           errors.push(problem);
           continue;
         }
-        const id = seriesId(m);
-        const owner = entry?.series.get(id);
-        if (seen.has(id) || (owner !== undefined && owner !== key)) {
+        const hash = seriesHash(m.label);
+        const owner = seriesOwner(entry, m, hash, key, ids);
+        const before = seen.get(hash);
+        const dup = before !== undefined &&
+          (Array.isArray(before)
+            ? before.some((b) => sameLabels(b.label, m.label))
+            : sameLabels(before.label, m.label));
+        if (dup || (owner !== undefined && owner !== key)) {
           errors.push(
             `${
               collectedMetric(family.name, m)
@@ -347,7 +508,9 @@ export class MetricStore {
           );
           continue;
         }
-        seen.add(id);
+        if (before === undefined) seen.set(hash, m);
+        else if (Array.isArray(before)) before.push(m);
+        else seen.set(hash, [before, m]);
       }
       const collision = checkSuffixCollisions(family, typeOf);
       if (collision) errors.push(collision);
@@ -364,7 +527,7 @@ export class MetricStore {
     for (const [name, help] of [[PUSH_TIME_METRIC, PUSH_TIME_HELP]] as const) {
       const gauge = timestampGauge(name, help, labels, 0);
       const m = gauge.metric[0] as Metric;
-      const owner = this.#index.get(name)?.series.get(seriesId(m));
+      const owner = seriesOwner(this.#index.get(name), m, seriesHash(m.label), key, new Map());
       if (owner !== undefined && owner !== key) {
         return `${
           collectedMetric(name, m)
@@ -374,7 +537,12 @@ export class MetricStore {
     return undefined;
   }
 
-  #fail(key: string, req: PushRequest, error: string): PushResult {
+  #fail(
+    key: string,
+    req: PushRequest,
+    error: string,
+    pairs: readonly LabelPair[],
+  ): PushResult {
     const existing = this.#groups.get(key);
     if (!existing) {
       const clash = this.#syntheticClash(key, req.labels);
@@ -386,7 +554,7 @@ export class MetricStore {
       this.#setFamily(
         key,
         group,
-        timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, 0),
+        timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, 0, pairs),
         req.timeMs,
       );
     }
@@ -398,6 +566,7 @@ export class MetricStore {
         PUSH_FAILURE_TIME_HELP,
         req.labels,
         req.timeMs / 1000,
+        pairs,
       ),
       req.timeMs,
     );
@@ -410,6 +579,7 @@ export class MetricStore {
     existing: MutableGroup | undefined,
     pushed: Map<string, MetricFamily>,
     req: PushRequest,
+    pairs: readonly LabelPair[],
   ): void {
     const group = existing ?? { labels: req.labels, families: new Map() };
     if (!existing) this.#groups.set(key, group);
@@ -424,14 +594,14 @@ export class MetricStore {
     this.#setFamily(
       key,
       group,
-      timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, req.timeMs / 1000),
+      timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, req.timeMs / 1000, pairs),
       req.timeMs,
     );
     if (!group.families.has(PUSH_FAILURE_TIME_METRIC)) {
       this.#setFamily(
         key,
         group,
-        timestampGauge(PUSH_FAILURE_TIME_METRIC, PUSH_FAILURE_TIME_HELP, req.labels, 0),
+        timestampGauge(PUSH_FAILURE_TIME_METRIC, PUSH_FAILURE_TIME_HELP, req.labels, 0, pairs),
         req.timeMs,
       );
     }
@@ -439,17 +609,31 @@ export class MetricStore {
   }
 
   #setFamily(key: string, group: MutableGroup, family: MetricFamily, timeMs: number): void {
+    // Families of one name share the name and (when equal) the help string.
+    // The family is not published yet, so this changes no reader's view.
+    const entry = this.#index.get(family.name);
+    if (entry !== undefined) {
+      family.name = entry.name;
+      if (family.help !== undefined && family.help === entry.help) family.help = entry.help;
+    }
     if (group.families.has(family.name)) this.#unindex(key, family.name);
     const stored: StoredFamily = { family, lastPushMs: timeMs };
     group.families.set(family.name, stored);
     this.#indexFamily(key, family.name, stored);
   }
 
-  #indexFamily(key: string, name: string, stored: StoredFamily): void {
+  /**
+   * Indexes a stored family. `bounded` applies pending changes past
+   * {@linkcode MAX_PENDING} at once; a restore leaves them to the first read
+   * (one sort per family instead of repeated merges).
+   */
+  #indexFamily(key: string, name: string, stored: StoredFamily, bounded = true): void {
     let entry = this.#index.get(name);
     if (!entry) {
       entry = {
+        name,
         type: stored.family.type,
+        help: stored.family.help,
         owners: new Map(),
         series: new Map(),
         sorted: [],
@@ -462,10 +646,10 @@ export class MetricStore {
     }
     entry.owners.set(key, stored);
     for (const m of stored.family.metric) {
-      entry.series.set(seriesId(m), key);
+      indexSeries(entry, m, key);
       entry.added.push(m);
     }
-    if (pendingTooLarge(entry)) compact(entry);
+    if (bounded && pendingTooLarge(entry)) compact(entry);
     entry.merged = undefined;
   }
 
@@ -475,8 +659,7 @@ export class MetricStore {
     if (!entry || !stored) return;
     entry.owners.delete(key);
     for (const m of stored.family.metric) {
-      const id = seriesId(m);
-      if (entry.series.get(id) === key) entry.series.delete(id);
+      unindexSeries(entry, m, key);
       entry.removed.add(m);
     }
     if (pendingTooLarge(entry)) compact(entry);

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/assert";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import { MetricStore, type PushResult } from "@lib/store/metric_store.ts";
+import { MetricStore, type PushResult, seriesHash } from "@lib/store/metric_store.ts";
 import { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC } from "@lib/store/types.ts";
 
 function metric(labels: Record<string, string>, value: number, type: MetricType): Metric {
@@ -138,7 +138,10 @@ Deno.test("type clashes with the gateway's own metrics are rejected", () => {
   const store = new MetricStore(own);
   const res = push(store, { job: "a" }, [fam("process_cpu_seconds_total", MetricType.GAUGE)]);
   assert(!res.ok);
-  assertMatch(res.error, /is not a COUNTER$/);
+  assertEquals(
+    res.error,
+    "gathered metric family process_cpu_seconds_total has type GAUGE but should have COUNTER",
+  );
   push(store, { job: "a" }, [fam("process_cpu_seconds_total", MetricType.COUNTER, [{}], "other")]);
   assertEquals(
     store.mergedFamily("process_cpu_seconds_total")?.help,
@@ -280,4 +283,128 @@ Deno.test("snapshot() is a point-in-time copy unaffected by later writes", () =>
       timeMs: 1,
     }).ok,
   );
+});
+
+/**
+ * Two values of label `x` whose series `{g="a", instance="", job, x}` collide
+ * in `seriesHash` (the labels are in sorted order).
+ */
+function collidingValues(job: string, g = "a"): [string, string] {
+  const seen = new Map<number, string>();
+  for (let i = 0; i < 1_000_000; i++) {
+    const x = `v${i}`;
+    const h = seriesHash([
+      { name: "g", value: g },
+      { name: "instance", value: "" },
+      { name: "job", value: job },
+      { name: "x", value: x },
+    ]);
+    const other = seen.get(h);
+    if (other !== undefined) return [other, x];
+    seen.set(h, x);
+  }
+  throw new Error("no collision found");
+}
+
+Deno.test("series whose identity hashes collide are told apart exactly", () => {
+  const [x1, x2] = collidingValues("j");
+  assert(x1 !== x2);
+  // A group {job, g} holds series {g, x} via a body label x; a group {job, x}
+  // holds the same series via a body label g. S1 and S2 collide.
+  const viaG = (x: string) => [fam("m", MetricType.GAUGE, [{ x }])];
+  const viaX = () => [fam("m", MetricType.GAUGE, [{ g: "a" }])];
+  const a = { job: "j", g: "a" };
+  const owner1 = { job: "j", x: x1 }, owner2 = { job: "j", x: x2 };
+  const store = new MetricStore();
+  assertEquals(push(store, a, viaG(x1)), { ok: true }, "A holds S1");
+  const clash = push(store, owner1, viaX());
+  assertEquals(clash.ok, false, "S1 belongs to A");
+  assertMatch(
+    (clash as { error: string }).error,
+    new RegExp(`name:"x" value:"${x1}".*collected before with the same name and label values`),
+  );
+  assertEquals(push(store, owner2, viaX()), { ok: true }, "S2 only shares S1's hash");
+  // Now both colliding series are indexed: each clashes with its own owner only.
+  assertEquals(push(store, owner1, viaX()).ok, false, "S1 still belongs to A");
+  assertEquals(push(store, a, viaG(x2)).ok, false, "S2 belongs to {x=x2}");
+  assertEquals(push(store, a, viaG(x1)), { ok: true }, "A replaces its own S1");
+  assertEquals(push(store, owner2, viaX()), { ok: true }, "{x=x2} replaces its own S2");
+  // Deleting S2's owner frees S2; A moves from S1 to S2, which frees S1.
+  store.delete(owner2);
+  assertEquals(push(store, a, viaG(x2)), { ok: true });
+  assertEquals(push(store, owner1, viaX()), { ok: true }, "S1 is free");
+  assertEquals(push(store, owner2, viaX()).ok, false, "S2 belongs to A");
+  assertEquals(store.mergedFamily("m")!.metric.length, 2);
+});
+
+Deno.test("colliding series within one push or group are not taken for duplicates", () => {
+  const [x1, x2] = collidingValues("k");
+  const g = { job: "k", g: "a" };
+  const store = new MetricStore();
+  const both = () => fam("m", MetricType.GAUGE, [{ x: x1 }, { x: x2 }]);
+  assertEquals(push(store, g, [both()]), { ok: true });
+  const [s1, s2] = store.group(g)!.families.get("m")!.family.metric;
+  assertEquals(seriesHash(s1!.label), seriesHash(s2!.label), "the two series collide");
+  const dup = fam("m", MetricType.GAUGE, [{ x: x1 }, { x: x2 }, { x: x2 }]);
+  assertEquals(push(store, g, [dup]).ok, false, "a real duplicate is still found");
+  assertEquals(push(store, g, [both()]), { ok: true }, "the group replaces both");
+  // A restored store indexes both series; other groups clash with each one.
+  const restored = new MetricStore();
+  restored.restore(store.snapshot());
+  const viaX = () => [fam("m", MetricType.GAUGE, [{ g: "a" }])];
+  assertEquals(push(restored, { job: "k", x: x1 }, viaX()).ok, false);
+  assertEquals(push(restored, { job: "k", x: x2 }, viaX()).ok, false);
+  // Replacing the group with S1 only frees S2, not S1.
+  assertEquals(push(restored, g, [fam("m", MetricType.GAUGE, [{ x: x1 }])]), { ok: true });
+  assertEquals(push(restored, { job: "k", x: x2 }, viaX()), { ok: true });
+  assertEquals(push(restored, { job: "k", x: x1 }, viaX()).ok, false);
+});
+
+Deno.test("a restore with a series held by two groups keeps the later owner", () => {
+  const source = new MetricStore();
+  push(source, { job: "j" }, [fam("m", MetricType.GAUGE, [{ x: "1" }])]);
+  const [a] = source.snapshot();
+  // The same group content under two keys: {job} and {job, instance=""} give equal series.
+  const b = { labels: { job: "j", instance: "" }, families: a!.families };
+  const store = new MetricStore();
+  store.restore([a!, b]);
+  const again = () => fam("m", MetricType.GAUGE, [{ x: "1" }]);
+  assertEquals(push(store, { job: "j" }, [again()]).ok, false, "the index names the later group");
+  assertEquals(push(store, { job: "j", instance: "" }, [again()]), { ok: true });
+});
+
+Deno.test("pushed series share the grouping-label pairs and the family name and help", () => {
+  const store = new MetricStore();
+  push(store, { job: "j" }, [fam("m", MetricType.GAUGE, [{ a: "1" }, { a: "2" }], "h")]);
+  push(store, { job: "k" }, [fam("m", MetricType.GAUGE, [{ a: "1" }], "h")]);
+  const [m1, m2] = store.group({ job: "j" })!.families.get("m")!.family.metric;
+  const jobPair = (m: Metric) => m.label.find((l) => l.name === "job");
+  assertStrictEquals(jobPair(m1!), jobPair(m2!));
+  const time = store.group({ job: "j" })!.families.get(PUSH_TIME_METRIC)!.family.metric[0]!;
+  assertStrictEquals(jobPair(time), jobPair(m1!));
+  assertEquals(m1!.label, [{ name: "a", value: "1" }, { name: "instance", value: "" }, {
+    name: "job",
+    value: "j",
+  }]);
+  assertEquals(store.mergedFamily("m")!.metric.length, 3);
+  assertEquals(store.mergedFamily("m")!.help, "h");
+});
+
+Deno.test("duplicates against a large family of another group are all found", () => {
+  const store = new MetricStore();
+  const n = 40; // above the size searched linearly
+  const series = (other: Record<string, string>) =>
+    Array.from({ length: n }, (_, i) => ({ ...other, i: String(i) }));
+  assertEquals(
+    push(store, { job: "j", g: "a" }, [fam("m", MetricType.GAUGE, series({ h: "b" }))]),
+    {
+      ok: true,
+    },
+  );
+  const mine = [...series({ g: "a" }), { g: "a", i: "new" }];
+  const result = push(store, { job: "j", h: "b" }, [fam("m", MetricType.GAUGE, mine)]);
+  assertEquals(result.ok, false);
+  const error = (result as { error: string }).error;
+  assertEquals(error.match(/was collected before/g)?.length, n);
+  assert(!error.includes('value:"new"'));
 });

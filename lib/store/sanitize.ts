@@ -13,14 +13,29 @@ function byName(a: LabelPair, b: LabelPair): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
+/** `instance=""`, added to series without an instance label; shared (stored pairs are never mutated). */
+const EMPTY_INSTANCE: LabelPair = { name: "instance", value: "" };
+
+/**
+ * The grouping labels as pairs, in their key order. Pass the result to
+ * {@linkcode sanitizeFamily} and {@linkcode timestampGauge} so every series of
+ * a push shares the same pair objects (stored label pairs are never mutated).
+ */
+export function groupingPairs(grouping: GroupingLabels): readonly LabelPair[] {
+  return Object.keys(grouping).map((name) => ({ name, value: grouping[name] as string }));
+}
+
 /**
  * Forces the grouping labels onto every metric of `family` (overwriting body
  * labels of the same name), adds `instance=""` when a metric has no instance
  * label, and sorts each metric's labels by name. Mutates `family`, which must
  * be freshly parsed and not shared.
  */
-export function sanitizeFamily(family: MetricFamily, grouping: GroupingLabels): void {
-  const groupingNames = Object.keys(grouping);
+export function sanitizeFamily(
+  family: MetricFamily,
+  grouping: GroupingLabels,
+  groupingLabels: readonly LabelPair[] = groupingPairs(grouping),
+): void {
   for (const metric of family.metric) {
     const labels: LabelPair[] = [];
     let hasInstance = false;
@@ -29,23 +44,23 @@ export function sanitizeFamily(family: MetricFamily, grouping: GroupingLabels): 
       if (pair.name === "instance") hasInstance = true;
       labels.push(pair);
     }
-    for (const name of groupingNames) {
-      if (name === "instance") hasInstance = true;
-      labels.push({ name, value: grouping[name] as string });
+    for (const pair of groupingLabels) {
+      if (pair.name === "instance") hasInstance = true;
+      labels.push(pair);
     }
-    if (!hasInstance) labels.push({ name: "instance", value: "" });
+    if (!hasInstance) labels.push(EMPTY_INSTANCE);
     labels.sort(byName);
-    metric.label = labels;
+    // A copy of exactly this length: arrays grown by push keep spare capacity.
+    metric.label = labels.slice();
   }
 }
 
 /** The labels of a synthetic per-group gauge: the grouping labels plus `instance=""` when absent, sorted. */
-export function groupSeriesLabels(grouping: GroupingLabels): LabelPair[] {
-  const labels: LabelPair[] = Object.keys(grouping).map((name) => ({
-    name,
-    value: grouping[name] as string,
-  }));
-  if (!Object.hasOwn(grouping, "instance")) labels.push({ name: "instance", value: "" });
+export function groupSeriesLabels(
+  grouping: GroupingLabels,
+  pairs: readonly LabelPair[] = groupingPairs(grouping),
+): LabelPair[] {
+  const labels = Object.hasOwn(grouping, "instance") ? pairs.slice() : pairs.concat(EMPTY_INSTANCE);
   return labels.sort(byName);
 }
 
@@ -55,7 +70,8 @@ export function timestampGauge(
   help: string,
   grouping: GroupingLabels,
   seconds: number,
+  pairs?: readonly LabelPair[],
 ): MetricFamily {
-  const metric: Metric = { label: groupSeriesLabels(grouping), gauge: { value: seconds } };
+  const metric: Metric = { label: groupSeriesLabels(grouping, pairs), gauge: { value: seconds } };
   return { name, help, type: MetricType.GAUGE, metric: [metric] };
 }

@@ -621,6 +621,330 @@ function decodeGroup(v: unknown): Group {
   return { labels, families };
 }
 
+// ---------------------------------------------------------------------------
+// Fast path: keep JSON.parse's objects
+
+/**
+ * The common shapes of a group line (every field known and of the right
+ * type, every number a plain JSON number, every repeated field the decoder
+ * must not add present) are checked cheaply and the objects `JSON.parse`
+ * made are kept as the model's objects, without a copy. Anything else — an
+ * unknown field, a special number, a missing label list, a wrong type —
+ * makes the fast path give up, and the line is decoded again by the
+ * validating decoder above, which reports errors with their path. The fast
+ * path only ever rewrites the parsed objects into equivalent ones (a label
+ * pair by an equal pair, a classic histogram by its model form), so the
+ * second decode gives what a single one would have.
+ */
+
+/** Returns the pooled string equal to `s`, pooling `s` when it is new. */
+function intern(pool: Map<string, string>, s: string): string {
+  const pooled = pool.get(s);
+  if (pooled !== undefined) return pooled;
+  pool.set(s, s);
+  return s;
+}
+
+/**
+ * Checks the numeric field `key` of `o`; an encoded special value (`"+Inf"`,
+ * `"NaN"`, …) is replaced in place by its number. Absent is fine when `optional`.
+ */
+function fixNum(o: Json, key: string, optional: boolean): boolean {
+  const v = o[key];
+  if (typeof v === "number") return true;
+  if (v === undefined) return optional;
+  const n = decodeNumber(v);
+  if (n === undefined) return false;
+  o[key] = n;
+  return true;
+}
+
+/**
+ * Checks a label list; with `grouping`, pairs equal to a grouping label (or
+ * to `instance=""`) are replaced by one shared pair per line (`shared`).
+ */
+function fastLabels(
+  v: unknown,
+  grouping: Json | undefined,
+  shared: Map<string, LabelPair> | undefined,
+): boolean {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const p = v[i];
+    if (!isObject(p)) return false;
+    for (const k in p) if (k !== "name" && k !== "value") return false;
+    const name = p.name, value = p.value;
+    if (typeof name !== "string" || typeof value !== "string") return false;
+    if (shared === undefined) continue;
+    const s = shared.get(name);
+    if (s !== undefined) {
+      if (s.value === value) v[i] = s;
+    } else if (
+      (name === "instance" && value === "") ||
+      (Object.hasOwn(grouping as Json, name) && (grouping as Json)[name] === value)
+    ) {
+      shared.set(name, p as unknown as LabelPair);
+    }
+  }
+  return true;
+}
+
+function fastTimestamp(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  for (const k in v) if (k !== "seconds" && k !== "nanos") return false;
+  return fixNum(v, "seconds", false) && fixNum(v, "nanos", false);
+}
+
+function fastExemplar(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  let hasLabel = false;
+  for (const k in v) {
+    switch (k) {
+      case "label":
+        if (!fastLabels(v.label, undefined, undefined)) return false;
+        hasLabel = true;
+        break;
+      case "value":
+        if (!fixNum(v, "value", false)) return false;
+        break;
+      case "timestamp":
+        if (!fastTimestamp(v.timestamp)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return hasLabel;
+}
+
+function fastValue(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  for (const k in v) if (k !== "value") return false;
+  return fixNum(v, "value", true);
+}
+
+function fastCounter(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  for (const k in v) {
+    switch (k) {
+      case "value":
+        if (!fixNum(v, "value", false)) return false;
+        break;
+      case "exemplar":
+        if (!fastExemplar(v.exemplar)) return false;
+        break;
+      case "createdTimestamp":
+        if (!fastTimestamp(v.createdTimestamp)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+function fastSummary(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  let hasQuantile = false;
+  for (const k in v) {
+    switch (k) {
+      case "sampleCount":
+      case "sampleSum":
+        if (!fixNum(v, k, false)) return false;
+        break;
+      case "quantile": {
+        const qs = v.quantile;
+        if (!Array.isArray(qs)) return false;
+        for (const q of qs) {
+          if (!isObject(q)) return false;
+          for (const qk in q) if (qk !== "quantile" && qk !== "value") return false;
+          if (!fixNum(q, "quantile", true) || !fixNum(q, "value", true)) return false;
+        }
+        hasQuantile = true;
+        break;
+      }
+      case "createdTimestamp":
+        if (!fastTimestamp(v.createdTimestamp)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return hasQuantile;
+}
+
+function fastBucket(v: unknown): boolean {
+  if (!isObject(v)) return false;
+  for (const k in v) {
+    switch (k) {
+      case "cumulativeCount":
+      case "cumulativeCountFloat":
+      case "upperBound":
+        if (!fixNum(v, k, false)) return false;
+        break;
+      case "exemplar":
+        if (!fastExemplar(v.exemplar)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+/** A classic histogram in its model form, or `undefined` for anything else (native buckets included). */
+function fastHistogram(v: unknown): Histogram | undefined {
+  if (!isObject(v)) return undefined;
+  for (const k in v) {
+    switch (k) {
+      case "sampleCount":
+      case "sampleCountFloat":
+      case "sampleSum":
+        if (!fixNum(v, k, false)) return undefined;
+        break;
+      case "bucket": {
+        const bs = v.bucket;
+        if (!Array.isArray(bs)) return undefined;
+        for (const b of bs) if (!fastBucket(b)) return undefined;
+        break;
+      }
+      case "createdTimestamp":
+        if (!fastTimestamp(v.createdTimestamp)) return undefined;
+        break;
+      default:
+        return undefined;
+    }
+  }
+  const bucket = (v.bucket ?? []) as Bucket[];
+  const sampleCount = v.sampleCount as number | undefined;
+  const sampleSum = v.sampleSum as number | undefined;
+  if (
+    sampleCount !== undefined && sampleSum !== undefined &&
+    v.sampleCountFloat === undefined && v.createdTimestamp === undefined
+  ) {
+    // The usual shape, built in one literal (no out-of-object properties).
+    return {
+      sampleCount,
+      sampleSum,
+      bucket,
+      negativeSpan: [],
+      negativeDelta: [],
+      negativeCount: [],
+      positiveSpan: [],
+      positiveDelta: [],
+      positiveCount: [],
+      exemplars: [],
+    };
+  }
+  return assignDefined<Histogram>({
+    bucket,
+    negativeSpan: [],
+    negativeDelta: [],
+    negativeCount: [],
+    positiveSpan: [],
+    positiveDelta: [],
+    positiveCount: [],
+    exemplars: [],
+  }, {
+    sampleCount,
+    sampleCountFloat: v.sampleCountFloat as number | undefined,
+    sampleSum,
+    createdTimestamp: v.createdTimestamp as Timestamp | undefined,
+  });
+}
+
+function fastMetric(m: unknown, grouping: Json, shared: Map<string, LabelPair>): boolean {
+  if (!isObject(m)) return false;
+  let hasLabel = false;
+  for (const k in m) {
+    switch (k) {
+      case "label":
+        if (!fastLabels(m.label, grouping, shared)) return false;
+        hasLabel = true;
+        break;
+      case "gauge":
+      case "untyped":
+        if (!fastValue(m[k])) return false;
+        break;
+      case "counter":
+        if (!fastCounter(m.counter)) return false;
+        break;
+      case "summary":
+        if (!fastSummary(m.summary)) return false;
+        break;
+      case "histogram": {
+        const h = fastHistogram(m.histogram);
+        if (h === undefined) return false;
+        m.histogram = h;
+        break;
+      }
+      case "timestampMs":
+        if (!fixNum(m, "timestampMs", false)) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return hasLabel;
+}
+
+function fastFamily(
+  v: unknown,
+  grouping: Json,
+  shared: Map<string, LabelPair>,
+  pool: Map<string, string>,
+): StoredFamily | undefined {
+  if (!isObject(v)) return undefined;
+  for (const k in v) {
+    switch (k) {
+      case "name":
+      case "help":
+      case "type":
+      case "unit":
+      case "lastPushMs":
+      case "metric":
+        break;
+      default:
+        return undefined;
+    }
+  }
+  if (!fixNum(v, "lastPushMs", false)) return undefined;
+  const name = v.name, help = v.help, unit = v.unit, lastPushMs = v.lastPushMs as number;
+  if (typeof name !== "string") return undefined;
+  if (help !== undefined && typeof help !== "string") return undefined;
+  if (unit !== undefined && typeof unit !== "string") return undefined;
+  const type = typeof v.type === "string" ? TYPES_BY_NAME.get(v.type) : undefined;
+  if (type === undefined) return undefined;
+  let metric = v.metric as Metric[] | undefined;
+  if (metric === undefined) metric = [];
+  else if (!Array.isArray(metric)) return undefined;
+  for (let i = 0; i < metric.length; i++) {
+    if (!fastMetric(metric[i], grouping, shared)) return undefined;
+  }
+  const family: MetricFamily = help === undefined
+    ? { name: intern(pool, name), type, metric }
+    : { name: intern(pool, name), help: intern(pool, help), type, metric };
+  if (unit !== undefined) family.unit = unit;
+  return { family, lastPushMs };
+}
+
+/** The group of a line in the common shape, or `undefined` to decode it the validating way. */
+function fastGroup(v: unknown, pool: Map<string, string>): Group | undefined {
+  if (!isObject(v)) return undefined;
+  for (const k in v) if (k !== "labels" && k !== "families") return undefined;
+  const labels = v.labels, list = v.families;
+  if (!isObject(labels) || !Array.isArray(list)) return undefined;
+  for (const k in labels) if (typeof labels[k] !== "string") return undefined;
+  const shared = new Map<string, LabelPair>();
+  const families = new Map<string, StoredFamily>();
+  for (let i = 0; i < list.length; i++) {
+    const stored = fastFamily(list[i], labels, shared, pool);
+    if (stored === undefined || families.has(stored.family.name)) return undefined;
+    families.set(stored.family.name, stored);
+  }
+  return { labels: labels as GroupingLabels, families };
+}
+
 function parseLine(line: string, lineNo: number, what: string): unknown {
   try {
     return JSON.parse(line);
@@ -642,6 +966,8 @@ export class SnapshotDecoder {
   #groups: Group[] = [];
   #keys = new Set<string>();
   #state: "header" | "groups" | "done" = "header";
+  /** Family names and helps seen so far, so equal strings are stored once. */
+  #pool = new Map<string, string>();
 
   /**
    * Feeds the next piece of text.
@@ -650,14 +976,19 @@ export class SnapshotDecoder {
    * @throws {SnapshotError} As soon as a complete line is found to be invalid.
    */
   push(chunk: string): void {
-    let text = this.#pending + chunk;
+    const text = this.#pending + chunk;
     let start = 0;
+    // The checksum covers every complete line before the trailer; it is fed
+    // once per chunk (not per line) from `hashFrom`.
+    let hashFrom = 0;
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
-      this.#line(text.slice(start, nl));
+      if (this.#line(text.slice(start, nl), text, hashFrom, start)) hashFrom = nl + 1;
       start = nl + 1;
     }
-    text = text.slice(start);
-    this.#pending = text;
+    if (this.#state !== "done" && hashFrom < start) {
+      this.#hash.update(text.slice(hashFrom, start), "utf8");
+    }
+    this.#pending = text.slice(start);
   }
 
   /**
@@ -669,7 +1000,7 @@ export class SnapshotDecoder {
   finish(): Group[] {
     if (this.#pending !== "") {
       if (this.#state === "header" && this.#lineNo === 0) {
-        this.#line(this.#pending); // reports a bad header before "truncated"
+        this.#line(this.#pending, "", 0, 0); // reports a bad header before "truncated"
       }
       throw new SnapshotError("truncated", "last line has no newline", this.#lineNo + 1);
     }
@@ -680,24 +1011,24 @@ export class SnapshotDecoder {
     return this.#groups;
   }
 
-  #line(line: string): void {
+  /** Handles one line; true when it was the trailer (`text[hashFrom, start)` is then hashed first). */
+  #line(line: string, text: string, hashFrom: number, start: number): boolean {
     const lineNo = ++this.#lineNo;
     switch (this.#state) {
       case "header":
         this.#header(line, lineNo);
-        this.#hash.update(line + "\n", "utf8");
         this.#state = "groups";
-        return;
+        return false;
       case "groups": {
         const value = parseLine(line, lineNo, "line");
         if (isObject(value) && "sha256" in value) {
+          if (hashFrom < start) this.#hash.update(text.slice(hashFrom, start), "utf8");
           this.#trailer(value, lineNo);
           this.#state = "done";
-          return;
+          return true;
         }
-        this.#hash.update(line + "\n", "utf8");
         this.#group(value, lineNo);
-        return;
+        return false;
       }
       case "done":
         throw new SnapshotError("malformed", "data after the trailer", lineNo);
@@ -726,9 +1057,9 @@ export class SnapshotDecoder {
   }
 
   #group(value: unknown, lineNo: number): void {
-    let group: Group;
+    let group: Group | undefined;
     try {
-      group = decodeGroup(value);
+      group = fastGroup(value, this.#pool) ?? decodeGroup(value);
     } catch (err) {
       if (err instanceof FieldError) {
         const path = err.path === "" ? "group" : err.path.replace(/^\./, "");

@@ -524,3 +524,68 @@ Deno.test("decodeSnapshot() detects single-bit flips", () => {
   const full = new TextEncoder().encode(encodeSnapshot(sampleGroups()));
   for (let i = 0; i < full.length; i++) assertDetected(full, i, i % 8);
 });
+
+/** A complete snapshot of these group lines (without newlines), with a valid trailer. */
+function snapshotOf(groupLines: string[]): string {
+  const body = encodeHeaderLine() + groupLines.map((l) => l + "\n").join("");
+  const sha = createHash("sha256").update(body).digest("hex");
+  return body + encodeTrailerLine(groupLines.length, sha);
+}
+
+Deno.test("decodeSnapshot() decodes common and unusual shapes alike", () => {
+  // The decoder keeps JSON.parse's objects for lines in the common shape and
+  // decodes any other line field by field; an unknown field anywhere forces
+  // the second way and is dropped. Both must give the same groups.
+  const groups = sampleGroups();
+  const lines = groups.map((g) => encodeGroupLine(g).slice(0, -1));
+  const expected = canon(groups);
+  assertEquals(canon(decodeSnapshot(snapshotOf(lines))), expected);
+  const unknown = [
+    [/^\{/, '{"extra":1,'], // group
+    [/"families":\[\{/, '"families":[{"extra":1,'], // first family
+    [/"metric":\[\{/, '"metric":[{"extra":1,'], // first metric of a family
+    [/"label":\[\{/, '"label":[{"extra":1,'], // a label pair
+    [/"(gauge|counter|untyped)":\{/, '"$1":{"extra":1,'], // a value
+    [/"histogram":\{/, '"histogram":{"extra":1,'],
+    [/"bucket":\[\{/, '"bucket":[{"extra":1,'],
+    [/"summary":\{/, '"summary":{"extra":1,'],
+    [/"quantile":\[\{/, '"quantile":[{"extra":1,'],
+    [/"exemplar":\{/, '"exemplar":{"extra":1,'],
+    [/"createdTimestamp":\{/, '"createdTimestamp":{"extra":1,'],
+  ] as const;
+  for (const [where, replacement] of unknown) {
+    const changed = lines.map((l) => l.replace(where, replacement));
+    assert(changed.some((l, i) => l !== lines[i]), `${where} occurs in the sample`);
+    assertEquals(canon(decodeSnapshot(snapshotOf(changed))), expected, `${where}`);
+  }
+});
+
+Deno.test("decodeSnapshot() shares equal strings and grouping-label pairs", () => {
+  const source: Group[] = [0, 1].map((i) => ({
+    labels: { job: "j", instance: `h${i}` },
+    families: new Map([["m", {
+      family: {
+        name: "m",
+        help: "Some help text longer than a short string.",
+        type: MetricType.GAUGE,
+        metric: ["a", "b"].map((v) => ({
+          label: [
+            { name: "instance", value: `h${i}` },
+            { name: "job", value: "j" },
+            { name: "x", value: v },
+          ],
+          gauge: { value: 1 },
+        })),
+      },
+      lastPushMs: T0,
+    }]]),
+  }));
+  const restored = decodeSnapshot(encodeSnapshot(source));
+  assertSameGroups(restored, source);
+  const [f0, f1] = restored.map((g) => g.families.get("m")!.family);
+  const [m0, m1] = f0!.metric;
+  // Grouping-label pairs: one object per group line.
+  assert(m0!.label[0] === m1!.label[0] && m0!.label[1] === m1!.label[1]);
+  assert(m0!.label[2] !== m1!.label[2]);
+  assert(m0!.label[0] !== f1!.metric[0]!.label[0], "other group, other instance pair");
+});
