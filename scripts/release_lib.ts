@@ -208,6 +208,11 @@ export function compileArgs(options: CompileArgsOptions): string[] {
   const v8 = options.v8Flags ?? V8_FLAGS;
   return [
     "compile",
+    // deno.lock also records the test-only npm packages (playwright-core,
+    // prom-client), and Deno 2.9.6's compile embeds every npm package the lock
+    // resolves (prom-client even makes it overflow its stack). The release
+    // resolves the runtime graph alone, from the exact versions deno.json pins.
+    "--no-lock",
     "--target",
     options.target.triple,
     "--output",

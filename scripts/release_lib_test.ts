@@ -90,6 +90,7 @@ Deno.test("parseEpoch() reads whole seconds", () => {
 Deno.test("compileArgs() builds the deno compile command line", () => {
   assertEquals(compileArgs({ target: parseTarget("linux-arm64"), output: "/o/pushgateway" }), [
     "compile",
+    "--no-lock",
     "--target",
     "aarch64-unknown-linux-gnu",
     "--output",
@@ -117,6 +118,7 @@ Deno.test("compileArgs() builds the deno compile command line", () => {
     }),
     [
       "compile",
+      "--no-lock",
       "--target",
       "x86_64-pc-windows-msvc",
       "--output",

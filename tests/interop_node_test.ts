@@ -13,13 +13,13 @@ import { testNeeding } from "./helpers/requirements.ts";
 import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
 import { getText, sampleLines } from "./helpers/interop.ts";
 
-type PromClient = typeof import("prom-client");
-type Registry = import("prom-client").Registry<
-  import("prom-client").RegistryContentType
+type PromClient = typeof import("npm:prom-client@15.1.3");
+type Registry = import("npm:prom-client@15.1.3").Registry<
+  import("npm:prom-client@15.1.3").RegistryContentType
 >;
 
 let loadError = "";
-const promClient: PromClient | undefined = await import("prom-client").catch(
+const promClient: PromClient | undefined = await import("npm:prom-client@15.1.3").catch(
   (err: unknown) => {
     loadError = String(err);
     return undefined;

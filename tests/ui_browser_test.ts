@@ -10,7 +10,7 @@
  */
 
 import { assertEquals, assertStringIncludes } from "@std/assert";
-import { chromium } from "playwright-core";
+import { chromium } from "npm:playwright-core@1.65.1";
 import { startGateway } from "./helpers/gateway.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 

@@ -96,8 +96,12 @@ interface Endpoint {
   port: number;
   /** Applies new TLS settings in place when possible. */
   update(tls: TlsSettings): boolean;
-  /** Stops accepting; resolves when in-flight requests are done. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting; resolves when in-flight requests are done. With
+   * `drainFirst` (default) the port stays bound until they finished, so their
+   * bodies can still be read; without it the port is freed at once.
+   */
+  close(drainFirst?: boolean): Promise<void>;
 }
 
 function addrInUse(e: unknown): boolean {
@@ -165,9 +169,11 @@ function bindDeno(
     hostname: addr.hostname,
     port: addr.port,
     update: () => false,
-    close: async () => {
-      closing = true;
-      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+    close: async (drainFirst = true) => {
+      if (drainFirst) {
+        closing = true;
+        if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      }
       await server.shutdown();
     },
   };
@@ -398,7 +404,8 @@ export async function serve(handler: Handler, opts: ServeOptions): Promise<Serve
     if (next === undefined) return;
     for (const [i, ep] of endpoints.entries()) {
       if (ep.update(next)) continue;
-      const closing = ep.close();
+      // Free the port for the new listener at once (no drain): in-flight requests carry on.
+      const closing = ep.close(false);
       retiring.add(closing);
       void closing.finally(() => retiring.delete(closing));
       try {
