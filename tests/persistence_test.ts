@@ -756,8 +756,9 @@ testNeeding(
         assertEquals(chmod.code, 0);
         await Deno.chmod(ro, 0o755); // root-owned: nobody cannot create entries in it
         options = {
-          wrapper: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+          wrapper: NOBODY,
           env: { DENO_DIR: denoDir },
+          ...await readableByNobody(dir),
         };
       } else {
         await Deno.chmod(ro, 0o555);
@@ -778,6 +779,41 @@ testNeeding(
     });
   },
 );
+
+const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** Whether uid 65534 passes `test <flag> <path>`. */
+async function nobodyCan(flag: "-r" | "-x", path: string): Promise<boolean> {
+  const out = await new Deno.Command(NOBODY[0] as string, {
+    args: [...NOBODY.slice(1), "test", flag, path],
+  }).output();
+  return out.success;
+}
+
+/**
+ * `main`/`denoBin` options that uid 65534 can use: the checkout and the Deno
+ * binary may sit in directories only root can enter (a CI clone in a 0700
+ * temp dir, Deno under /root); then world-readable copies in `dir` are used.
+ */
+async function readableByNobody(dir: string): Promise<Pick<StartOptions, "main" | "denoBin">> {
+  const out: { main?: string; denoBin?: string } = {};
+  if (!await nobodyCan("-r", join(ROOT, "main.ts"))) {
+    const app = join(dir, "app");
+    await Deno.mkdir(app);
+    const items = ["main.ts", "lib", "ui", "deno.json", "deno.lock", "vendor", ".deno-version"];
+    const cp = await new Deno.Command("cp", { args: ["-a", ...items, app], cwd: ROOT }).output();
+    assertEquals(cp.code, 0, new TextDecoder().decode(cp.stderr));
+    await new Deno.Command("chmod", { args: ["-R", "a+rX", app] }).output();
+    out.main = join(app, "main.ts");
+  }
+  if (!await nobodyCan("-x", Deno.execPath())) {
+    out.denoBin = join(dir, "deno");
+    await Deno.copyFile(Deno.execPath(), out.denoBin);
+    await Deno.chmod(out.denoBin, 0o755);
+  }
+  return out;
+}
 
 /** The Deno cache directory of the user running the tests. */
 function rootDenoDir(): string {

@@ -34,6 +34,10 @@ export interface StartOptions {
   readonly noDefaultListen?: boolean;
   /** How long to wait for the listener (ms). */
   readonly timeoutMs?: number;
+  /** Another copy of `main.ts` to run (e.g. one an unprivileged user can read). */
+  readonly main?: string;
+  /** Another Deno executable to run it with. */
+  readonly denoBin?: string;
 }
 
 /** Reads lines from a byte stream, pushing them to `sink` and resolving `waiter`s on matches. */
@@ -71,16 +75,17 @@ export async function startGateway(
   options: StartOptions = {},
 ): Promise<RunningGateway> {
   const listen = options.noDefaultListen ? [] : ["--web.listen-address=127.0.0.1:0"];
-  const denoArgs = ["run", "--allow-all", "--quiet", MAIN, ...listen, ...args];
+  const denoArgs = ["run", "--allow-all", "--quiet", options.main ?? MAIN, ...listen, ...args];
+  const deno = options.denoBin ?? Deno.execPath();
   const wrapper = options.wrapper ?? [];
   const command = wrapper.length > 0
     ? new Deno.Command(wrapper[0] as string, {
-      args: [...wrapper.slice(1), Deno.execPath(), ...denoArgs],
+      args: [...wrapper.slice(1), deno, ...denoArgs],
       stdout: "piped",
       stderr: "piped",
       env: { RUST_BACKTRACE: "0", ...options.env },
     })
-    : new Deno.Command(Deno.execPath(), {
+    : new Deno.Command(deno, {
       args: denoArgs,
       stdout: "piped",
       stderr: "piped",
