@@ -96,7 +96,8 @@ export async function startGateway(
   let resolvePort: (port: number) => void = () => {};
   const portSeen = new Promise<number>((r) => (resolvePort = r));
   const onLine = (line: string) => {
-    const m = line.match(/msg="?Listening on"? .*address=\S*:(\d+)/);
+    const m = line.match(/msg="?Listening on"? .*address=\S*:(\d+)/) ??
+      line.match(/"msg":"Listening on".*"address":"[^"]*:(\d+)"/);
     if (m) resolvePort(Number(m[1]));
   };
   const pumps = Promise.all([
