@@ -552,10 +552,13 @@ Deno.test("SIGHUP during pushes neither kills the gateway nor loses acknowledged
         }
       };
       await Promise.all([worker(), worker(), worker(), worker()]);
+      // Signals of one kind that arrive together may be merged by the kernel: expect at
+      // least one logged reload, and never more than were sent.
       await eventually(
-        "every SIGHUP is logged",
-        () => gw.logs.filter((l) => /received SIGHUP/.test(l)).length === hups,
+        "the SIGHUPs are logged",
+        () => gw.logs.filter((l) => /received SIGHUP/.test(l)).length >= 1,
       );
+      assert(gw.logs.filter((l) => /received SIGHUP/.test(l)).length <= hups);
       assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
     });
     assertEquals(first.status.code, 0, first.logs.join("\n"));
