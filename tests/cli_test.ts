@@ -6,38 +6,10 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { freePort, type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import { freePort, runMain, type RunningGateway, startGateway } from "./helpers/gateway.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const HELP_TXT = new URL("./testdata/cli/help.txt", import.meta.url);
-
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs main.ts to completion; a run that would serve forever is killed after `timeoutMs`. */
-async function runMainBounded(args: readonly string[], timeoutMs = 60_000): Promise<Outcome> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", MAIN, ...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { RUST_BACKTRACE: "0" },
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, timeoutMs);
-  try {
-    const out = await child.output();
-    const d = new TextDecoder();
-    return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function flagsOf(gw: RunningGateway, prefix = ""): Promise<Record<string, string>> {
   const res = await fetch(`${gw.url}${prefix}/api/v1/status`);
@@ -162,7 +134,7 @@ function withoutOurFlag(help: string): string {
 Deno.test("-h and --help print upstream's help (plus our flag) on stdout, exit 0", async () => {
   const want = await Deno.readTextFile(HELP_TXT);
   for (const flag of ["-h", "--help"]) {
-    const out = await runMainBounded([flag]);
+    const out = await runMain([flag]);
     assertEquals([out.code, out.stderr], [0, ""], flag);
     assertStringIncludes(out.stdout, "--push.max-body-size=64MiB");
     assertEquals(withoutOurFlag(out.stdout), want, flag);
@@ -170,7 +142,7 @@ Deno.test("-h and --help print upstream's help (plus our flag) on stdout, exit 0
 });
 
 Deno.test("--version prints version.Print's format on stdout, exit 0", async () => {
-  const out = await runMainBounded(["--version"]);
+  const out = await runMain(["--version"]);
   assertEquals([out.code, out.stderr], [0, ""]);
   assertMatch(
     out.stdout,
@@ -278,7 +250,7 @@ Deno.test("kingpin's errors: one line on stderr, exit 1", async (t) => {
   ];
   for (const [args, message] of cases) {
     await t.step(args.join(" "), async () => {
-      const out = await runMainBounded(args);
+      const out = await runMain(args);
       assertEquals(out, {
         code: 1,
         stdout: "",
@@ -322,11 +294,11 @@ Deno.test("the old single-dash spelling is accepted, with a deprecation warning"
 });
 
 Deno.test("--web.systemd-socket and vsock:// addresses fail at start-up with a clear message", async () => {
-  const systemd = await runMainBounded(["--web.systemd-socket"]);
+  const systemd = await runMain(["--web.systemd-socket"]);
   assert(systemd.code !== 0, JSON.stringify(systemd));
   assertStringIncludes(systemd.stderr, "--web.systemd-socket is not supported");
   assertStringIncludes(systemd.stderr, "level=error");
-  const vsock = await runMainBounded(["--web.listen-address=vsock://:9100"]);
+  const vsock = await runMain(["--web.listen-address=vsock://:9100"]);
   assert(vsock.code !== 0, JSON.stringify(vsock));
   assertStringIncludes(vsock.stderr, "vsock listen addresses are not supported");
   assertStringIncludes(vsock.stderr, "vsock://:9100");
@@ -336,7 +308,7 @@ Deno.test("a port in use: non-zero exit and a message naming the address", async
   const holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
     const port = (holder.addr as Deno.NetAddr).port;
-    const out = await runMainBounded([`--web.listen-address=127.0.0.1:${port}`]);
+    const out = await runMain([`--web.listen-address=127.0.0.1:${port}`]);
     assert(out.code !== 0, JSON.stringify(out));
     assertStringIncludes(out.stderr, "level=error");
     assertStringIncludes(out.stderr, `127.0.0.1:${port}`);

@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import { type RunningGateway, startGateway, testWithGateway } from "./helpers/gateway.ts";
 
 const TEXT = "text/plain; charset=utf-8";
 
@@ -30,22 +30,7 @@ async function logLine(gw: RunningGateway, re: RegExp): Promise<string> {
   throw new Error(`no log line matches ${re}:\n${gw.logs.join("\n")}`);
 }
 
-function withGateway(
-  name: string,
-  args: string[],
-  fn: (gw: RunningGateway) => Promise<void>,
-): void {
-  Deno.test(name, async () => {
-    const gw = await startGateway(args);
-    try {
-      await fn(gw);
-    } finally {
-      await gw.stop();
-    }
-  });
-}
-
-withGateway("/-/healthy and /-/ready answer 200 OK", [], async (gw) => {
+testWithGateway("/-/healthy and /-/ready answer 200 OK", [], async (gw) => {
   for (const path of ["/-/healthy", "/-/ready"]) {
     const res = await req(gw, "GET", path);
     assertEquals([res.status, res.text, res.headers.get("content-type")], [200, "OK", TEXT]);
@@ -54,7 +39,7 @@ withGateway("/-/healthy and /-/ready answer 200 OK", [], async (gw) => {
   assertEquals([head.status, head.headers.get("allow")], [405, "GET, OPTIONS"]);
 });
 
-withGateway(
+testWithGateway(
   "/-/quit without --web.enable-lifecycle: 403 and the process lives on",
   [],
   async (gw) => {
@@ -181,7 +166,7 @@ Deno.test("SIGHUP does not kill the process (upstream dies: a known difference)"
   }
 });
 
-withGateway(
+testWithGateway(
   "--web.external-url with a path: routes under it, /ext → 301 /ext/, unprefixed 404",
   ["--web.external-url=http://example.com/ext/", "--web.enable-lifecycle"],
   async (gw) => {
@@ -207,7 +192,7 @@ withGateway(
   },
 );
 
-withGateway(
+testWithGateway(
   "--web.route-prefix wins over the external URL's path; a prefix of / is the root",
   ["--web.external-url=http://example.com/ext/", "--web.route-prefix=/pfx/"],
   async (gw) => {
@@ -218,7 +203,7 @@ withGateway(
   },
 );
 
-withGateway(
+testWithGateway(
   "--web.route-prefix=/ is the root, even with an external URL path",
   ["--web.external-url=http://example.com/pg/", "--web.route-prefix=/"],
   async (gw) => {
@@ -229,7 +214,7 @@ withGateway(
   },
 );
 
-withGateway(
+testWithGateway(
   "--web.telemetry-path moves the scrape; pushes stay under /metrics/job",
   ["--web.telemetry-path=/scrape"],
   async (gw) => {
@@ -246,7 +231,7 @@ withGateway(
   },
 );
 
-withGateway(
+testWithGateway(
   "--web.telemetry-path is joined under the route prefix",
   ["--web.route-prefix=/pfx", "--web.telemetry-path=scrape"],
   async (gw) => {

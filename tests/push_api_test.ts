@@ -6,7 +6,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { decodeDelimited, encodeDelimited } from "@lib/expfmt/proto.ts";
 import { MetricType } from "@lib/model/metric.ts";
-import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
 
 const PROTO_CT =
   "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
@@ -31,22 +31,7 @@ function pushedLines(text: string, name: string): string[] {
   return text.split("\n").filter((l) => l.startsWith(name + "{") || l.startsWith(name + " "));
 }
 
-function withGateway(
-  name: string,
-  args: string[],
-  fn: (gw: RunningGateway) => Promise<void>,
-): void {
-  Deno.test(name, async () => {
-    const gw = await startGateway(args);
-    try {
-      await fn(gw);
-    } finally {
-      await gw.stop();
-    }
-  });
-}
-
-withGateway(
+testWithGateway(
   "PUT stores a group; /metrics shows it with job, instance and timestamps",
   [],
   async (gw) => {
@@ -61,7 +46,7 @@ withGateway(
   },
 );
 
-withGateway("PUT replaces, POST merges by family, DELETE answers 202", [], async (gw) => {
+testWithGateway("PUT replaces, POST merges by family, DELETE answers 202", [], async (gw) => {
   await req(gw, "PUT", "/metrics/job/j", "a 1\nb 2\n");
   assertEquals((await req(gw, "POST", "/metrics/job/j", "b 3\nc 4\n")).status, 200);
   let text = await scrape(gw);
@@ -80,7 +65,7 @@ withGateway("PUT replaces, POST merges by family, DELETE answers 202", [], async
   assertEquals((await req(gw, "DELETE", "/metrics/job/never")).status, 202);
 });
 
-withGateway(
+testWithGateway(
   "grouping keys: base64, empty values, order, trailing slash, job override",
   [],
   async (gw) => {
@@ -103,7 +88,7 @@ withGateway(
   },
 );
 
-withGateway("bad URLs get upstream's 400 texts and redirects", [], async (gw) => {
+testWithGateway("bad URLs get upstream's 400 texts and redirects", [], async (gw) => {
   const odd = await req(gw, "PUT", "/metrics/job/j/a", "m 1\n");
   assertEquals([odd.status, odd.text], [400, 'odd number of components in label string "/a"\n']);
   const slash = await req(gw, "PUT", "/metrics/job/j/lab/a%2Fb", "m 1\n");
@@ -123,7 +108,7 @@ withGateway("bad URLs get upstream's 400 texts and redirects", [], async (gw) =>
   assertEquals([noJob.status, noJob.headers.get("location")], [307, "/metrics/job"]);
 });
 
-withGateway(
+testWithGateway(
   "bodies: no Content-Type, form type, protobuf, gzip (any case), bad gzip",
   [],
   async (gw) => {
@@ -164,7 +149,7 @@ withGateway(
   },
 );
 
-withGateway(
+testWithGateway(
   "parse errors and timestamps: 400, and only store rejections record a failure",
   [],
   async (gw) => {
@@ -188,7 +173,7 @@ withGateway(
   },
 );
 
-withGateway(
+testWithGateway(
   "inconsistent pushes get 400 and never poison the store (spec §4.6)",
   [],
   async (gw) => {
@@ -210,7 +195,7 @@ withGateway(
   },
 );
 
-withGateway(
+testWithGateway(
   "/metrics negotiation: protobuf on request, text for OpenMetrics-first Accept, gzip",
   [],
   async (gw) => {
@@ -235,19 +220,23 @@ withGateway(
   },
 );
 
-withGateway("router: HEAD 405, OPTIONS Allow, wrong method 405, unknown 404", [], async (gw) => {
-  const head = await req(gw, "HEAD", "/metrics");
-  assertEquals([head.status, head.headers.get("allow")], [405, "GET, OPTIONS"]);
-  const opt = await req(gw, "OPTIONS", "/metrics/job/x");
-  assertEquals([opt.status, opt.headers.get("allow")], [200, "DELETE, OPTIONS, POST, PUT"]);
-  const get = await req(gw, "GET", "/metrics/job/x");
-  assertEquals([get.status, get.text], [405, "Method Not Allowed\n"]);
-  const nf = await req(gw, "GET", "/nope");
-  assertEquals([nf.status, nf.text], [404, "404 page not found\n"]);
-  assertEquals((await req(gw, "GET", "/-/healthy")).text, "OK");
-});
+testWithGateway(
+  "router: HEAD 405, OPTIONS Allow, wrong method 405, unknown 404",
+  [],
+  async (gw) => {
+    const head = await req(gw, "HEAD", "/metrics");
+    assertEquals([head.status, head.headers.get("allow")], [405, "GET, OPTIONS"]);
+    const opt = await req(gw, "OPTIONS", "/metrics/job/x");
+    assertEquals([opt.status, opt.headers.get("allow")], [200, "DELETE, OPTIONS, POST, PUT"]);
+    const get = await req(gw, "GET", "/metrics/job/x");
+    assertEquals([get.status, get.text], [405, "Method Not Allowed\n"]);
+    const nf = await req(gw, "GET", "/nope");
+    assertEquals([nf.status, nf.text], [404, "404 page not found\n"]);
+    assertEquals((await req(gw, "GET", "/-/healthy")).text, "OK");
+  },
+);
 
-withGateway("--push.disable-consistency-check answers 202 and still protects the store", [
+testWithGateway("--push.disable-consistency-check answers 202 and still protects the store", [
   "--push.disable-consistency-check",
 ], async (gw) => {
   assertEquals((await req(gw, "PUT", "/metrics/job/a", "# TYPE u gauge\nu 1\n")).status, 202);
@@ -257,7 +246,7 @@ withGateway("--push.disable-consistency-check answers 202 and still protects the
   assertEquals(pushedLines(res.text, "u"), ['u{instance="",job="a"} 1']);
 });
 
-withGateway("the body cap answers 413, also after decompression", [
+testWithGateway("the body cap answers 413, also after decompression", [
   "--push.max-body-size=1KiB",
 ], async (gw) => {
   const big = "m 1\n".repeat(1000);

@@ -21,7 +21,7 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { encodeDelimited } from "@lib/expfmt/proto.ts";
 import { type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import { freePort, REFERENCE_BIN, startGateway } from "./helpers/gateway.ts";
+import { freePort, REFERENCE_BIN, run, runMain, startGateway } from "./helpers/gateway.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 import {
   type CliExpect,
@@ -1247,39 +1247,13 @@ compareScenarios(
 // Command line.
 
 /** Runs a program to completion, killing it after `timeoutMs`. */
-async function runBounded(
-  cmd: string,
-  args: readonly string[],
-  timeoutMs = 60_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(cmd, {
-    args: [...args],
-    stdout: "piped",
-    stderr: "piped",
-    env: { RUST_BACKTRACE: "0" },
-  }).spawn();
-  const timer = setTimeout(() => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* gone */ }
-  }, timeoutMs);
-  try {
-    const out = await child.output();
-    const d = new TextDecoder();
-    return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 function runOurs(args: readonly string[]) {
-  return runBounded(Deno.execPath(), ["run", "--allow-all", "--quiet", MAIN, ...args]);
+  return runMain(args);
 }
 
 function runRef(args: readonly string[]) {
-  return runBounded(REFERENCE_BIN, ["--persistence.file=", ...args]);
+  return run(REFERENCE_BIN, ["--persistence.file=", ...args]);
 }
 
 testNeeding(REFERENCE, "compare: command-line errors, texts and exit codes (§9.1)", async (t) => {

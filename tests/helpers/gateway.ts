@@ -145,27 +145,63 @@ export function freePort(): number {
   return port;
 }
 
-/** Runs the command and returns its exit code, stdout and stderr. */
+/** Exit code, stdout and stderr of a finished command. */
+export interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the command and returns its exit code, stdout and stderr. A command
+ * still running after `timeoutMs` (e.g. one that would serve forever) is
+ * killed with SIGKILL.
+ */
 export async function run(
   cmd: string,
   args: readonly string[],
   env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(cmd, {
+  timeoutMs = 60_000,
+): Promise<Outcome> {
+  const child = new Deno.Command(cmd, {
     args: [...args],
     stdout: "piped",
     stderr: "piped",
     env: { RUST_BACKTRACE: "0", ...env },
-  }).output();
-  const d = new TextDecoder();
-  return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+  }).spawn();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone */ }
+  }, timeoutMs);
+  try {
+    const out = await child.output();
+    const d = new TextDecoder();
+    return { code: out.code, stdout: d.decode(out.stdout), stderr: d.decode(out.stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** Runs `main.ts` to completion with `args` (for -h, --version, bad flags). */
-export function runMain(args: readonly string[]): Promise<
-  { code: number; stdout: string; stderr: string }
-> {
-  return run(Deno.execPath(), ["run", "--allow-all", "--quiet", MAIN, ...args]);
+/** Runs `main.ts` to completion with `args` (for -h, --version, bad flags), bounded in time. */
+export function runMain(args: readonly string[], timeoutMs = 60_000): Promise<Outcome> {
+  return run(Deno.execPath(), ["run", "--allow-all", "--quiet", MAIN, ...args], {}, timeoutMs);
+}
+
+/** Registers a test that gets a fresh gateway started with `args`, stopped afterwards. */
+export function testWithGateway(
+  name: string,
+  args: readonly string[],
+  fn: (gw: RunningGateway) => Promise<void>,
+): void {
+  Deno.test(name, async () => {
+    const gw = await startGateway(args);
+    try {
+      await fn(gw);
+    } finally {
+      await gw.stop();
+    }
+  });
 }
 
 /** A running reference gateway. */
