@@ -10,7 +10,7 @@ import { renderHelp, renderManPage, renderVersion } from "@lib/cli/usage.ts";
 import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { createUiRoutes } from "@lib/http/ui.ts";
-import { OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
+import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
 import { MetricStore } from "@lib/store/metric_store.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
@@ -74,15 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const quitRequested = new Promise<string>((resolve) => {
     quit = () => resolve("web");
   });
-  const self = new SelfMetrics({
-    branch: buildInfo.branch,
-    goarch: buildInfo.goarch,
-    goos: buildInfo.goos,
-    goversion: buildInfo.goVersion,
-    revision: buildInfo.revision,
-    tags: buildInfo.tags,
-    version: buildInfo.version,
-  });
+  const self = new SelfMetrics(buildLabels(buildInfo));
   const ctx: AppContext = {
     config,
     store,

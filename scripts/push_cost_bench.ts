@@ -10,10 +10,7 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { createApp } from "@lib/http/app.ts";
-import type { AppContext } from "@lib/http/context.ts";
-import { OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
-import { createLogger } from "@lib/log.ts";
-import { MetricStore } from "@lib/store/metric_store.ts";
+import { testAppContext } from "@lib/http/test_context.ts";
 
 /** A group body like the benchmark's: 5 families, 12 samples, about 1 kB of text. */
 export function groupBody(i: number): string {
@@ -45,46 +42,8 @@ const args = parseArgs(Deno.args, { string: ["groups", "pushes"] });
 const sizes = (args.groups ?? "0,1000,10000").split(",").map(Number);
 const pushes = Number(args.pushes ?? 3000);
 
-const store = new MetricStore(OWN_FAMILIES);
-const ctx: AppContext = {
-  config: {
-    routePrefix: "",
-    telemetryPath: "/metrics",
-    externalPathPrefix: "",
-    enableLifecycle: false,
-    enableAdminApi: false,
-    disableConsistencyCheck: false,
-    enableUtf8Names: false,
-    maxBodyBytes: 64 << 20,
-    flagValues: {},
-  },
-  store,
-  self: new SelfMetrics({
-    branch: "",
-    goarch: "",
-    goos: "",
-    goversion: "",
-    revision: "",
-    tags: "",
-    version: "",
-  }),
-  logger: createLogger({ level: "error", format: "logfmt", write: () => {} }),
-  buildInfo: {
-    version: "",
-    revision: "",
-    branch: "",
-    buildUser: "",
-    buildDate: "",
-    goVersion: "",
-    goos: "",
-    goarch: "",
-    tags: "",
-  },
-  startTimeMs: Date.now(),
-  now: () => Date.now(),
-  onWrite: () => {},
-  requestQuit: () => {},
-};
+const ctx = testAppContext({ maxBodyBytes: 64 << 20 });
+const store = ctx.store;
 const app = createApp(ctx);
 
 async function put(group: number): Promise<void> {

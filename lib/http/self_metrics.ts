@@ -9,6 +9,7 @@
 import { cpuUsage } from "node:process";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import type { OwnFamily } from "@lib/store/metric_store.ts";
+import type { BuildInfo } from "@lib/version.ts";
 
 /** The labels of `pushgateway_build_info`. */
 export interface BuildLabels {
@@ -19,6 +20,19 @@ export interface BuildLabels {
   revision: string;
   tags: string;
   version: string;
+}
+
+/** The `pushgateway_build_info` labels of a build (the runtime in `goversion`). */
+export function buildLabels(info: BuildInfo): BuildLabels {
+  return {
+    branch: info.branch,
+    goarch: info.goarch,
+    goos: info.goos,
+    goversion: info.goVersion,
+    revision: info.revision,
+    tags: info.tags,
+    version: info.version,
+  };
 }
 
 const BUILD_INFO_HELP =

@@ -8,10 +8,9 @@
 
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { createApp } from "@lib/http/app.ts";
-import type { AppContext } from "@lib/http/context.ts";
-import { OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
+import { OWN_FAMILIES } from "@lib/http/self_metrics.ts";
+import { testAppContext } from "@lib/http/test_context.ts";
 import { createUiRoutes } from "@lib/http/ui.ts";
-import { createLogger } from "@lib/log.ts";
 import { MetricStore } from "@lib/store/metric_store.ts";
 
 const GROUPS = 10_000;
@@ -38,45 +37,7 @@ for (let i = 0; i < GROUPS; i++) {
     timeMs: Date.now(),
   });
 }
-const ctx: AppContext = {
-  config: {
-    routePrefix: "",
-    telemetryPath: "/metrics",
-    externalPathPrefix: "",
-    enableLifecycle: false,
-    enableAdminApi: true,
-    disableConsistencyCheck: false,
-    enableUtf8Names: false,
-    maxBodyBytes: 1 << 20,
-    flagValues: {},
-  },
-  store,
-  self: new SelfMetrics({
-    branch: "b",
-    goarch: "a",
-    goos: "o",
-    goversion: "g",
-    revision: "r",
-    tags: "t",
-    version: "v",
-  }),
-  logger: createLogger({ level: "error", format: "logfmt", write: () => {} }),
-  buildInfo: {
-    version: "v",
-    revision: "r",
-    branch: "b",
-    buildUser: "u",
-    buildDate: "d",
-    goVersion: "g",
-    goos: "o",
-    goarch: "a",
-    tags: "t",
-  },
-  startTimeMs: Date.now(),
-  now: () => Date.now(),
-  onWrite: () => {},
-  requestQuit: () => {},
-};
+const ctx = testAppContext({ enableAdminApi: true }, { store });
 const app = createApp(ctx, createUiRoutes(ctx));
 
 async function page(path: string): Promise<number> {

@@ -2,10 +2,8 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { type AppConfig, type AppContext } from "@lib/http/context.ts";
 import { createApp } from "@lib/http/app.ts";
-import { OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
+import { testAppContext } from "@lib/http/test_context.ts";
 import { CONTENT_SECURITY_POLICY, createUiRoutes, linkPrefix } from "@lib/http/ui.ts";
-import { createLogger } from "@lib/log.ts";
-import { MetricStore } from "@lib/store/metric_store.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
 const BUILD: BuildInfo = {
@@ -21,36 +19,10 @@ const BUILD: BuildInfo = {
 };
 
 function makeCtx(config: Partial<AppConfig> = {}): AppContext {
-  return {
-    config: {
-      routePrefix: "",
-      telemetryPath: "/metrics",
-      externalPathPrefix: "",
-      enableLifecycle: false,
-      enableAdminApi: false,
-      disableConsistencyCheck: false,
-      enableUtf8Names: false,
-      maxBodyBytes: 1 << 20,
-      flagValues: { "web.listen-address": ":9091", "log.level": "info" },
-      ...config,
-    },
-    store: new MetricStore(OWN_FAMILIES),
-    self: new SelfMetrics({
-      branch: BUILD.branch,
-      goarch: BUILD.goarch,
-      goos: BUILD.goos,
-      goversion: BUILD.goVersion,
-      revision: BUILD.revision,
-      tags: BUILD.tags,
-      version: BUILD.version,
-    }),
-    logger: createLogger({ level: "error", format: "logfmt", write: () => {} }),
-    buildInfo: BUILD,
-    startTimeMs: 1700000000000,
-    now: () => 1700000100000,
-    onWrite: () => {},
-    requestQuit: () => {},
-  };
+  return testAppContext(
+    { flagValues: { "web.listen-address": ":9091", "log.level": "info" }, ...config },
+    { buildInfo: BUILD, startTimeMs: 1700000000000, now: () => 1700000100000 },
+  );
 }
 
 function push(ctx: AppContext, labels: Record<string, string>, body = "m 1\n"): void {
