@@ -12,6 +12,7 @@
  */
 
 import { concat } from "@std/bytes/concat";
+import { crc32 } from "@lib/crc32.ts";
 import { gunzip } from "node:zlib";
 import { constants as bufferConstants } from "node:buffer";
 import { HttpError } from "@lib/http/errors.ts";
@@ -80,22 +81,6 @@ async function readLimited(
   }
   if (parts.length === 1) return parts[0]!;
   return concat(parts);
-}
-
-const CRC32_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-function crc32(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC32_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 const FLAG_HCRC = 0x02;

@@ -11,6 +11,7 @@
  */
 
 import { concat } from "@std/bytes/concat";
+import { CASTAGNOLI, crc32 } from "@lib/crc32.ts";
 
 /** A corrupt or unsupported snappy stream; the message is golang/snappy's error text. */
 export class SnappyError extends Error {
@@ -47,26 +48,9 @@ const MAX_BLOCK_SIZE = 65536;
 /** golang/snappy's read buffer: MaxEncodedLen(65536) + checksum; longer chunks are "unsupported". */
 const MAX_CHUNK_LEN = 76490 + CHECKSUM_SIZE;
 
-const CRC32C_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32C (Castagnoli) of `data`. */
-function crc32c(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC32C_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
 /** The framing format's masked checksum of the uncompressed data of a chunk. */
 export function maskedCrc32c(data: Uint8Array): number {
-  const c = crc32c(data);
+  const c = crc32(data, CASTAGNOLI);
   return ((((c >>> 15) | (c << 17)) >>> 0) + 0xa282ead8) >>> 0;
 }
 
