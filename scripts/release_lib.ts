@@ -213,6 +213,9 @@ export function compileArgs(options: CompileArgsOptions): string[] {
     // resolves (prom-client even makes it overflow its stack). The release
     // resolves the runtime graph alone, from the exact versions deno.json pins.
     "--no-lock",
+    // SO_REUSEPORT (Deno's `reusePort`): a TLS listener is replaced without a moment where the
+    // port is closed (lib/web/listen.ts). deno.json enables it too; said here so it cannot be lost.
+    "--unstable-net",
     "--target",
     options.target.triple,
     "--output",

@@ -91,6 +91,7 @@ Deno.test("compileArgs() builds the deno compile command line", () => {
   assertEquals(compileArgs({ target: parseTarget("linux-arm64"), output: "/o/pushgateway" }), [
     "compile",
     "--no-lock",
+    "--unstable-net",
     "--target",
     "aarch64-unknown-linux-gnu",
     "--output",
@@ -119,6 +120,7 @@ Deno.test("compileArgs() builds the deno compile command line", () => {
     [
       "compile",
       "--no-lock",
+      "--unstable-net",
       "--target",
       "x86_64-pc-windows-msvc",
       "--output",

@@ -612,7 +612,7 @@ Deno.test("release.ts --dry-run prints the six targets, commands and archive nam
       `dist/pushgateway-${VERSION}.windows-amd64.zip`,
       `dist/pushgateway-${VERSION}.windows-arm64.zip`,
       "dist/sha256sums.txt",
-      "deno compile --no-lock --target aarch64-apple-darwin",
+      "deno compile --no-lock --unstable-net --target aarch64-apple-darwin",
       `pushgateway-${VERSION}.windows-amd64/{LICENSE,NOTICE,pushgateway.exe}`,
     ]
   ) {

@@ -7,9 +7,11 @@
  *   (HTTP/1.1), with `client_auth_type` and `client_allowed_sans` enforced per connection.
  *
  * When the TLS settings change, a `node:https` listener swaps certificate and key in place
- * (`setSecureContext`); any other change closes the listener gracefully (in-flight requests finish)
- * and binds a new one on the same port. Switching between HTTP and HTTPS needs a restart, as
- * upstream decides this once at start-up too.
+ * (`setSecureContext`); any other change binds a new listener on the same port and retires the old
+ * one (in-flight requests finish). Where ports can be shared (`SO_REUSEPORT`: Linux, with Deno's
+ * `net` unstable API enabled in `deno.json`) the new listener is bound before the old one stops
+ * accepting, so a client never finds the port closed; elsewhere there is a short gap. Switching
+ * between HTTP and HTTPS needs a restart, as upstream decides this once at start-up too.
  *
  * @module
  */
@@ -94,6 +96,8 @@ interface Endpoint {
   key: string;
   hostname: string;
   port: number;
+  /** Bound with `SO_REUSEPORT`: a replacement can bind beside it before it closes. */
+  sharedPort: boolean;
   /** Applies new TLS settings in place when possible. */
   update(tls: TlsSettings): boolean;
   /**
@@ -121,12 +125,45 @@ function internalError(): Response {
   });
 }
 
+let portSharing: boolean | undefined;
+
+/**
+ * Whether listeners can share a port (`SO_REUSEPORT`). Linux only, and Deno's `reusePort` needs the
+ * `net` unstable API (enabled in `deno.json`); without it TLS listeners are rebound with a gap.
+ */
+function canSharePort(): boolean {
+  if (portSharing === undefined) {
+    portSharing = false;
+    if (Deno.build.os === "linux") {
+      try {
+        Deno.listen({ hostname: "127.0.0.1", port: 0, reusePort: true }).close();
+        portSharing = true;
+      } catch { /* unstable net API not enabled, or no loopback */ }
+    }
+  }
+  return portSharing;
+}
+
+/**
+ * Binds and releases `hostname:port` without `SO_REUSEPORT`, so that a port held by anyone else
+ * (including another gateway that shares its port) fails as a normal bind would.
+ *
+ * @returns The port, with 0 resolved to a free one.
+ */
+function claimPort(hostname: string, port: number): number {
+  const probe = Deno.listen({ hostname, port });
+  const actual = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  return actual;
+}
+
 function bindDeno(
   handler: Handler,
   hostname: string,
   port: number,
   tls: TlsSettings | undefined,
   logger: WebLogger,
+  reusePort: boolean,
 ): Endpoint {
   // Deno's shutdown() makes a request body still being read unreadable, so
   // close() first lets the handlers in flight finish (as Go's Server.Shutdown
@@ -138,6 +175,7 @@ function bindDeno(
     {
       hostname,
       port,
+      reusePort,
       ...(tls !== undefined ? { cert: tls.cert, key: tls.key } : {}),
       onListen() {},
       onError(e) {
@@ -168,6 +206,7 @@ function bindDeno(
     key: "",
     hostname: addr.hostname,
     port: addr.port,
+    sharedPort: reusePort,
     update: () => false,
     close: async (drainFirst = true) => {
       if (drainFirst) {
@@ -229,6 +268,7 @@ async function bindNode(
   port: number,
   initial: TlsSettings,
   logger: WebLogger,
+  reusePort: boolean,
 ): Promise<Endpoint> {
   let tls = initial;
   const requestCert = tls.clientAuthType !== "NoClientCert";
@@ -279,7 +319,7 @@ async function bindNode(
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => reject(e);
     server.once("error", onError);
-    server.listen(port, hostname, () => {
+    server.listen({ port, host: hostname, reusePort }, () => {
       server.off("error", onError);
       resolve();
     });
@@ -291,6 +331,7 @@ async function bindNode(
     key: nodeKey(tls),
     hostname,
     port: actualPort,
+    sharedPort: reusePort,
     update(next) {
       if (kindFor(next) !== "node-tls" || nodeKey(next) !== nodeKey(tls)) return false;
       if (next.cert !== tls.cert || next.key !== tls.key) {
@@ -314,17 +355,27 @@ async function bindNode(
   };
 }
 
+/**
+ * How a listener binds its port: `exclusive` (plain HTTP, or no port sharing here), `claim` (first
+ * TLS listener: fail if anyone holds the port, then bind shareable), `join` (a replacement bound
+ * beside the listener it replaces).
+ */
+type PortMode = "exclusive" | "claim" | "join";
+
 async function bind(
   handler: Handler,
   hostname: string,
   port: number,
   tls: TlsSettings | undefined,
   logger: WebLogger,
+  mode: PortMode = "exclusive",
 ): Promise<Endpoint> {
   try {
+    const reusePort = mode !== "exclusive";
+    if (mode === "claim") port = claimPort(hostname, port);
     return kindFor(tls) === "node-tls"
-      ? await bindNode(handler, hostname, port, tls as TlsSettings, logger)
-      : bindDeno(handler, hostname, port, tls, logger);
+      ? await bindNode(handler, hostname, port, tls as TlsSettings, logger, reusePort)
+      : bindDeno(handler, hostname, port, tls, logger, reusePort);
   } catch (e) {
     throw listenError(hostname, port, e);
   }
@@ -337,12 +388,13 @@ async function bindAddress(
   logger: WebLogger,
 ): Promise<Endpoint> {
   const { hostname, port } = parseListenAddress(address);
-  if (hostname !== undefined) return await bind(handler, hostname, port, tls, logger);
+  const mode: PortMode = tls !== undefined && canSharePort() ? "claim" : "exclusive";
+  if (hostname !== undefined) return await bind(handler, hostname, port, tls, logger, mode);
   try {
-    return await bind(handler, "::", port, tls, logger); // dual-stack, like Go's ":port"
+    return await bind(handler, "::", port, tls, logger, mode); // dual-stack, like Go's ":port"
   } catch (e) {
     if (e instanceof Error && addrInUse(e.cause)) throw e;
-    return await bind(handler, "0.0.0.0", port, tls, logger);
+    return await bind(handler, "0.0.0.0", port, tls, logger, mode);
   }
 }
 
@@ -402,14 +454,25 @@ export async function serve(handler: Handler, opts: ServeOptions): Promise<Serve
       return;
     }
     if (next === undefined) return;
-    for (const [i, ep] of endpoints.entries()) {
-      if (ep.update(next)) continue;
-      // Free the port for the new listener at once (no drain): in-flight requests carry on.
+    // The old listener stops accepting at once (no drain, so the port is free for its
+    // replacement); its in-flight requests carry on.
+    const retire = (ep: Endpoint): void => {
       const closing = ep.close(false);
       retiring.add(closing);
       void closing.finally(() => retiring.delete(closing));
+    };
+    for (const [i, ep] of endpoints.entries()) {
+      if (ep.update(next)) continue;
       try {
-        endpoints[i] = await rebind(handler, ep, next, logger);
+        if (ep.sharedPort) {
+          // Bind beside the old listener first: the port never stops accepting. On failure the old
+          // listener keeps serving with the old settings.
+          endpoints[i] = await bind(handler, ep.hostname, ep.port, next, logger, "join");
+          retire(ep);
+        } else {
+          retire(ep);
+          endpoints[i] = await rebind(handler, ep, next, logger);
+        }
         logger.info("Listener restarted with new TLS settings", { address: addresses[i] });
       } catch (e) {
         logger.error("Cannot restart listener with new TLS settings", {
