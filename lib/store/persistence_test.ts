@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertMatch, assertRejects } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertRejects, equal } from "@std/assert";
 import { join } from "@std/path";
 import {
   createPersister,
@@ -211,6 +211,42 @@ Deno.test("loadSnapshot() sets aside bit-flipped files", async () => {
       await assertSetAside(flipped, /Invalid snapshot/);
     }
   }
+});
+
+/** `groups` with one extra group whose family help is `help`. */
+function withLongHelp(groups: Group[], help: string): Group[] {
+  const [first] = syntheticStore(1);
+  const [name, stored] = [...first!.families][0]!;
+  const family = { ...stored.family, help };
+  return [
+    ...groups,
+    { labels: { job: "long_help" }, families: new Map([[name, { ...stored, family }]]) },
+  ];
+}
+
+Deno.test("loadSnapshot() reads files and lines longer than its read buffer, and real U+FFFD", async () => {
+  await withTempDir(async (dir) => {
+    const path = join(dir, "metrics.data");
+    // ~5 MiB of help in one line (longer than the 4 MiB read buffer), multi-byte characters
+    // around the chunk boundaries, a genuine U+FFFD, and groups before and after it.
+    const help = "é日\uFFFD".repeat(600_000) + "a".repeat(100_000);
+    const all = syntheticStore(2010);
+    const groups = [...withLongHelp(all.slice(0, 2000), help), ...all.slice(2000)];
+    await writeSnapshotAtomic(path, groups);
+    assert((await Deno.stat(path)).size > 6 << 20);
+    const logger = recordingLogger();
+    const loaded = await loadSnapshot(path, logger);
+    assertEquals(logged(logger), []);
+    assertEquals(loaded.length, groups.length);
+    assert(loaded.every((g, i) => equal(g, groups[i])), "loaded groups differ from the written");
+
+    // One byte of the long line made invalid UTF-8 (0xFF) is found, and the file set aside.
+    const bytes = await Deno.readFile(path);
+    const at = bytes.lastIndexOf(0x61); // an "a" of the help's tail
+    bytes[at] = 0xff;
+    await Deno.remove(path);
+    await assertSetAside(bytes, /not valid UTF-8/);
+  });
 });
 
 Deno.test("loadSnapshot() never overwrites an earlier set-aside file", async () => {
