@@ -2,13 +2,12 @@ import { assert, assertEquals } from "@std/assert";
 import {
   computeRoutePrefix,
   type Config,
-  FLAGS,
   formatFlagError,
   parseFlags,
-  parseGoUrlPath,
   type ParseResult,
   validateUnsupported,
 } from "@lib/cli/flags.ts";
+import { FLAGS } from "@lib/cli/flag_specs.ts";
 
 function run(argv: string[], opts = {}): Config {
   const r = parseFlags(argv, opts);
@@ -289,31 +288,6 @@ Deno.test("computeRoutePrefix() follows upstream's rules", () => {
     ["", "/ext/", "/ext"],
   ];
   for (const [prefix, path, want] of cases) assertEquals(computeRoutePrefix(prefix, path), want);
-});
-
-Deno.test("parseGoUrlPath() returns Go's url.Path or url.Parse's error text", () => {
-  const cases: [string, { path: string } | { error: string }][] = [
-    ["", { path: "" }],
-    ["http://example.com/ext/", { path: "/ext/" }],
-    ["http://example.com/a%2Fb?q=1#frag", { path: "/a/b" }],
-    ["mailto:foo", { path: "" }],
-    ["//host/p", { path: "/p" }],
-    ["http://[::1]:9091/p", { path: "/p" }],
-    ["http://u:p@h:80/p", { path: "/p" }],
-    [":foo", { error: 'parse ":foo": missing protocol scheme' }],
-    ["http://[::1", { error: "parse \"http://[::1\": missing ']' in host" }],
-    ["http://a b/", { error: 'parse "http://a b/": invalid character " " in host name' }],
-    ["http://h:xx/", { error: 'parse "http://h:xx/": invalid port ":xx" after host' }],
-    ["http://[::1]x/", { error: 'parse "http://[::1]x/": invalid port "x" after host' }],
-    ["%zz", { error: 'parse "%zz": invalid URL escape "%zz"' }],
-    ["http://x/a%zz", { error: 'parse "http://x/a%zz": invalid URL escape "%zz"' }],
-    ["http://x/#%zz", { error: 'parse "http://x/#%zz": invalid URL escape "%zz"' }],
-    ["http://h%20x/", { error: 'parse "http://h%20x/": invalid URL escape "%20"' }],
-    ["1a:b", { error: 'parse "1a:b": first path segment in URL cannot contain colon' }],
-    ["http://us er@h/", { error: 'parse "http://us er@h/": net/url: invalid userinfo' }],
-    ["\thttp://h", { error: 'parse "\\thttp://h": net/url: invalid control character in URL' }],
-  ];
-  for (const [raw, want] of cases) assertEquals(parseGoUrlPath(raw), want, raw);
 });
 
 Deno.test("validateUnsupported() names what Deno cannot do", () => {

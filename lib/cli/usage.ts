@@ -12,7 +12,7 @@
  * @module
  */
 
-import { FLAGS, type FlagSpec } from "@lib/cli/flags.ts";
+import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
 const WIDTH = 80;

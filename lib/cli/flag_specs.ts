@@ -1,0 +1,150 @@
+/**
+ * Upstream's command-line flags as data: name, kind, default and kingpin's help text, in
+ * upstream's registration order (the order of `-h`). The parser is `flags.ts`, the help
+ * layout `usage.ts`.
+ *
+ * @module
+ */
+
+/** How a flag's value is read. */
+export type FlagKind = "bool" | "string" | "strings" | "duration" | "url" | "enum" | "bytes";
+
+/** One command-line flag. */
+export interface FlagSpec {
+  /** Long name without dashes. */
+  readonly name: string;
+  /** Value type. */
+  readonly kind: FlagKind;
+  /** Help text, exactly as upstream's newest. */
+  readonly help: string;
+  /** Default in kingpin's string form (`undefined` for help/version). */
+  readonly default?: string;
+  /** One-letter short form. */
+  readonly short?: string;
+  /** Left out of `-h` (kingpin's hidden flags). */
+  readonly hidden?: boolean;
+  /** May be given more than once (kingpin's cumulative values). */
+  readonly repeatable?: boolean;
+  /** Allowed values of an enum flag. */
+  readonly options?: readonly string[];
+  /** Enum flags: the noun of the error `unrecognized <noun> <value>`. */
+  readonly noun?: string;
+  /** Enum flags: compare case-insensitively (promslog lower-cases the level). */
+  readonly ignoreCase?: boolean;
+  /** kingpin's own flags (help, version): not listed in the status flags map. */
+  readonly builtin?: boolean;
+}
+
+/** Every flag, in upstream's registration order (the order of `-h`). */
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "help",
+    kind: "bool",
+    short: "h",
+    builtin: true,
+    help: "Show context-sensitive help (also try --help-long and --help-man).",
+  },
+  { name: "help-long", kind: "bool", hidden: true, builtin: true, help: "Generate long help." },
+  { name: "help-man", kind: "bool", hidden: true, builtin: true, help: "Generate a man page." },
+  {
+    name: "web.systemd-socket",
+    kind: "bool",
+    default: "false",
+    help: "Use systemd socket activation listeners instead of port listeners (Linux only).",
+  },
+  {
+    name: "web.listen-address",
+    kind: "strings",
+    default: ":9091",
+    repeatable: true,
+    help:
+      "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100` for http, `vsock://:9100` for vsock",
+  },
+  {
+    name: "web.config.file",
+    kind: "string",
+    default: "",
+    help:
+      "Path to configuration file that can enable TLS or authentication. See: https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md",
+  },
+  {
+    name: "web.telemetry-path",
+    kind: "string",
+    default: "/metrics",
+    help: "Path under which to expose metrics.",
+  },
+  {
+    name: "web.external-url",
+    kind: "url",
+    default: "",
+    help: "The URL under which the Pushgateway is externally reachable.",
+  },
+  {
+    name: "web.route-prefix",
+    kind: "string",
+    default: "",
+    help:
+      "Prefix for the internal routes of web endpoints. Defaults to the path of --web.external-url.",
+  },
+  {
+    name: "web.enable-lifecycle",
+    kind: "bool",
+    default: "false",
+    help: "Enable shutdown via HTTP request.",
+  },
+  {
+    name: "web.enable-admin-api",
+    kind: "bool",
+    default: "false",
+    help: "Enable API endpoints for admin control actions.",
+  },
+  {
+    name: "persistence.file",
+    kind: "string",
+    default: "",
+    help: "File to persist metrics. If empty, metrics are only kept in memory.",
+  },
+  {
+    name: "persistence.interval",
+    kind: "duration",
+    default: "5m",
+    help: "The minimum interval at which to write out the persistence file.",
+  },
+  {
+    name: "push.disable-consistency-check",
+    kind: "bool",
+    default: "false",
+    help: "Do not check consistency of pushed metrics. DANGEROUS.",
+  },
+  {
+    name: "push.enable-utf8-names",
+    kind: "bool",
+    default: "false",
+    help: "Allow UTF-8 characters in metric and label names.",
+  },
+  {
+    name: "push.max-body-size",
+    kind: "bytes",
+    default: "64MiB",
+    help:
+      "Maximum size of a push request body, before and after decompression; larger pushes get 413. Not in upstream.",
+  },
+  {
+    name: "log.level",
+    kind: "enum",
+    default: "info",
+    options: ["debug", "info", "warn", "error"],
+    noun: "log level",
+    ignoreCase: true,
+    help: "Only log messages with the given severity or above. One of: [debug, info, warn, error]",
+  },
+  {
+    name: "log.format",
+    kind: "enum",
+    default: "logfmt",
+    options: ["logfmt", "json"],
+    noun: "log format",
+    help: "Output format of log messages. One of: [logfmt, json]",
+  },
+  { name: "version", kind: "bool", builtin: true, help: "Show application version." },
+];
