@@ -5,7 +5,7 @@
  */
 
 import { decodeDelimited } from "@lib/expfmt/proto.ts";
-import { isProtobufDelimited } from "@lib/expfmt/negotiate.ts";
+import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
 import { ParseError } from "@lib/expfmt/parse_error.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
