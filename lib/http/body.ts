@@ -41,11 +41,16 @@ export interface BodyOptions {
 export async function readRequestBody(req: Request, options: BodyOptions): Promise<Uint8Array> {
   const { maxBytes } = options;
   const declared = req.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > maxBytes) {
+  const length = declared !== null && /^\d+$/.test(declared.trim()) ? Number(declared) : undefined;
+  if (length !== undefined && length > maxBytes) {
     await req.body?.cancel().catch(() => {});
     throw tooLarge(new BodyTooLargeError(maxBytes, "request body"));
   }
-  const raw = await readLimited(req.body, maxBytes);
+  // With a Content-Length (and no Transfer-Encoding, which would win over it) the HTTP layer
+  // delivers exactly that many bytes, so the body is read in one go instead of chunk by chunk
+  // through a stream reader; otherwise it is read under the cap.
+  const whole = length !== undefined && req.headers.get("transfer-encoding") === null;
+  const raw = whole ? await req.bytes() : await readLimited(req.body, maxBytes);
   const encoding = (req.headers.get("content-encoding") ?? "").toLowerCase();
   if (encoding === "gzip") return await gunzipBody(raw, maxBytes);
   if (encoding === "snappy") return unsnappyBody(raw, maxBytes);
