@@ -82,6 +82,11 @@ interface FamilyEntry {
   /** The family name (the index key; stored families of this name share the string). */
   readonly name: string;
   type: MetricType;
+  /**
+   * Some owner's type differs from `type`. Pushes never allow this; only a restored snapshot that
+   * was not consistent can. The type is then re-derived when an owner leaves.
+   */
+  mixedTypes: boolean;
   /** The help of the family that created the entry; equal helps share this string. */
   readonly help: string | undefined;
   /** group key → the group's family of this name. */
@@ -633,6 +638,7 @@ export class MetricStore {
       entry = {
         name,
         type: stored.family.type,
+        mixedTypes: false,
         help: stored.family.help,
         owners: new Map(),
         series: new Map(),
@@ -645,7 +651,10 @@ export class MetricStore {
       this.#sortedNames = undefined;
     }
     entry.owners.set(key, stored);
-    for (const m of stored.family.metric) {
+    if (stored.family.type !== entry.type) entry.mixedTypes = true;
+    const metrics = stored.family.metric;
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i] as Metric;
       indexSeries(entry, m, key);
       entry.added.push(m);
     }
@@ -658,7 +667,9 @@ export class MetricStore {
     const stored = entry?.owners.get(key);
     if (!entry || !stored) return;
     entry.owners.delete(key);
-    for (const m of stored.family.metric) {
+    const metrics = stored.family.metric;
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i] as Metric;
       unindexSeries(entry, m, key);
       entry.removed.add(m);
     }
@@ -667,10 +678,13 @@ export class MetricStore {
     if (entry.owners.size === 0) {
       this.#index.delete(name);
       this.#sortedNames = undefined;
-    } else if (entry.owners.size > 0) {
-      // The type of the remaining owners (all agree) stays the family's type.
-      const any = entry.owners.values().next().value as StoredFamily;
-      entry.type = any.family.type;
+    } else if (entry.mixedTypes) {
+      // The first remaining owner's type becomes the family's. (Not done when all owners agree:
+      // reaching the first entry of a Map that had many deletions walks over their holes.)
+      const types = new Set<MetricType>();
+      for (const owner of entry.owners.values()) types.add(owner.family.type);
+      entry.type = types.values().next().value as MetricType;
+      entry.mixedTypes = types.size > 1;
     }
   }
 }

@@ -285,6 +285,24 @@ Deno.test("snapshot() is a point-in-time copy unaffected by later writes", () =>
   );
 });
 
+Deno.test("a restored family whose owners disagree on the type takes the remaining owner's", () => {
+  // Pushes never let this happen; only a snapshot that was not consistent can.
+  const a = new MetricStore();
+  push(a, { job: "a" }, [fam("m", MetricType.GAUGE)]);
+  const b = new MetricStore();
+  push(b, { job: "b" }, [fam("m", MetricType.COUNTER)]);
+  push(b, { job: "c" }, [fam("m", MetricType.COUNTER)]);
+  const store = new MetricStore();
+  store.restore([...a.snapshot(), ...b.snapshot()]);
+  assertEquals(store.mergedFamily("m")?.type, MetricType.GAUGE);
+  store.delete({ job: "b" });
+  assertEquals(store.mergedFamily("m")?.type, MetricType.GAUGE);
+  store.delete({ job: "a" });
+  assertEquals(store.mergedFamily("m")?.type, MetricType.COUNTER);
+  // All remaining owners agree now: a COUNTER push to another group is consistent.
+  assertEquals(push(store, { job: "d" }, [fam("m", MetricType.COUNTER)]), { ok: true });
+});
+
 /**
  * Two values of label `x` whose series `{g="a", instance="", job, x}` collide
  * in `seriesHash` (the labels are in sorted order).
