@@ -96,7 +96,9 @@ export function metricMatchesType(m: Metric, type: MetricType): boolean {
     case MetricType.HISTOGRAM:
       return m.histogram !== undefined;
     case MetricType.GAUGE_HISTOGRAM:
-      return true; // client_golang does not check gauge histograms
+      // Stricter than client_golang, which does not check gauge histograms: one without histogram
+      // data cannot be rendered, so upstream stores it and the scrape breaks.
+      return m.histogram !== undefined;
   }
 }
 
@@ -137,7 +139,16 @@ export function checkMetric(name: string, familyType: MetricType, m: Metric): st
   return undefined;
 }
 
-/** Client_golang's suffix-collision texts, given the post-push type lookup. */
+/** Types rendered with `_bucket`, `_sum` and `_count` lines in the text format. */
+function isHistogramLike(type: MetricType | undefined): boolean {
+  return type === MetricType.HISTOGRAM || type === MetricType.GAUGE_HISTOGRAM;
+}
+
+/**
+ * Client_golang's suffix-collision texts, given the post-push type lookup. Gauge histograms count
+ * as histograms here (client_golang ignores them): the text format renders them as histograms, so
+ * a family `x_count` beside a gauge histogram `x` would repeat a metric name in the scrape.
+ */
 export function checkSuffixCollisions(
   family: MetricFamily,
   typeOf: (name: string) => MetricType | undefined,
@@ -154,13 +165,13 @@ export function checkSuffixCollisions(
         quote(name)
       } collides with previously collected summary named ${quote(base)}`;
     }
-    if (baseType === MetricType.HISTOGRAM) {
+    if (isHistogramLike(baseType)) {
       return `collected metric named ${
         quote(name)
       } collides with previously collected histogram named ${quote(base)}`;
     }
   }
-  const suffixes = family.type === MetricType.HISTOGRAM
+  const suffixes = isHistogramLike(family.type)
     ? ["_count", "_sum", "_bucket"]
     : family.type === MetricType.SUMMARY
     ? ["_count", "_sum"]

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/assert";
-import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { MetricStore, type PushResult, seriesHash } from "@lib/store/metric_store.ts";
 import { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC } from "@lib/store/types.ts";
 
@@ -12,6 +12,9 @@ function metric(labels: Record<string, string>, value: number, type: MetricType)
       return { label, untyped: { value } };
     case MetricType.SUMMARY:
       return { label, summary: { sampleCount: 1, sampleSum: value, quantile: [] } };
+    case MetricType.HISTOGRAM:
+    case MetricType.GAUGE_HISTOGRAM:
+      return { label, histogram: { ...emptyHistogram(), sampleCount: 1, sampleSum: value } };
     default:
       return { label, gauge: { value } };
   }
@@ -187,6 +190,40 @@ Deno.test("summary and histogram suffix collisions are rejected both ways", () =
   });
   // A summary's _bucket sibling is fine.
   assertEquals(push(store, { job: "e" }, [fam("s_bucket", MetricType.UNTYPED)]), { ok: true });
+});
+
+Deno.test("gauge histograms collide and type-check like histograms (stricter than client_golang)", () => {
+  // The text format renders a gauge histogram as a histogram: `g_count` beside it would repeat a
+  // metric name, and a metric without histogram data could not be rendered at all.
+  const store = new MetricStore();
+  assertEquals(push(store, { job: "a" }, [fam("g", MetricType.GAUGE_HISTOGRAM)]), { ok: true });
+  assertEquals(push(store, { job: "b" }, [fam("g_count", MetricType.UNTYPED)]), {
+    ok: false,
+    error:
+      'collected metric named "g_count" collides with previously collected histogram named "g"',
+  });
+  push(store, { job: "c" }, [fam("h_bucket", MetricType.UNTYPED)]);
+  assertEquals(push(store, { job: "d" }, [fam("h", MetricType.GAUGE_HISTOGRAM)]), {
+    ok: false,
+    error:
+      'collected histogram named "h" collides with previously collected metric named "h_bucket"',
+  });
+  const untyped = push(store, { job: "e" }, [fam("g", MetricType.UNTYPED)]);
+  assert(!untyped.ok);
+  assertMatch(
+    untyped.error,
+    /^collected metric "g" \{ .*untyped:<value:1 > \} is not a GAUGE_HISTOGRAM$/,
+  );
+  const noData: MetricFamily = {
+    name: "k",
+    type: MetricType.GAUGE_HISTOGRAM,
+    metric: [metric({}, 1, MetricType.UNTYPED)],
+  };
+  const bad = push(store, { job: "f" }, [noData]);
+  assert(!bad.ok);
+  assertMatch(bad.error, /is not a GAUGE_HISTOGRAM$/);
+  assertEquals(store.mergedFamily("g")?.metric.length, 1);
+  assertEquals(store.mergedFamily("k"), undefined);
 });
 
 Deno.test("bad label names and an explicit quantile label are rejected", () => {
