@@ -279,6 +279,25 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: "histogram-explicit-le-label",
+    reason: "a histogram metric with its own `le` label (here from the grouping key) is refused " +
+      "like a summary with `quantile`: its bucket lines would carry `le` twice, and Prometheus " +
+      "refuses the whole scrape; client_golang checks `quantile` only",
+    spec: "§4.5, §15.2",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd/le/x",
+          body: '# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
+        },
+      ],
+      reference: { status: 200, body: "" },
+      ours: { status: 400, bodyIncludes: ['must not have an explicit "le" label\n'] },
+    },
+  },
+  {
     id: "no-deadlock-after-bad-base64-job",
     reason: "1.5.1's push handler returns without unlocking its mutex when the base64 job is " +
       "invalid, so every later request to that route and method hangs for good (fixed upstream " +

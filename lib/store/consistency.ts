@@ -110,8 +110,8 @@ function labelNameAllowed(name: string): boolean {
 /**
  * The per-metric rules of client_golang's `checkMetricConsistency`, except the
  * uniqueness rule: value field matches the family type, no repeated label
- * names, valid label names, no explicit `quantile` label on summaries,
- * well-formed label values. Returns the error text, or
+ * names, valid label names, no explicit `quantile` label on summaries (nor,
+ * stricter than client_golang, `le` on histograms), well-formed label values. Returns the error text, or
  * undefined when the metric passes. `labels` must be sorted by name.
  */
 export function checkMetric(name: string, familyType: MetricType, m: Metric): string | undefined {
@@ -128,6 +128,12 @@ export function checkMetric(name: string, familyType: MetricType, m: Metric): st
     }
     if (m.summary && pair.name === "quantile") {
       return `${collectedMetric(name, m)} must not have an explicit "quantile" label`;
+    }
+    // Stricter than client_golang, which has this rule for summaries only: the text format adds
+    // `le` to every bucket line, and a second `le` (e.g. from a grouping label) makes Prometheus
+    // refuse the whole scrape.
+    if (m.histogram && pair.name === "le") {
+      return `${collectedMetric(name, m)} must not have an explicit "le" label`;
     }
     if (!pair.value.isWellFormed()) {
       return `${collectedMetric(name, m)} has a label named ${

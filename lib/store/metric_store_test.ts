@@ -236,6 +236,23 @@ Deno.test("bad label names and an explicit quantile label are rejected", () => {
   assertMatch(q.error, /must not have an explicit "quantile" label$/);
 });
 
+Deno.test("a histogram with an explicit le label is rejected, also via the grouping key", () => {
+  // Stricter than client_golang: the bucket lines would carry `le` twice, and Prometheus refuses
+  // the whole scrape.
+  const store = new MetricStore();
+  for (const type of [MetricType.HISTOGRAM, MetricType.GAUGE_HISTOGRAM]) {
+    const body = push(store, { job: "a" }, [fam("h", type, [{ le: "1" }])]);
+    assert(!body.ok);
+    assertMatch(body.error, /^collected metric "h" \{ .*\} must not have an explicit "le" label$/);
+    const grouping = push(store, { job: "a", le: "x" }, [fam("h", type)]);
+    assert(!grouping.ok);
+    assertMatch(grouping.error, /must not have an explicit "le" label$/);
+  }
+  assertEquals(store.mergedFamily("h"), undefined);
+  // Other types may carry an le label.
+  assertEquals(push(store, { job: "a", le: "x" }, [fam("g", MetricType.GAUGE)]), { ok: true });
+});
+
 Deno.test("a value field that does not match the family type is rejected", () => {
   const store = new MetricStore();
   const f: MetricFamily = {
