@@ -218,10 +218,12 @@ async function readGroups(path: string): Promise<Group[]> {
     }
     const n = await file.read(buffer.subarray(filled));
     if (n === null) break;
+    // Lines end in "\n", which never occurs inside a multi-byte UTF-8 sequence. Only the new bytes
+    // can hold one: the carried-over part is a line without its end.
+    const last = buffer.subarray(filled, filled + n).lastIndexOf(NEWLINE);
     filled += n;
-    // Lines end in "\n", which never occurs inside a multi-byte UTF-8 sequence.
-    const end = buffer.subarray(0, filled).lastIndexOf(NEWLINE) + 1;
-    if (end === 0) continue;
+    if (last === -1) continue;
+    const end = filled - n + last + 1;
     decoder.push(decodeLines(buffer.subarray(0, end)));
     buffer.copyWithin(0, end, filled);
     filled -= end;
