@@ -41,18 +41,15 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
-import { basename, fromFileUrl, join, resolve } from "@std/path";
+import { join, resolve } from "@std/path";
 import {
   BUILD_INFO_FILE,
   type BuildInfo,
   checkExecutable,
   compileArgs,
-  decideBase,
   ENTRY_POINT,
   EXIT_CODES,
   formatBuildDate,
-  formatChecksums,
   GZIP_ARGS,
   isMissingBaseOutput,
   PACKAGED_FILES,
@@ -67,335 +64,21 @@ import {
   zipArgs,
   zipMembers,
 } from "./release_lib.ts";
+import { denortCachePath, executableName, hostTarget, osArch, type Target } from "./targets.ts";
 import {
-  denortCachePath,
-  denortDownloadUrl,
-  executableName,
-  hostTarget,
-  osArch,
-  type Target,
-} from "./targets.ts";
-
-/** Name of the checksum file in the output directory. */
-export const CHECKSUMS_FILE = "sha256sums.txt";
+  CommandError,
+  exists,
+  readHead,
+  ReleaseError,
+  REPO_ROOT,
+  runCommand,
+  shellLine,
+} from "./release_io.ts";
+import { packageTarget, writeChecksums } from "./release_package.ts";
+import { denoDir, preflight } from "./release_preflight.ts";
 
 /** Modification time used when neither `SOURCE_DATE_EPOCH` nor git gives one (1980-01-01, zip's epoch). */
 export const FALLBACK_EPOCH = 315532800;
-
-/** Seconds to wait for the download server in the preflight. */
-const PROBE_TIMEOUT_MS = 5000;
-
-/** The repository root (parent of `scripts/`). */
-export const REPO_ROOT: string = resolve(fromFileUrl(new URL("..", import.meta.url)));
-
-/** A command that exited with a non-zero status. */
-export class CommandError extends Error {
-  /** Creates the error from the command and its output. */
-  constructor(readonly command: string, readonly code: number, readonly output: string) {
-    super(`Command failed with exit code ${code}: ${command}\n${output}`);
-    this.name = "CommandError";
-  }
-}
-
-/** Stops the release with an exit code and a message. */
-export class ReleaseError extends Error {
-  /** Creates the error. */
-  constructor(readonly exitCode: number, message: string) {
-    super(message);
-    this.name = "ReleaseError";
-  }
-}
-
-/** What a finished command printed. */
-export interface CommandResult {
-  /** Exit code. */
-  readonly code: number;
-  /** Standard output. */
-  readonly stdout: string;
-  /** Standard error. */
-  readonly stderr: string;
-}
-
-/**
- * Quotes a command line for display, shell style.
- *
- * @param cmd Program.
- * @param args Arguments.
- * @returns One line a shell would run the same way.
- */
-export function shellLine(cmd: string, args: readonly string[]): string {
-  const q = (s: string): string =>
-    /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
-  return [cmd, ...args].map(q).join(" ");
-}
-
-/**
- * Runs a command to completion and collects its output.
- *
- * @param cmd Program.
- * @param args Arguments.
- * @param options Working directory and extra environment.
- * @returns Exit code and output; never throws for a non-zero exit.
- */
-export async function runCommand(
-  cmd: string,
-  args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string>; signal?: AbortSignal } = {},
-): Promise<CommandResult> {
-  const out = await new Deno.Command(cmd, {
-    args: [...args],
-    cwd: options.cwd,
-    env: options.env,
-    signal: options.signal,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-async function mustRun(
-  cmd: string,
-  args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
-): Promise<CommandResult> {
-  const result = await runCommand(cmd, args, options);
-  if (result.code !== 0) {
-    throw new CommandError(shellLine(cmd, args), result.code, result.stdout + result.stderr);
-  }
-  return result;
-}
-
-/**
- * SHA-256 of a file, read as a stream.
- *
- * @param path The file.
- * @returns Lowercase hex digest.
- */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path);
-  for await (const chunk of file.readable) hash.update(chunk);
-  return hash.digest("hex");
-}
-
-/**
- * Reads the first bytes of a file (for the executable header check).
- *
- * @param path The file.
- * @param length How many bytes at most.
- * @returns The bytes read.
- */
-export async function readHead(path: string, length = 65536): Promise<Uint8Array> {
-  using file = await Deno.open(path);
-  const buf = new Uint8Array(length);
-  let filled = 0;
-  while (filled < length) {
-    const n = await file.read(buf.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buf.subarray(0, filled);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-/** Inputs of {@link packageTarget}. */
-export interface PackageOptions {
-  /** Release version. */
-  readonly version: string;
-  /** The target the executable was built for. */
-  readonly target: Target;
-  /** Path of the built executable. */
-  readonly executable: string;
-  /** Paths of the files shipped beside it (`LICENSE`, `NOTICE`). */
-  readonly files: readonly string[];
-  /** Directory receiving the archives (created if missing). */
-  readonly outDir: string;
-  /** Modification time of every member, seconds since 1970. */
-  readonly epoch: number;
-}
-
-/**
- * Packages one target: lays out `<dir>/` in a temporary directory, then
- * writes a reproducible `<dir>.tar.gz` (and `<dir>.zip` on Windows) into
- * `outDir`, replacing older ones.
- *
- * @param options What to package and where.
- * @returns Paths of the archives written.
- */
-export async function packageTarget(options: PackageOptions): Promise<string[]> {
-  const layout = releaseLayout(
-    options.version,
-    options.target,
-    options.files.map((f) => basename(f)),
-  );
-  const outDir = resolve(options.outDir);
-  await Deno.mkdir(outDir, { recursive: true });
-  const staging = await Deno.makeTempDir({ prefix: "pushgateway-release-" });
-  try {
-    const dir = join(staging, layout.dir);
-    await Deno.mkdir(dir);
-    await Deno.copyFile(options.executable, join(dir, layout.executable));
-    await Deno.chmod(join(dir, layout.executable), 0o755);
-    for (const file of options.files) {
-      const dest = join(dir, basename(file));
-      await Deno.copyFile(file, dest);
-      await Deno.chmod(dest, 0o644);
-    }
-    await Deno.chmod(dir, 0o755);
-    const when = new Date(options.epoch * 1000);
-    for (const file of layout.files) await Deno.utime(join(dir, file), when, when);
-    await Deno.utime(dir, when, when);
-
-    const written: string[] = [];
-    for (const archive of layout.archives) {
-      const path = join(outDir, archive);
-      await Deno.remove(path).catch((e) => {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      });
-      if (archive.endsWith(".tar.gz")) {
-        const tarFile = path.slice(0, -".gz".length);
-        await mustRun("tar", tarArgs(tarFile, staging, layout.dir, options.epoch), {
-          env: { LC_ALL: "C" },
-        });
-        await mustRun("gzip", [...GZIP_ARGS, tarFile]);
-      } else {
-        await mustRun("zip", zipArgs(path, zipMembers(layout)), {
-          cwd: staging,
-          env: { TZ: "UTC", LC_ALL: "C" },
-        });
-      }
-      written.push(path);
-    }
-    return written;
-  } finally {
-    await Deno.remove(staging, { recursive: true });
-  }
-}
-
-/**
- * Writes `sha256sums.txt` for every regular file in a directory (as promu's
- * `checksum` command does), except the checksum file itself.
- *
- * @param outDir The directory.
- * @returns The checksum file's path.
- */
-export async function writeChecksums(outDir: string): Promise<string> {
-  const sums = [];
-  for await (const entry of Deno.readDir(outDir)) {
-    if (!entry.isFile || entry.name === CHECKSUMS_FILE) continue;
-    sums.push({ file: entry.name, sha256: await sha256File(join(outDir, entry.name)) });
-  }
-  const path = join(outDir, CHECKSUMS_FILE);
-  await Deno.writeTextFile(path, formatChecksums(sums));
-  return path;
-}
-
-/**
- * Deno's cache directory, as `deno info --json` reports it.
- *
- * @returns The directory.
- */
-export async function denoDir(): Promise<string> {
-  const out = await mustRun(Deno.execPath(), ["info", "--json"], { env: { NO_COLOR: "1" } });
-  const dir = (JSON.parse(out.stdout) as { denoDir?: unknown }).denoDir;
-  if (typeof dir !== "string") throw new Error("deno info --json printed no denoDir");
-  return dir;
-}
-
-/**
- * Asks the download server whether a file is there (HEAD, short timeout).
- *
- * @param url The URL.
- * @returns `undefined` when it answers 2xx, else why not.
- */
-export async function probeDownload(url: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
-    await res.body?.cancel();
-    return res.ok ? undefined : `HTTP ${res.status}`;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotCapable) return "no --allow-net=dl.deno.land permission";
-    if (!(e instanceof Error)) return String(e);
-    return e.cause instanceof Error ? `${e.message}: ${e.cause.message}` : e.message;
-  }
-}
-
-/** Inputs of {@link preflight}. */
-export interface PreflightOptions {
-  /** Targets to check. */
-  readonly targets: readonly Target[];
-  /** Deno version of the base. */
-  readonly denoVersion: string;
-  /** Deno's cache directory. */
-  readonly denoDir: string;
-  /** Value of `DENORT_BIN`. */
-  readonly denortBin: string | undefined;
-  /** Probe for the download server (injected in tests). */
-  readonly probe?: (url: string) => Promise<string | undefined>;
-}
-
-/**
- * Checks that every target has a runtime base before anything is compiled.
- *
- * @param options Targets and environment.
- * @returns Messages describing each base used.
- * @throws {ReleaseError} With {@link EXIT_CODES.baseUnavailable} naming each missing base.
- */
-export async function preflight(options: PreflightOptions): Promise<string[]> {
-  const host = hostTarget(Deno.build.os, Deno.build.arch);
-  const probe = options.probe ?? probeDownload;
-  const notes: string[] = [];
-  const problems: string[] = [];
-  let networkDown: string | undefined;
-  for (const target of options.targets) {
-    const cachePath = denortCachePath(options.denoDir, options.denoVersion, target);
-    const downloadUrl = denortDownloadUrl(options.denoVersion, target);
-    const cacheExists = options.denortBin === undefined && await exists(cachePath);
-    let downloadReachable: boolean | undefined;
-    let downloadError: string | undefined;
-    if (options.denortBin === undefined && !cacheExists) {
-      // After a network failure (not an HTTP status), do not wait on the server again.
-      downloadError = networkDown ?? await probe(downloadUrl);
-      downloadReachable = downloadError === undefined;
-      if (downloadError !== undefined && !downloadError.startsWith("HTTP ")) {
-        networkDown = downloadError;
-      }
-    }
-    const decision = decideBase({
-      target,
-      host,
-      denoVersion: options.denoVersion,
-      denortBin: options.denortBin,
-      cachePath,
-      cacheExists,
-      downloadUrl,
-      downloadReachable,
-      downloadError,
-    });
-    if (!decision.ok) {
-      problems.push(decision.message);
-    } else if (decision.source === "cache") {
-      notes.push(
-        `${target.triple}: base from cache ${cachePath} (sha256 ${await sha256File(cachePath)})`,
-      );
-    } else {
-      notes.push(`${target.triple}: base from ${decision.source} ${decision.detail}`);
-    }
-  }
-  if (problems.length > 0) throw new ReleaseError(EXIT_CODES.baseUnavailable, problems.join("\n"));
-  return notes;
-}
 
 /**
  * Collects build info from git, the environment and the clock.

@@ -21,18 +21,10 @@ import {
   assertStringIncludes,
 } from "@std/assert";
 import { join } from "@std/path";
-import {
-  compileTarget,
-  denoDir,
-  packageTarget,
-  preflight,
-  readHead,
-  ReleaseError,
-  REPO_ROOT,
-  runCommand,
-  withBuildInfo,
-  writeChecksums,
-} from "../scripts/release.ts";
+import { compileTarget, withBuildInfo } from "../scripts/release.ts";
+import { readHead, ReleaseError, REPO_ROOT, runCommand } from "../scripts/release_io.ts";
+import { packageTarget, writeChecksums } from "../scripts/release_package.ts";
+import { denoDir, preflight } from "../scripts/release_preflight.ts";
 import {
   checkExecutable,
   compileArgs,
