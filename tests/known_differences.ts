@@ -19,7 +19,7 @@
 import { crc32 } from "@lib/crc32.ts";
 import { encodeDelimited } from "@lib/expfmt/proto.ts";
 import { maskedCrc32c } from "@lib/http/snappy.ts";
-import { MetricType } from "@lib/model/metric.ts";
+import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
 
 /** One HTTP request of a probe sequence. */
 export interface Step {
@@ -253,16 +253,10 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
             metric: [{
               label: [],
               histogram: {
+                ...emptyHistogram(),
                 sampleCount: 1,
                 sampleSum: 1,
                 bucket: [{ cumulativeCount: 1, upperBound: 1 }],
-                negativeSpan: [],
-                negativeDelta: [],
-                negativeCount: [],
-                positiveSpan: [],
-                positiveDelta: [],
-                positiveCount: [],
-                exemplars: [],
               },
             }],
           }])),

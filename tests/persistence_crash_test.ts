@@ -21,7 +21,7 @@
 
 import { assert, assertEquals } from "@std/assert";
 import { join } from "@std/path";
-import { decodeSnapshot } from "@lib/store/snapshot.ts";
+import { decodeSnapshot } from "@lib/store/snapshot_decode.ts";
 import type { Group } from "@lib/store/types.ts";
 import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
 

@@ -9,7 +9,8 @@ import { assert, assertEquals, assertMatch, assertNotEquals } from "@std/assert"
 import { join } from "@std/path";
 import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/expfmt/proto.ts";
 import { type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import { decodeSnapshot, SnapshotEncoder } from "@lib/store/snapshot.ts";
+import { decodeSnapshot } from "@lib/store/snapshot_decode.ts";
+import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 import type { Group } from "@lib/store/types.ts";
 import { type RunningGateway, startGateway, type StartOptions } from "./helpers/gateway.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";

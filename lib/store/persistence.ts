@@ -8,7 +8,9 @@
 
 import { basename, dirname, join } from "@std/path";
 import type { Group } from "@lib/store/types.ts";
-import { SnapshotDecoder, SnapshotEncoder, SnapshotError } from "@lib/store/snapshot.ts";
+import { SnapshotError } from "@lib/store/snapshot.ts";
+import { SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
+import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 
 /** The logger methods persistence uses (the application logger has them). */
 export interface PersistenceLogger {

@@ -7,7 +7,8 @@ import {
   type PersisterClock,
   writeSnapshotAtomic,
 } from "@lib/store/persistence.ts";
-import { decodeSnapshot, encodeSnapshot } from "@lib/store/snapshot.ts";
+import { decodeSnapshot } from "@lib/store/snapshot_decode.ts";
+import { encodeSnapshot } from "@lib/store/snapshot_encode.ts";
 import type { Group } from "@lib/store/types.ts";
 import { syntheticStore } from "@lib/store/snapshot_bench.ts";
 

@@ -2,17 +2,18 @@ import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import { createHash } from "node:crypto";
 import {
   decodeNumber,
-  decodeSnapshot,
-  encodeGroupLine,
-  encodeHeaderLine,
   encodeNumber,
-  encodeSnapshot,
-  encodeTrailerLine,
-  SnapshotDecoder,
-  SnapshotEncoder,
   SnapshotError,
   type SnapshotErrorKind,
 } from "@lib/store/snapshot.ts";
+import { decodeSnapshot, SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
+import {
+  encodeGroupLine,
+  encodeHeaderLine,
+  encodeSnapshot,
+  encodeTrailerLine,
+  SnapshotEncoder,
+} from "@lib/store/snapshot_encode.ts";
 import {
   type Group,
   PUSH_FAILURE_TIME_HELP,
