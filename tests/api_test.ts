@@ -5,7 +5,12 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
+import { encodeDelimited } from "@lib/expfmt/proto.ts";
+import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
 import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
+
+const PROTO_CT =
+  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 const CORS: Record<string, string> = {
   "access-control-allow-headers": "Accept, Authorization, Content-Type, Origin",
@@ -280,3 +285,39 @@ withGateway("admin wipe is a 404 when the admin API is disabled", [], async (gw)
   assertEquals([wipe.status, wipe.text], [404, "404 page not found\n"]);
   assertEquals(JSON.parse((await req(gw, "GET", "/api/v1/metrics")).text).data.length, 1);
 });
+
+withGateway(
+  "a native histogram whose spans claim 2^31 buckets does not hang the API or the UI",
+  [],
+  async (gw) => {
+    const body = encodeDelimited([{
+      name: "nh",
+      type: MetricType.HISTOGRAM,
+      metric: [{
+        label: [],
+        histogram: {
+          ...emptyHistogram(),
+          sampleCount: 1,
+          sampleSum: 1,
+          schema: 0,
+          zeroThreshold: 0.001,
+          positiveSpan: [{ offset: 0, length: 2 ** 31 }],
+          positiveDelta: [1],
+        },
+      }],
+    }]);
+    const push = await fetch(`${gw.url}/metrics/job/nh`, {
+      method: "PUT",
+      body: new Uint8Array(body),
+      headers: { "content-type": PROTO_CT },
+    });
+    assertEquals([push.status, await push.text()], [200, ""]);
+    const api = await req(gw, "GET", "/api/v1/metrics");
+    assertEquals(api.status, 200);
+    const nh = JSON.parse(api.text).data[0].nh.metrics[0];
+    assertEquals(nh.buckets, [[0, "0.5", "1", "1"]]);
+    const ui = await req(gw, "GET", "/");
+    assertEquals(ui.status, 200);
+    assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
+  },
+);

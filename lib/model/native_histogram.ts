@@ -29,7 +29,12 @@ export function bucketUpperBound(idx: number, schema: number): number {
   return frac * 2 ** exp;
 }
 
-/** Walks spans and per-bucket values, yielding each bucket's index and absolute count. */
+/**
+ * Walks spans and per-bucket values, yielding each bucket's index and absolute count. Stops when
+ * the values run out: spans may claim more buckets than were sent (a span of length 2^32 with one
+ * delta must not loop 2^32 times, blocking the process). Upstream's iterator cannot go past them
+ * either: it panics, and that API request fails.
+ */
 function* walk(
   spans: readonly BucketSpan[],
   values: readonly number[],
@@ -38,11 +43,11 @@ function* walk(
   let idx = 0;
   let at = 0;
   let count = 0;
-  for (let s = 0; s < spans.length; s++) {
+  for (let s = 0; s < spans.length && at < values.length; s++) {
     const span = spans[s] as BucketSpan;
     idx += span.offset ?? 0;
-    for (let i = 0; i < (span.length ?? 0); i++) {
-      const v = values[at++] ?? 0;
+    for (let i = 0; i < (span.length ?? 0) && at < values.length; i++) {
+      const v = values[at++] as number;
       count = deltas ? count + v : v;
       yield [idx, count];
       idx++;
