@@ -59,7 +59,9 @@ function trimSpaces(s: string): string {
   return s.slice(a, b);
 }
 
-const GO_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+// `\d+(?:\.\d*)?`, not `\d+\.?\d*`: the latter backtracks quadratically on a long run of digits
+// that does not match (a 50,000-digit q value in an Accept header took 4.5 s).
+const GO_DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const GO_HEX = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/;
 const GO_SPECIAL = /^(?:[+-]?(?:inf|infinity)|nan)$/i;
 

@@ -228,3 +228,11 @@ Deno.test("parseAccept() orders clauses as goautoneg", () => {
   assertEquals(c!.q, Math.fround(0.3));
   assertEquals([...c!.params], [["version", "0.0.4"]]);
 });
+
+Deno.test("parseAccept() reads a q value of 300,000 digits in linear time", () => {
+  // A quadratic float pattern once took seconds on such an Accept header; this would hang.
+  const [bad] = parseAccept(`text/plain;q=${"1".repeat(300_000)}x`);
+  assertEquals(bad!.q, parseAccept("text/plain;q=1x")[0]!.q);
+  const [good] = parseAccept(`text/plain;q=0.${"5".repeat(300_000)}`);
+  assertEquals(good!.q, Math.fround(0.5555555555555556));
+});

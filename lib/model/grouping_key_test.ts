@@ -374,6 +374,12 @@ Deno.test("decodeBase64Value follows Go's RawURLEncoding after trimming '='", ()
   assertEquals(decodeBase64Value("_w"), "\ufffd");
 });
 
+Deno.test("decodeBase64Bytes() trims padding in linear time", () => {
+  // A quadratic /=+$/ once took seconds on a long run of "=" in a path segment; this would hang.
+  assertThrows(() => decodeBase64Bytes("=".repeat(300_000) + "A"), Base64DecodeError, "byte 0");
+  assertEquals(decodeBase64Value("YQ" + "=".repeat(300_000)), "a");
+});
+
 Deno.test("decodeBase64Value reports Go's offset and partial output", () => {
   const cases: [string, number, number[]][] = [
     ["a+b", 1, []],
