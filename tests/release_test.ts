@@ -20,7 +20,9 @@ import {
   assertRejects,
   assertStringIncludes,
 } from "@std/assert";
+import { exists } from "@std/fs";
 import { join } from "@std/path";
+import { hasProgram, IN_CI, testNeeding } from "./helpers/requirements.ts";
 import { compileTarget, withBuildInfo } from "../scripts/release.ts";
 import { readHead, ReleaseError, REPO_ROOT, runCommand } from "../scripts/release_io.ts";
 import { packageTarget, writeChecksums } from "../scripts/release_package.ts";
@@ -38,7 +40,6 @@ import {
 } from "../scripts/release_lib.ts";
 import { hostTarget, parseTarget, type Target } from "../scripts/targets.ts";
 
-const CI = Deno.env.get("CI") === "true";
 const VERSION = (JSON.parse(await Deno.readTextFile(join(REPO_ROOT, "deno.json"))) as {
   version: string;
 }).version;
@@ -56,39 +57,10 @@ const BUILD_INFO = {
 };
 const ENV = { RUST_BACKTRACE: "0", NO_COLOR: "1" };
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
-}
-
-async function have(cmd: string): Promise<boolean> {
-  const r = await runCommand("sh", ["-c", `command -v ${cmd}`]).catch(() => undefined);
-  return r?.code === 0;
-}
-
-const MAIN_MISSING = (await exists(join(REPO_ROOT, "main.ts")))
-  ? undefined
-  : "main.ts does not exist yet";
-const TOOLS_MISSING = (await Promise.all(["tar", "gzip", "zip", "unzip", "sha256sum"].map(have)))
-    .every(Boolean)
-  ? undefined
-  : "one of tar, gzip, zip, unzip, sha256sum is not installed";
-
-/**
- * Registers a test that needs a component: ignored with the reason printed
- * when it is missing, or failing with the reason under CI=true.
- */
-function testNeeding(name: string, missing: string | undefined, fn: () => Promise<void>): void {
-  if (missing === undefined) {
-    Deno.test(name, fn);
-  } else if (CI) {
-    Deno.test(name, () => {
-      throw new Error(`${missing} (CI=true: a missing component is a failure)`);
-    });
-  } else {
-    console.log(`IGNORED "${name}": ${missing}`);
-    Deno.test({ name: `${name} [ignored: ${missing}]`, ignore: true, fn });
-  }
-}
+const TOOLS = {
+  available: ["tar", "gzip", "zip", "unzip", "sha256sum"].every(hasProgram),
+  reason: "one of tar, gzip, zip, unzip, sha256sum is not installed",
+};
 
 /** Copies what `deno compile` / `deno bundle` need into a fresh directory. */
 async function copyProject(dest: string): Promise<void> {
@@ -105,41 +77,34 @@ async function copyProject(dest: string): Promise<void> {
  * `#!/bin/sh` launcher that `exec`s `deno run` on the `deno bundle` output of
  * main.ts. The bundle sits in `<dir>/app/lib/` so that `lib/version.ts`'s
  * `../deno.json` and `../build_info.json` resolve to copies in `<dir>/app/`,
- * as they would inside a compiled binary. Without main.ts, a tiny script.
+ * as they would inside a compiled binary.
  */
 async function standIn(dir: string): Promise<string> {
   const launcher = join(dir, "pushgateway-standin");
-  if (MAIN_MISSING !== undefined) {
-    await Deno.writeTextFile(
-      launcher,
-      "#!/bin/sh\n# STAND-IN (no main.ts yet): not the gateway.\necho 'usage: pushgateway [<flags>]'\n",
-    );
-  } else {
-    const app = join(dir, "app");
-    const src = join(dir, "src");
-    await copyProject(src);
-    await Deno.mkdir(join(app, "lib"), { recursive: true });
-    const bundle = join(app, "lib", "pushgateway.bundle.js");
-    const r = await runCommand(Deno.execPath(), ["bundle", "-o", bundle, "main.ts"], {
-      cwd: src,
-      env: ENV,
-    });
-    assertEquals(r.code, 0, `deno bundle failed:\n${r.stdout}${r.stderr}`);
-    await Deno.copyFile(join(src, "deno.json"), join(app, "deno.json"));
-    await Deno.writeTextFile(join(app, "build_info.json"), JSON.stringify(BUILD_INFO));
-    assertEquals((await runCommand("cp", ["-a", join(src, "ui"), app])).code, 0);
-    const perms = RUNTIME_PERMISSIONS.map((p) => `'${p}'`).join(" ");
-    await Deno.writeTextFile(
-      launcher,
-      [
-        "#!/bin/sh",
-        "# STAND-IN for the compiled pushgateway (denort cannot be downloaded here):",
-        "# runs the deno bundle of main.ts with the release's runtime permissions.",
-        `exec '${Deno.execPath()}' run --no-config ${perms} '${bundle}' "$@"`,
-        "",
-      ].join("\n"),
-    );
-  }
+  const app = join(dir, "app");
+  const src = join(dir, "src");
+  await copyProject(src);
+  await Deno.mkdir(join(app, "lib"), { recursive: true });
+  const bundle = join(app, "lib", "pushgateway.bundle.js");
+  const r = await runCommand(Deno.execPath(), ["bundle", "-o", bundle, "main.ts"], {
+    cwd: src,
+    env: ENV,
+  });
+  assertEquals(r.code, 0, `deno bundle failed:\n${r.stdout}${r.stderr}`);
+  await Deno.copyFile(join(src, "deno.json"), join(app, "deno.json"));
+  await Deno.writeTextFile(join(app, "build_info.json"), JSON.stringify(BUILD_INFO));
+  assertEquals((await runCommand("cp", ["-a", join(src, "ui"), app])).code, 0);
+  const perms = RUNTIME_PERMISSIONS.map((p) => `'${p}'`).join(" ");
+  await Deno.writeTextFile(
+    launcher,
+    [
+      "#!/bin/sh",
+      "# STAND-IN for the compiled pushgateway (denort cannot be downloaded here):",
+      "# runs the deno bundle of main.ts with the release's runtime permissions.",
+      `exec '${Deno.execPath()}' run --no-config ${perms} '${bundle}' "$@"`,
+      "",
+    ].join("\n"),
+  );
   await Deno.chmod(launcher, 0o755);
   return launcher;
 }
@@ -181,8 +146,8 @@ const LINUX = parseTarget("linux-amd64");
 const WINDOWS = parseTarget("windows-amd64");
 
 testNeeding(
+  TOOLS,
   "packageTarget() writes upstream's layout, byte-identical twice, with checksums sha256sum accepts",
-  TOOLS_MISSING,
   () =>
     withTemp(async (tmp) => {
       const exe = await standIn(tmp);
@@ -253,8 +218,8 @@ testNeeding(
 );
 
 testNeeding(
+  TOOLS,
   "the unpacked tarball's ./pushgateway answers -h and --version (STAND-IN launcher of main.ts)",
-  MAIN_MISSING ?? TOOLS_MISSING,
   () =>
     withTemp(async (tmp) => {
       const exe = await standIn(tmp);
@@ -292,7 +257,6 @@ async function compileHost(): Promise<HostCompile> {
   if (HOST === undefined) {
     return { kind: "skip", reason: "deno compile cannot target this host", failInCi: true };
   }
-  if (MAIN_MISSING !== undefined) return { kind: "skip", reason: MAIN_MISSING, failInCi: true };
   try {
     await preflight({
       targets: [HOST],
@@ -331,7 +295,7 @@ async function compileHost(): Promise<HostCompile> {
 const hostCompile = await compileHost();
 const HOST_COMPILE_NAME =
   "deno compile for the host builds a gateway that answers -h and --version";
-if (hostCompile.kind === "skip" && !(hostCompile.failInCi && CI)) {
+if (hostCompile.kind === "skip" && !(hostCompile.failInCi && IN_CI)) {
   console.log(`IGNORED "${HOST_COMPILE_NAME}": ${hostCompile.reason}`);
   Deno.test({
     name: `${HOST_COMPILE_NAME} [ignored: ${hostCompile.reason.slice(0, 160)}]`,
@@ -366,8 +330,8 @@ if (hostCompile.kind === "skip" && !(hostCompile.failInCi && CI)) {
 }
 
 testNeeding(
+  { available: HOST !== undefined, reason: "deno compile cannot target this host" },
   "DENORT_BIN=deno compile embeds main.ts, lib/, ui/, deno.json and build_info.json",
-  HOST === undefined ? "deno compile cannot target this host" : MAIN_MISSING,
   () =>
     withTemp(async (tmp) => {
       const src = join(tmp, "src");
@@ -530,10 +494,11 @@ Deno.test("pushgateway.service is hardened and runs the gateway with persistence
 });
 
 testNeeding(
+  {
+    available: hasProgram("systemd-analyze"),
+    reason: "systemd-analyze is not installed (apt-get install systemd)",
+  },
   "systemd-analyze verify accepts pushgateway.service (ExecStart on a stand-in)",
-  (await have("systemd-analyze"))
-    ? undefined
-    : "systemd-analyze is not installed (apt-get install systemd)",
   () =>
     withTemp(async (tmp) => {
       const bin = join(tmp, "pushgateway");
