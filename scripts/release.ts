@@ -41,8 +41,10 @@
  * @module
  */
 
+import { exists } from "@std/fs";
 import { join, resolve } from "@std/path";
 import {
+  archiveCommands,
   BUILD_INFO_FILE,
   type BuildInfo,
   checkExecutable,
@@ -50,7 +52,6 @@ import {
   ENTRY_POINT,
   EXIT_CODES,
   formatBuildDate,
-  GZIP_ARGS,
   isMissingBaseOutput,
   PACKAGED_FILES,
   parseEpoch,
@@ -58,16 +59,12 @@ import {
   releaseLayout,
   type ReleaseOptions,
   renderBuildInfo,
-  tarArgs,
   USAGE,
   UsageError,
-  zipArgs,
-  zipMembers,
 } from "./release_lib.ts";
 import { denortCachePath, executableName, hostTarget, osArch, type Target } from "./targets.ts";
 import {
   CommandError,
-  exists,
   readHead,
   ReleaseError,
   REPO_ROOT,
@@ -269,16 +266,10 @@ async function printPlan(
       `  layout:   ${layout.dir}/{${layout.files.join(",")}}`,
     );
     for (const archive of layout.archives) {
-      const cmd = archive.endsWith(".zip")
-        ? `cd '<staging>' && TZ=UTC ${
-          shellLine("zip", zipArgs(`${out}/${archive}`, zipMembers(layout)))
-        }`
-        : `${
-          shellLine(
-            "tar",
-            tarArgs(`${out}/${layout.dir}.tar`, "<staging>", layout.dir, epoch.epoch),
-          )
-        } && ${shellLine("gzip", [...GZIP_ARGS, `${out}/${layout.dir}.tar`])}`;
+      const cmd = archiveCommands(archive, layout, out, "<staging>", epoch.epoch).map((c) => {
+        const env = Object.entries(c.env).map(([k, v]) => `${k}=${v} `).join("");
+        return `${c.cwd !== undefined ? `cd '${c.cwd}' && ` : ""}${env}${shellLine(c.cmd, c.args)}`;
+      }).join(" && ");
       lines.push(`  archive:  ${out}/${archive}`, `            ${cmd}`);
     }
   }

@@ -122,14 +122,3 @@ export async function readHead(path: string, length = 65536): Promise<Uint8Array
   }
   return buf.subarray(0, filled);
 }
-
-/** Whether a path exists (other errors are thrown). */
-export async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}

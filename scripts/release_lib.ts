@@ -325,6 +325,53 @@ export function zipArgs(zipFile: string, members: readonly string[]): string[] {
   return ["-X", "-D", "-9", "-q", zipFile, ...members];
 }
 
+/** One archiver command of the packaging step. */
+export interface ArchiveCommand {
+  /** Program. */
+  readonly cmd: string;
+  /** Arguments. */
+  readonly args: readonly string[];
+  /** Working directory, when it matters. */
+  readonly cwd?: string;
+  /** Extra environment. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The commands that write `archive` (a name from `layout.archives`) into `outDir` from the
+ * directory `layout.dir` under `staging`: tar then gzip, or zip. The packaging step runs them and
+ * the dry-run plan prints them, so the two cannot drift apart.
+ *
+ * @param archive The archive's file name.
+ * @param layout The target's layout.
+ * @param outDir Directory receiving the archive.
+ * @param staging Directory holding `layout.dir`.
+ * @param epoch Modification time of every member, seconds since 1970.
+ * @returns The commands, in order.
+ */
+export function archiveCommands(
+  archive: string,
+  layout: ReleaseLayout,
+  outDir: string,
+  staging: string,
+  epoch: number,
+): ArchiveCommand[] {
+  const path = `${outDir}/${archive}`;
+  if (archive.endsWith(".tar.gz")) {
+    const tarFile = path.slice(0, -".gz".length);
+    return [
+      { cmd: "tar", args: tarArgs(tarFile, staging, layout.dir, epoch), env: { LC_ALL: "C" } },
+      { cmd: "gzip", args: [...GZIP_ARGS, tarFile], env: {} },
+    ];
+  }
+  return [{
+    cmd: "zip",
+    args: zipArgs(path, zipMembers(layout)),
+    cwd: staging,
+    env: { TZ: "UTC", LC_ALL: "C" },
+  }];
+}
+
 /** One line of `sha256sums.txt`. */
 export interface Checksum {
   /** File name relative to the checksum file. */

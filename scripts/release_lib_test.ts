@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertMatch, assertThrows } from "@std/assert";
 import {
+  archiveCommands,
   type BaseFacts,
   checkExecutable,
   compileArgs,
@@ -391,4 +392,27 @@ Deno.test("embeddedFiles() lists the Embedded Files tree", () => {
     "ui/*",
   ]);
   assertEquals(embeddedFiles("Compile main.ts\nerror: boom"), []);
+});
+
+Deno.test("archiveCommands() runs tar then gzip for tarballs, zip from the staging dir", () => {
+  const linux = releaseLayout("1.2.3", parseTarget("linux-amd64"));
+  assertEquals(archiveCommands(linux.archives[0]!, linux, "/out", "/stage", 42), [
+    {
+      cmd: "tar",
+      args: tarArgs("/out/pushgateway-1.2.3.linux-amd64.tar", "/stage", linux.dir, 42),
+      env: { LC_ALL: "C" },
+    },
+    {
+      cmd: "gzip",
+      args: ["-n", "-9", "--force", "/out/pushgateway-1.2.3.linux-amd64.tar"],
+      env: {},
+    },
+  ]);
+  const windows = releaseLayout("1.2.3", parseTarget("windows-amd64"));
+  assertEquals(archiveCommands(windows.archives[1]!, windows, "/out", "/stage", 42), [{
+    cmd: "zip",
+    args: zipArgs("/out/pushgateway-1.2.3.windows-amd64.zip", zipMembers(windows)),
+    cwd: "/stage",
+    env: { TZ: "UTC", LC_ALL: "C" },
+  }]);
 });

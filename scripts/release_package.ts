@@ -6,14 +6,7 @@
  */
 
 import { basename, join, resolve } from "@std/path";
-import {
-  formatChecksums,
-  GZIP_ARGS,
-  releaseLayout,
-  tarArgs,
-  zipArgs,
-  zipMembers,
-} from "./release_lib.ts";
+import { archiveCommands, formatChecksums, releaseLayout } from "./release_lib.ts";
 import { mustRun, sha256File } from "./release_io.ts";
 import type { Target } from "./targets.ts";
 
@@ -74,17 +67,8 @@ export async function packageTarget(options: PackageOptions): Promise<string[]> 
       await Deno.remove(path).catch((e) => {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       });
-      if (archive.endsWith(".tar.gz")) {
-        const tarFile = path.slice(0, -".gz".length);
-        await mustRun("tar", tarArgs(tarFile, staging, layout.dir, options.epoch), {
-          env: { LC_ALL: "C" },
-        });
-        await mustRun("gzip", [...GZIP_ARGS, tarFile]);
-      } else {
-        await mustRun("zip", zipArgs(path, zipMembers(layout)), {
-          cwd: staging,
-          env: { TZ: "UTC", LC_ALL: "C" },
-        });
+      for (const c of archiveCommands(archive, layout, outDir, staging, options.epoch)) {
+        await mustRun(c.cmd, c.args, { cwd: c.cwd, env: { ...c.env } });
       }
       written.push(path);
     }

@@ -5,8 +5,9 @@
  * @module
  */
 
+import { exists } from "@std/fs";
 import { decideBase, EXIT_CODES } from "./release_lib.ts";
-import { exists, mustRun, ReleaseError, sha256File } from "./release_io.ts";
+import { mustRun, ReleaseError, sha256File } from "./release_io.ts";
 import { denortCachePath, denortDownloadUrl, hostTarget, type Target } from "./targets.ts";
 
 /** Seconds to wait for the download server in the preflight. */
