@@ -18,6 +18,8 @@
  * @module
  */
 
+import { TextLineStream } from "@std/streams/text-line-stream";
+import { freePort } from "../tests/helpers/gateway.ts";
 import { join } from "@std/path";
 import {
   type BenchOptions,
@@ -80,23 +82,18 @@ function killAll(): void {
   }
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+/** A child's output as lines. */
+function lines(stream: ReadableStream<Uint8Array>): ReadableStream<string> {
+  return stream.pipeThrough(new TextDecoderStream()).pipeThrough(new TextLineStream());
 }
 
 /** Keeps the last lines of a child's output (and drains it, so the child never blocks). */
 function drain(stream: ReadableStream<Uint8Array>, keep: string[]): void {
   (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      for (const line of decoder.decode(chunk, { stream: true }).split("\n")) {
-        if (line === "") continue;
-        keep.push(line);
-        if (keep.length > 40) keep.shift();
-      }
+    for await (const line of lines(stream)) {
+      if (line === "") continue;
+      keep.push(line);
+      if (keep.length > 40) keep.shift();
     }
   })().catch(() => {});
 }
@@ -318,18 +315,10 @@ function startLoad(spec: LoadSpec): Load {
   let markStarted: () => void = () => {};
   const started = new Promise<void>((r) => (markStarted = r));
   const result = (async () => {
-    let buf = "";
     let last = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stdout) {
-      buf += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line === "started") markStarted();
-        else if (line !== "") last = line;
-      }
+    for await (const line of lines(child.stdout)) {
+      if (line === "started") markStarted();
+      else if (line !== "") last = line;
     }
     await child.status;
     children.delete(child);

@@ -13,7 +13,7 @@ import { createApp } from "@lib/http/app.ts";
 import { testAppContext } from "@lib/http/test_context.ts";
 
 /** A group body like the benchmark's: 5 families, 12 samples, about 1 kB of text. */
-export function groupBody(i: number): string {
+function groupBody(i: number): string {
   return `# HELP job_runs_total Runs of the job.
 # TYPE job_runs_total counter
 job_runs_total{result="ok"} ${i}
