@@ -421,7 +421,13 @@ export const DEFAULT_V8_FLAGS = "--max-semi-space-size=1,--optimize-for-size";
  * @returns The options, or an error message.
  */
 export function parseBenchArgs(args: readonly string[]): BenchOptions | { error: string } {
+  // Unknown flags and stray positional arguments, as the user wrote them without dashes or value.
+  const unknown: string[] = [];
   const a = parseArgs([...args], {
+    unknown: (arg: string): boolean => {
+      unknown.push(arg.replace(/^-+/, "").split("=")[0] as string);
+      return false;
+    },
     boolean: ["quick", "no-upstream", "help"],
     string: [
       "json",
@@ -443,26 +449,8 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
       "profile-groups": "10000",
     },
   });
-  const unknown = Object.keys(a).filter((k) =>
-    ![
-      "_",
-      "quick",
-      "no-upstream",
-      "help",
-      "json",
-      "budget",
-      "v8-flags",
-      "upstream-bin",
-      "main",
-      "conns",
-      "profile",
-      "profile-groups",
-    ].includes(k)
-  );
   if (a.help) return { error: "usage" };
-  if (unknown.length > 0 || a._.length > 0) {
-    return { error: `unknown argument: ${unknown[0] ?? String(a._[0])}` };
-  }
+  if (unknown.length > 0) return { error: `unknown argument: ${unknown[0]}` };
   const budgetS = a.budget === undefined ? (a.quick ? 90 : 470) : Number(a.budget);
   if (!Number.isFinite(budgetS) || budgetS <= 0) return { error: "--budget: seconds > 0" };
   const conns = Number(a.conns);
