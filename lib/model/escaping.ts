@@ -65,7 +65,8 @@ function isLegacyRune(c: number, first: boolean): boolean {
 export function escapeName(name: string, scheme: EscapingScheme): string {
   if (name === "" || scheme === "allow-utf-8") return name;
   if (scheme !== "dots" && isValidLegacyMetricName(name)) return name;
-  let out = scheme === "values" ? "U__" : "";
+  if (scheme === "values") return escapeValueEncoding(name);
+  let out = "";
   let first = true;
   for (const ch of name) {
     const c = ch.codePointAt(0)!;
@@ -73,12 +74,43 @@ export function escapeName(name: string, scheme: EscapingScheme): string {
       out += isLegacyRune(c, first) ? ch : "_";
     } else if (c === UNDERSCORE) {
       out += "__";
-    } else if (scheme === "dots" && c === 0x2e) {
+    } else if (c === 0x2e) {
       out += "_dot_";
+    } else {
+      out += isLegacyRune(c, first) ? ch : "__";
+    }
+    first = false;
+  }
+  return out;
+}
+
+/**
+ * The `values` escape of {@linkcode escapeName}, applied unconditionally:
+ * `U__` followed by the name with `_` → `__`, legacy runes kept (a leading
+ * digit is not), others as `_<lower-case hex>_`, and a lone surrogate (Go: an
+ * invalid rune) as `_FFFD_`. Unlike `escapeName(name, "values")`, legacy-valid
+ * names (`a:b`, `U__x`) and `""` are escaped too, which is what a push path
+ * needs for names that would otherwise be unescaped on the way back.
+ *
+ * @param name The label or metric name.
+ * @returns The `U__`-escaped name; `""` becomes `"U__"`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(escapeValueEncoding("U__x"), "U__U____x");
+ * assertEquals(escapeValueEncoding("a.b"), "U__a_2e_b");
+ * ```
+ */
+export function escapeValueEncoding(name: string): string {
+  let out = "U__";
+  let first = true;
+  for (const ch of name) {
+    const c = ch.codePointAt(0)!;
+    if (c === UNDERSCORE) {
+      out += "__";
     } else if (isLegacyRune(c, first)) {
       out += ch;
-    } else if (scheme === "dots") {
-      out += "__";
     } else if (c >= 0xd800 && c <= 0xdfff) {
       out += "_FFFD_";
     } else {

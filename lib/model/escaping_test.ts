@@ -2,6 +2,7 @@ import { assertEquals, assertStrictEquals } from "@std/assert";
 import {
   escapeMetricFamily,
   escapeName,
+  escapeValueEncoding,
   type EscapingScheme,
   parseEscapingScheme,
   unescapeName,
@@ -72,6 +73,62 @@ Deno.test("unescapeName() matches common's UnescapeName", () => {
     assertEquals(unescapeName(name, "underscores"), name);
     assertEquals(unescapeName(name, "dots"), d, `dots ${name}`);
     assertEquals(unescapeName(name, "values"), v, `values ${name}`);
+  }
+});
+
+// The `U__` label names of a push path (the grouping key unescapes them with
+// unescapeName(…, "values")). Columns: escaped name, values-unescaped.
+const VALUES_UNESCAPE_CASES: [string, string][] = [
+  ["U__foo_2e_bar", "foo.bar"],
+  ["U__label_2e_name2", "label.name2"],
+  ["U__no:unescapingrequired", "no:unescapingrequired"],
+  ["U__capitals_2E_ok", "capitals.ok"],
+  ["U__underscores__doubled__", "underscores_doubled_"],
+  ["U__label_20_with_20__1f631_", "label with 😱"],
+  ["U___82b1__706b_", "花火"],
+  ["U__", ""],
+  ["plain_name", "plain_name"],
+  ["u__lower_2e_", "u__lower_2e_"],
+  ["", ""],
+  // invalid escapes leave the name as it is
+  ["U__underscores_doubled_", "U__underscores_doubled_"],
+  ["U__underscores__doubled_", "U__underscores__doubled_"],
+  ["U__my__hack_2e_attempt_872348732fabdabbab_", "U__my__hack_2e_attempt_872348732fabdabbab_"],
+  ["U__my__hack_2e", "U__my__hack_2e"],
+  ["U__bad__utf_2eg_", "U__bad__utf_2eg_"],
+  ["U__bad__utf_D900_", "U__bad__utf_D900_"],
+  ["U__trailing_", "U__trailing_"],
+  ["U__big_110000_", "U__big_110000_"],
+  // upstream's loop gives up at the sixth hex digit
+  ["U__six_10ffff_", "U__six_10ffff_"],
+  ["U__five_fffff_", "five\u{fffff}"],
+  ["U__nul_0_", "nul\u0000"],
+  // Go's byte `lower` turns 0x10 into '0': the escape of U+0000.
+  ["U___\x10_", "\x00"],
+];
+
+Deno.test("unescapeName() decodes push-path label names like common's UnescapeName", () => {
+  for (const [input, want] of VALUES_UNESCAPE_CASES) {
+    assertEquals(unescapeName(input, "values"), want, input);
+  }
+});
+
+Deno.test("escapeValueEncoding() is escapeName()'s values escape, applied to every name", () => {
+  // Names escapeName() leaves alone are escaped too.
+  const cases: [string, string][] = [
+    ["", "U__"],
+    ["abc", "U__abc"],
+    ["a:b", "U__a:b"],
+    ["a1", "U__a1"],
+    ["U__x", "U__U____x"],
+    ["_", "U____"],
+  ];
+  for (const [name, want] of cases) assertEquals(escapeValueEncoding(name), want, name);
+  for (const [name, , , v] of ESCAPE_CASES) {
+    if (v !== name) assertEquals(escapeValueEncoding(name), v, name);
+    // A lone surrogate comes back as U+FFFD.
+    const back = name.isWellFormed() ? name : name.toWellFormed();
+    assertEquals(unescapeName(escapeValueEncoding(name), "values"), back, name);
   }
 });
 

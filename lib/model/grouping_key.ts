@@ -9,8 +9,10 @@
  * @module
  */
 
+import { encodeBase64Url } from "@std/encoding/base64url";
 import { goQuote, goQuoteBytes } from "@lib/go_quote.ts";
 import { HttpError } from "@lib/http/errors.ts";
+import { escapeValueEncoding, unescapeName } from "@lib/model/escaping.ts";
 import { isValidLegacyLabelName, isValidUtf8Name } from "@lib/model/names.ts";
 
 /** How label names in the URL are read. */
@@ -95,7 +97,7 @@ function splitLabels(labelPath: string, options: GroupingKeyOptions): Map<string
     const value = components[i + 1]!;
     const isBase64 = name.endsWith(BASE64_SUFFIX);
     const trimmedName = isBase64 ? name.slice(0, -BASE64_SUFFIX.length) : name;
-    const unescapedName = options.utf8Names ? unescapeUtf8LabelName(trimmedName) : trimmedName;
+    const unescapedName = options.utf8Names ? unescapeName(trimmedName, "values") : trimmedName;
     const valid = options.utf8Names
       ? isValidUtf8Name(unescapedName)
       : isValidLegacyLabelName(unescapedName);
@@ -177,94 +179,6 @@ export function decodeBase64Bytes(s: string): Uint8Array {
   return out.slice(0, n);
 }
 
-/** Encodes bytes as base64url without padding (Go's `RawURLEncoding`). */
-function encodeRawBase64Url(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 3) {
-    const b0 = bytes[i]!;
-    const b1 = bytes[i + 1] ?? 0;
-    const b2 = bytes[i + 2] ?? 0;
-    const left = bytes.length - i;
-    s += B64URL_ALPHABET[b0 >> 2]! + B64URL_ALPHABET[((b0 & 3) << 4) | (b1 >> 4)]!;
-    if (left > 1) s += B64URL_ALPHABET[((b1 & 15) << 2) | (b2 >> 6)]!;
-    if (left > 2) s += B64URL_ALPHABET[b2 & 63]!;
-  }
-  return s;
-}
-
-// ---------------------------------------------------------------------------
-// "U__" value-encoding escapes of label names (prometheus/common UnescapeName).
-
-function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  const lower = c | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
-  return -1;
-}
-
-/**
- * Undoes the `U__` value-encoding escape of a label name, as prometheus/common
- * `UnescapeName(name, ValueEncodingEscaping)` does: `U__foo_2e_bar` →
- * `foo.bar`, `__` → `_`, `_<hex>_` → that code point. A name without the
- * prefix, or with an invalid escape (bad hex, unclosed, not a valid rune, or
- * six or more hex digits — upstream's loop stops there), is returned
- * unchanged.
- */
-export function unescapeUtf8LabelName(name: string): string {
-  if (!name.startsWith(ESCAPE_PREFIX)) return name;
-  const escaped = name.slice(ESCAPE_PREFIX.length);
-  let out = "";
-  for (let i = 0; i < escaped.length; i++) {
-    if (escaped[i] !== "_") {
-      out += escaped[i];
-      continue;
-    }
-    i++;
-    if (i >= escaped.length) return name;
-    if (escaped[i] === "_") {
-      out += "_";
-      continue;
-    }
-    let codePoint = 0;
-    let closed = false;
-    for (let digits = 0; i < escaped.length; digits++) {
-      if (digits >= 6) return name;
-      if (escaped[i] === "_") {
-        closed = true;
-        break;
-      }
-      const d = hexDigit(escaped.charCodeAt(i));
-      if (d < 0) return name;
-      codePoint = codePoint * 16 + d;
-      i++;
-    }
-    if (!closed) return name;
-    if (codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return name;
-    out += String.fromCodePoint(codePoint);
-  }
-  return out;
-}
-
-/** Escapes a label name with `U__` value encoding (prometheus/common EscapeName). */
-function escapeUtf8LabelName(name: string): string {
-  let out = ESCAPE_PREFIX;
-  let i = 0;
-  for (const ch of name) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === "_") {
-      out += "__";
-    } else if (/[a-zA-Z:]/.test(ch) || (i > 0 && /[0-9]/.test(ch))) {
-      out += ch;
-    } else if (cp >= 0xd800 && cp <= 0xdfff) {
-      out += "_FFFD_";
-    } else {
-      out += `_${cp.toString(16)}_`;
-    }
-    i += ch.length;
-  }
-  return out;
-}
-
 /**
  * Builds the push path of a grouping key the way the UI's "Delete Group"
  * button does: `/metrics/job@base64/<b64>{/<name>@base64/<b64>=}` with the
@@ -277,19 +191,15 @@ export function encodeGroupingPath(
   labels: Record<string, string>,
   options: GroupingKeyOptions = { utf8Names: false },
 ): string {
-  const enc = new TextEncoder();
-  const value = (v: string): string => encodeRawBase64Url(enc.encode(v)) + "=";
+  // `RawURLEncoding` of the UTF-8 bytes (encodeBase64Url adds no padding), then one "=".
+  const value = (v: string): string => encodeBase64Url(v) + "=";
   let path = `/metrics/job${BASE64_SUFFIX}/${value(labels["job"] ?? "")}`;
-  const names = Object.keys(labels).filter((n) => n !== "job").sort(compareCodeUnits);
+  const names = Object.keys(labels).filter((n) => n !== "job").sort();
   for (const name of names) {
     const needsEscape = options.utf8Names &&
       (!isValidLegacyLabelName(name) || name.startsWith(ESCAPE_PREFIX));
-    const pathName = needsEscape ? escapeUtf8LabelName(name) : name;
+    const pathName = needsEscape ? escapeValueEncoding(name) : name;
     path += `/${encodeURIComponent(pathName)}${BASE64_SUFFIX}/${value(labels[name]!)}`;
   }
   return path;
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

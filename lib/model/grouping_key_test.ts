@@ -6,7 +6,6 @@ import {
   decodeBase64Value,
   encodeGroupingPath,
   parseGroupingKey,
-  unescapeUtf8LabelName,
 } from "@lib/model/grouping_key.ts";
 
 const LEGACY = { utf8Names: false };
@@ -118,6 +117,15 @@ const OK_CASES: OkCase[] = [
     rest: "/U__bad_2eg_/1",
     utf8: true,
     want: { job: "x", U__bad_2eg_: "1" },
+  },
+  {
+    // prometheus/common's UnescapeName reads bytes 0x10-0x19 as hex digits (its `lower`
+    // turns them into '0'-'9'), so this is the escape of U+0000, as upstream has it.
+    name: "control bytes count as hex digits, as in Go",
+    job: "x",
+    rest: "/U___\x10_/1",
+    utf8: true,
+    want: { job: "x", "\x00": "1" },
   },
   {
     name: "job is never unescaped",
@@ -397,36 +405,6 @@ Deno.test("decodeBase64Value reports Go's offset and partial output", () => {
     assertEquals(err.offset, offset);
     assertEquals([...err.partial], partial, input);
   }
-});
-
-Deno.test("unescapeUtf8LabelName follows prometheus/common UnescapeName", () => {
-  const cases: [string, string][] = [
-    ["U__foo_2e_bar", "foo.bar"],
-    ["U__label_2e_name2", "label.name2"],
-    ["U__no:unescapingrequired", "no:unescapingrequired"],
-    ["U__capitals_2E_ok", "capitals.ok"],
-    ["U__underscores__doubled__", "underscores_doubled_"],
-    ["U__label_20_with_20__1f631_", "label with 😱"],
-    ["U___82b1__706b_", "花火"],
-    ["U__", ""],
-    ["plain_name", "plain_name"],
-    ["u__lower_2e_", "u__lower_2e_"],
-    ["", ""],
-    // invalid escapes leave the name as it is
-    ["U__underscores_doubled_", "U__underscores_doubled_"],
-    ["U__underscores__doubled_", "U__underscores__doubled_"],
-    ["U__my__hack_2e_attempt_872348732fabdabbab_", "U__my__hack_2e_attempt_872348732fabdabbab_"],
-    ["U__my__hack_2e", "U__my__hack_2e"],
-    ["U__bad__utf_2eg_", "U__bad__utf_2eg_"],
-    ["U__bad__utf_D900_", "U__bad__utf_D900_"],
-    ["U__trailing_", "U__trailing_"],
-    ["U__big_110000_", "U__big_110000_"],
-    // upstream's loop gives up at the sixth hex digit
-    ["U__six_10ffff_", "U__six_10ffff_"],
-    ["U__five_fffff_", "five\u{fffff}"],
-    ["U__nul_0_", "nul\u0000"],
-  ];
-  for (const [input, want] of cases) assertEquals(unescapeUtf8LabelName(input), want, input);
 });
 
 Deno.test("encodeGroupingPath builds the UI's delete path", () => {
