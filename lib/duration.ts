@@ -9,7 +9,7 @@
  * Go's `time.Duration.String` does (`5m0s`, `24h0m0s`, `500ms`).
  *
  * Everything is computed in whole nanoseconds (bigint, int64 range) like Go;
- * the millisecond helpers convert at the edge.
+ * {@linkcode parseDuration} converts to milliseconds at the edge.
  *
  * @module
  */
@@ -180,21 +180,4 @@ export function formatGoDurationNs(ns: bigint): string {
   const minutesText = `${minutes % 60n}m`;
   if (hours === 0n) return sign + minutesText + secondsText;
   return `${sign}${hours}h${minutesText}${secondsText}`;
-}
-
-/**
- * Formats milliseconds as Go's `time.Duration.String` (rounded to whole nanoseconds).
- *
- * @param ms The duration in milliseconds.
- * @returns E.g. `5m0s` for 300000.
- * @example
- * ```ts
- * import { formatGoDuration } from "@lib/duration.ts";
- * formatGoDuration(300_000); // "5m0s"
- * ```
- */
-export function formatGoDuration(ms: number): string {
-  const whole = Math.trunc(ms);
-  const ns = BigInt(whole) * NS_PER_MS + BigInt(Math.round((ms - whole) * 1e6));
-  return formatGoDurationNs(ns);
 }

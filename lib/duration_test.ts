@@ -1,7 +1,6 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import {
   DurationError,
-  formatGoDuration,
   formatGoDurationNs,
   parseDuration,
   parseDurationNs,
@@ -82,13 +81,6 @@ Deno.test("formatGoDurationNs() prints like time.Duration.String", () => {
     [-1n, "-1ns"],
   ];
   for (const [ns, want] of cases) assertEquals(formatGoDurationNs(ns), want, String(ns));
-});
-
-Deno.test("formatGoDuration() takes milliseconds", () => {
-  assertEquals(formatGoDuration(300_000), "5m0s");
-  assertEquals(formatGoDuration(500), "500ms");
-  assertEquals(formatGoDuration(1.5), "1.5ms");
-  assertEquals(formatGoDuration(0), "0s");
 });
 
 Deno.test("parse then format round-trips the flag default and common values", () => {

@@ -9,8 +9,14 @@ const encoder = new TextEncoder();
 
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
-/** Go's strconv.IsPrint (approximated with the JavaScript engine's Unicode tables). */
-function isGoPrint(r: number): boolean {
+/**
+ * Go's strconv.IsPrint (approximated with the JavaScript engine's Unicode tables): letters, marks,
+ * numbers, punctuation, symbols and the ASCII space; not other spaces, controls or format runes.
+ *
+ * @param r A code point.
+ * @returns `true` when Go prints `r` as is.
+ */
+export function isGoPrint(r: number): boolean {
   if (r < 0x80) return r >= 0x20 && r < 0x7f;
   return PRINTABLE.test(String.fromCodePoint(r));
 }

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { goQuote } from "@lib/go_quote.ts";
+import { goQuote, isGoPrint } from "@lib/go_quote.ts";
 /** The levels of `--log.level`, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -91,7 +91,7 @@ function needsQuoting(s: string): boolean {
   for (const ch of s) {
     const c = ch.codePointAt(0) as number;
     if (c < 0x20 || ch === " " || ch === "=" || ch === '"') return true;
-    if (c > 0x7f && (/\s/u.test(ch) || /[\p{C}]/u.test(ch))) return true;
+    if (c > 0x7f && !isGoPrint(c)) return true;
   }
   return false;
 }

@@ -30,13 +30,18 @@
  * `--push.max-body-size`.
  *
  * The pre-pass produces kingpin's errors and the ordered list of flags given;
- * `@std/cli`'s `parseArgs` then maps that canonical list onto values.
+ * the config is then read from that list, with the table's defaults for flags
+ * not given.
  *
  * @module
  */
 
-import { parseArgs } from "@std/cli/parse-args";
-import { DurationError, formatGoDurationNs, parseDurationNs } from "@lib/duration.ts";
+import {
+  DurationError,
+  formatGoDurationNs,
+  parseDuration,
+  parseDurationNs,
+} from "@lib/duration.ts";
 import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/bytes_size.ts";
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
 import { parseGoUrlPath } from "@lib/cli/go_url.ts";
@@ -379,43 +384,23 @@ export function parseFlags(argv: readonly string[], opts: ParseOptions = {}): Pa
   return { kind: "run", config: buildConfig(elements, deprecated) };
 }
 
-/** Maps the checked flags onto a Config, through `parseArgs` on a canonical argv. */
+/**
+ * Maps the checked flags onto a Config. Each non-repeatable flag occurs at most once here (a
+ * repeat is an error before), so a map of the values given serves; flags not given take the
+ * table's default.
+ */
 function buildConfig(elements: readonly Element[], deprecated: string[]): Config {
-  const canonical = elements.map(({ spec, value }) =>
-    spec.kind === "bool"
-      ? (value === "true" ? `--${spec.name}` : `--no-${spec.name}`)
-      : `--${spec.name}=${value}`
-  );
-  const valueFlags = FLAGS.filter((f) => f.kind !== "bool");
-  const boolFlags = FLAGS.filter((f) => f.kind === "bool").map((f) => f.name);
-  const defaults: Record<string, unknown> = {};
-  for (const f of FLAGS) {
-    if (f.builtin) continue;
-    if (f.kind === "bool") defaults[f.name] = f.default === "true";
-    else if (f.kind !== "strings") defaults[f.name] = f.default ?? "";
+  const given = new Map<string, string>();
+  const listenGiven: string[] = [];
+  for (const { spec, value } of elements) {
+    if (spec.name === "web.listen-address") listenGiven.push(value);
+    else given.set(spec.name, value);
   }
-  const args = parseArgs(canonical, {
-    string: valueFlags.map((f) => f.name),
-    boolean: boolFlags,
-    negatable: boolFlags,
-    collect: FLAGS.filter((f) => f.repeatable).map((f) => f.name),
-    default: defaults,
-  });
-  const get = (name: string): unknown => {
-    let node: unknown = args;
-    for (const part of name.split(".")) {
-      node = typeof node === "object" && node !== null
-        ? (node as Record<string, unknown>)[part]
-        : undefined;
-    }
-    return node;
-  };
-  const str = (name: string): string => String(get(name) ?? "");
-  const bool = (name: string): boolean => get(name) === true;
+  const str = (name: string): string => given.get(name) ?? BY_NAME.get(name)?.default ?? "";
+  const bool = (name: string): boolean => str(name) === "true";
 
-  const given = get("web.listen-address");
-  const listenAddresses = Array.isArray(given) && given.length > 0
-    ? given.map(String)
+  const listenAddresses = listenGiven.length > 0
+    ? listenGiven
     : [BY_NAME.get("web.listen-address")?.default ?? ":9091"];
   const externalUrlRaw = str("web.external-url");
   const parsedUrl = parseGoUrlPath(externalUrlRaw);
@@ -462,7 +447,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     enableLifecycle: bool("web.enable-lifecycle"),
     enableAdminApi: bool("web.enable-admin-api"),
     persistenceFile: str("persistence.file"),
-    persistenceIntervalMs: Number(intervalNs / 1_000_000n) + Number(intervalNs % 1_000_000n) / 1e6,
+    persistenceIntervalMs: parseDuration(str("persistence.interval")),
     disableConsistencyCheck: bool("push.disable-consistency-check"),
     enableUtf8Names: bool("push.enable-utf8-names"),
     logLevel,

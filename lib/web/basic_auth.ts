@@ -8,6 +8,7 @@
 
 import bcrypt from "bcryptjs";
 import { decodeBase64, encodeHex } from "@std/encoding";
+import { errorResponse } from "@lib/http/errors.ts";
 
 /** Hash of "fakepassword", the dummy exporter-toolkit compares unknown users against. */
 const DUMMY_HASH = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
@@ -36,12 +37,8 @@ export function parseBasicAuth(header: string | null): BasicCredentials | undefi
   if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encoded)) {
     return undefined;
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = decodeBase64(encoded);
-  } catch {
-    return undefined;
-  }
+  // The pattern above admits only padded standard base64, which decodeBase64 never refuses.
+  const bytes = decodeBase64(encoded);
   const colon = bytes.indexOf(0x3a);
   if (colon < 0) return undefined;
   return { user: bytes.subarray(0, colon), password: bytes.subarray(colon + 1) };
@@ -147,12 +144,7 @@ export class BasicAuthChecker {
  * @returns A 401 `Unauthorized` plain-text response asking for Basic credentials.
  */
 export function unauthorized(): Response {
-  return new Response("Unauthorized\n", {
-    status: 401,
-    headers: {
-      "Content-Type": "text/plain; charset=utf-8",
-      "X-Content-Type-Options": "nosniff",
-      "WWW-Authenticate": "Basic",
-    },
-  });
+  const res = errorResponse(401, "Unauthorized");
+  res.headers.set("WWW-Authenticate", "Basic");
+  return res;
 }

@@ -119,8 +119,8 @@ export async function createGuard(opts: GuardOptions): Promise<Guard> {
 
   const load = async (): Promise<boolean> => {
     if (path === undefined) return false;
-    const files = current?.files ?? [path];
-    const before = await fingerprint(files);
+    // Only reached after createGuard's first load set `current` (check() and reload() both).
+    const before = await fingerprint((current as WebConfig).files);
     try {
       const next = await loadWebConfig(path);
       seen = await fingerprint(next.files);

@@ -22,7 +22,7 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { TlsSource } from "./guard.ts";
 import type { Handler, WebLogger } from "./types.ts";
-import { formatRemoteAddr, joinHostPort } from "./types.ts";
+import { formatRemoteAddr, internalError, joinHostPort } from "./types.ts";
 import { nodeListener } from "./node_adapter.ts";
 import type { TlsSettings } from "./web_config.ts";
 
@@ -93,7 +93,6 @@ const NODE_VERSIONS = { TLS12: "TLSv1.2", TLS13: "TLSv1.3" } as const;
 
 interface Endpoint {
   kind: Kind;
-  key: string;
   hostname: string;
   port: number;
   /** Bound with `SO_REUSEPORT`: a replacement can bind beside it before it closes. */
@@ -116,13 +115,6 @@ function addrInUse(e: unknown): boolean {
 function listenError(hostname: string, port: number, e: unknown): Error {
   const detail = addrInUse(e) ? "address already in use" : e instanceof Error ? e.message : `${e}`;
   return new Error(`Cannot listen on ${joinHostPort(hostname, port)}: ${detail}`, { cause: e });
-}
-
-function internalError(): Response {
-  return new Response("Internal Server Error\n", {
-    status: 500,
-    headers: { "Content-Type": "text/plain; charset=utf-8" },
-  });
 }
 
 let portSharing: boolean | undefined;
@@ -203,7 +195,6 @@ function bindDeno(
   const addr = server.addr as Deno.NetAddr;
   return {
     kind: tls === undefined ? "http" : "deno-tls",
-    key: "",
     hostname: addr.hostname,
     port: addr.port,
     sharedPort: reusePort,
@@ -328,7 +319,6 @@ async function bindNode(
   const actualPort = typeof addr === "object" && addr !== null ? addr.port : port;
   return {
     kind: "node-tls",
-    key: nodeKey(tls),
     hostname,
     port: actualPort,
     sharedPort: reusePort,

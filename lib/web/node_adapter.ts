@@ -7,7 +7,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Handler, WebLogger } from "./types.ts";
-import { formatRemoteAddr, joinHostPort } from "./types.ts";
+import { formatRemoteAddr, internalError, joinHostPort } from "./types.ts";
 
 /** Turns a node request into a `Request`; the body streams from the socket. */
 export function toRequest(req: IncomingMessage, scheme: string, signal: AbortSignal): Request {
@@ -120,10 +120,7 @@ export function nodeListener(
       response = await handler(toRequest(req, scheme, abort.signal), { remoteAddr });
     } catch (e) {
       logger.error("HTTP handler failed", { err: e instanceof Error ? e.message : String(e) });
-      response = new Response("Internal Server Error\n", {
-        status: 500,
-        headers: { "Content-Type": "text/plain; charset=utf-8" },
-      });
+      response = internalError();
     }
     await writeResponse(res, response, req.method === "HEAD");
   };

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { errorResponse } from "@lib/http/errors.ts";
+
 /** A token bucket reading time from an injected clock. */
 export class TokenBucket {
   readonly #intervalMs: number;
@@ -53,11 +55,5 @@ export class TokenBucket {
  * @returns A 429 `Too Many Requests` plain-text response.
  */
 export function tooManyRequests(): Response {
-  return new Response("Too Many Requests\n", {
-    status: 429,
-    headers: {
-      "Content-Type": "text/plain; charset=utf-8",
-      "X-Content-Type-Options": "nosniff",
-    },
-  });
+  return errorResponse(429, "Too Many Requests");
 }

@@ -1,5 +1,6 @@
 /**
- * Types shared by the web layer: the application handler contract.
+ * Types shared by the web layer: the application handler contract, and the 500 answer both
+ * listener kinds give when a handler fails.
  *
  * @module
  */
@@ -30,4 +31,16 @@ export function joinHostPort(host: string, port: number): string {
 export function formatRemoteAddr(host: string, port: number): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
   return joinHostPort(mapped?.[1] ?? host, port);
+}
+
+/**
+ * The answer to a request whose handler threw (both `Deno.serve` and `node:https` listeners).
+ *
+ * @returns A 500 `Internal Server Error` plain-text response.
+ */
+export function internalError(): Response {
+  return new Response("Internal Server Error\n", {
+    status: 500,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
 }
