@@ -128,6 +128,29 @@ export async function loadBuildInfo(): Promise<BuildInfo> {
 }
 
 /**
+ * The "Build Information" record of `/api/v1/status` and the Status page:
+ * upstream's six fields, keys in sorted order.
+ *
+ * @param info Build information.
+ * @returns `branch`, `buildDate`, `buildUser`, `goVersion`, `revision`, `version`.
+ * @example
+ * ```ts
+ * import { buildInformation, buildInfoFrom } from "@lib/version.ts";
+ * buildInformation(buildInfoFrom({}, {}, { denoVersion: "2", os: "linux", arch: "x86_64" }));
+ * ```
+ */
+export function buildInformation(info: BuildInfo): Record<string, string> {
+  return {
+    branch: info.branch,
+    buildDate: info.buildDate,
+    buildUser: info.buildUser,
+    goVersion: info.goVersion,
+    revision: info.revision,
+    version: info.version,
+  };
+}
+
+/**
  * The `version` value of upstream's "starting pushgateway" log line (`version.Info()`).
  *
  * @param info Build information.

@@ -8,13 +8,9 @@
 import { formatGoFloat } from "@lib/expfmt/format_float.ts";
 import { type Metric, METRIC_TYPE_NAMES, type MetricType } from "@lib/model/metric.ts";
 import { MetricType as T } from "@lib/model/metric.ts";
-import { nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
-import {
-  type Group,
-  PUSH_FAILURE_TIME_METRIC,
-  PUSH_TIME_METRIC,
-  type StoredFamily,
-} from "@lib/store/types.ts";
+import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
+import { type Group, lastPushSuccessful, type StoredFamily } from "@lib/store/types.ts";
+import { buildInformation } from "@lib/version.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/http/go_json.ts";
 import { Router } from "@lib/http/router.ts";
@@ -58,12 +54,10 @@ function encodeMetric(m: Metric, type: MetricType): Record<string, unknown> {
     } else {
       const b: Record<string, string> = {};
       for (const x of h?.bucket ?? []) {
-        const f = x.cumulativeCountFloat ?? 0;
-        b[sprint(x.upperBound)] = f > 0 ? sprint(f) : String(x.cumulativeCount ?? 0);
+        b[sprint(x.upperBound)] = countText(x.cumulativeCountFloat, x.cumulativeCount);
       }
       out.buckets = sortedRecord(b);
-      const cf = h?.sampleCountFloat ?? 0;
-      out.count = cf > 0 ? sprint(cf) : String(h?.sampleCount ?? 0);
+      out.count = countText(h?.sampleCountFloat, h?.sampleCount);
     }
   } else {
     out.value = sprint(m.gauge?.value ?? m.counter?.value ?? m.untyped?.value ?? 0);
@@ -80,15 +74,6 @@ function encodeFamily(stored: StoredFamily): Record<string, unknown> {
   if (f.help) out.help = f.help;
   out.metrics = f.metric.map((m) => encodeMetric(m, f.type));
   return out;
-}
-
-function gaugeValue(group: Group, name: string): number {
-  return group.families.get(name)?.family.metric[0]?.gauge?.value ?? 0;
-}
-
-/** "Last push successful": false only when the failure time is later than the success time. */
-export function lastPushSuccessful(group: Group): boolean {
-  return !(gaugeValue(group, PUSH_FAILURE_TIME_METRIC) > gaugeValue(group, PUSH_TIME_METRIC));
 }
 
 /** The JSON text of each stored family (stored families are immutable, so it never goes stale). */
@@ -140,14 +125,7 @@ export function apiRouter(ctx: AppContext): Router {
       "/status",
       counted("api/v1/status", () =>
         json({
-          build_information: sortedRecord({
-            branch: ctx.buildInfo.branch,
-            buildDate: ctx.buildInfo.buildDate,
-            buildUser: ctx.buildInfo.buildUser,
-            goVersion: ctx.buildInfo.goVersion,
-            revision: ctx.buildInfo.revision,
-            version: ctx.buildInfo.version,
-          }),
+          build_information: sortedRecord(buildInformation(ctx.buildInfo)),
           flags: sortedRecord(ctx.config.flagValues),
           start_time: formatRfc3339Nano(ctx.startTimeMs),
         })),

@@ -8,7 +8,7 @@
 
 import { apiRouter } from "@lib/http/api_v1.ts";
 import { type AppContext, setRemoteAddr } from "@lib/http/context.ts";
-import { errorResponse, HttpError } from "@lib/http/errors.ts";
+import { errorResponse, HttpError, httpErrorResponse } from "@lib/http/errors.ts";
 import { okHandler, quitGetHandler, quitHandler } from "@lib/http/lifecycle.ts";
 import { metricsHandler } from "@lib/http/metrics.ts";
 import { deleteHandler, pushHandler } from "@lib/http/push.ts";
@@ -110,7 +110,7 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
       }
       return await router.handle(req, path, url.search);
     } catch (err) {
-      if (err instanceof HttpError) return errorResponse(err.status, err.message);
+      if (err instanceof HttpError) return httpErrorResponse(err);
       ctx.logger.error("internal error", { err: String(err), path: url.pathname });
       return errorResponse(500, "Internal Server Error");
     }

@@ -18,8 +18,6 @@ import { constants as bufferConstants } from "node:buffer";
 import { HttpError } from "@lib/http/errors.ts";
 import { BodyTooLargeError, decodeSnappyFramed, SnappyError } from "@lib/http/snappy.ts";
 
-export { BodyTooLargeError } from "@lib/http/snappy.ts";
-
 /** Limits for reading a request body. */
 export interface BodyOptions {
   /** Cap in bytes, applied to the raw body and again to the decoded body. */

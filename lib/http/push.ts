@@ -11,7 +11,7 @@ import { parseText } from "@lib/expfmt/text_parse.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import { parseGroupingKey } from "@lib/model/grouping_key.ts";
 import { readRequestBody } from "@lib/http/body.ts";
-import { errorResponse, HttpError } from "@lib/http/errors.ts";
+import { errorResponse, HttpError, httpErrorResponse } from "@lib/http/errors.ts";
 import { type AppContext, remoteAddr } from "@lib/http/context.ts";
 import type { Params } from "@lib/http/router.ts";
 
@@ -21,12 +21,8 @@ export const INCONSISTENT_PREFIX =
 
 /** Parses a push body: protobuf-delimited when the Content-Type says so, text 0.0.4 otherwise. */
 function parseBody(ctx: AppContext, contentType: string | null, body: Uint8Array): MetricFamily[] {
-  if (isProtobufDelimited(contentType)) {
-    // Two families of the same name in one push: the later one wins (upstream).
-    const byName = new Map<string, MetricFamily>();
-    for (const f of decodeDelimited(body)) byName.set(f.name, f);
-    return [...byName.values()];
-  }
+  // Families of the same name in one push are left to the store (the later one wins).
+  if (isProtobufDelimited(contentType)) return decodeDelimited(body);
   return parseText(body, { scheme: ctx.config.enableUtf8Names ? "utf8" : "legacy" });
 }
 
@@ -75,7 +71,7 @@ async function push(
     const body = await readRequestBody(req, { maxBytes: ctx.config.maxBodyBytes });
     families = parseBody(ctx, req.headers.get("content-type"), body);
   } catch (err) {
-    if (err instanceof HttpError) return errorResponse(err.status, err.message);
+    if (err instanceof HttpError) return httpErrorResponse(err);
     if (err instanceof ParseError) {
       ctx.logger.debug("failed to parse text", { source: remoteAddr(req), err: err.message });
       return errorResponse(400, err.message);
@@ -112,7 +108,7 @@ export function deleteHandler(ctx: AppContext, jobIsBase64: boolean) {
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       ctx.self.countRequest("delete", req.method, err.status);
-      return errorResponse(err.status, err.message);
+      return httpErrorResponse(err);
     }
     ctx.store.delete(labels);
     ctx.onWrite();

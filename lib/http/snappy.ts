@@ -70,11 +70,6 @@ function readBlockLength(src: Uint8Array): { length: number; headerLen: number }
   throw new SnappyError(CORRUPT);
 }
 
-/** The decoded length a snappy block announces in its header. */
-export function snappyDecodedLength(block: Uint8Array): number {
-  return readBlockLength(block).length;
-}
-
 /**
  * Decompresses one raw snappy block (the block format, not the framed
  * stream). Throws {@linkcode SnappyError} (`snappy: corrupt input`) on any
@@ -82,8 +77,12 @@ export function snappyDecodedLength(block: Uint8Array): number {
  */
 export function decodeSnappyBlock(block: Uint8Array): Uint8Array {
   const { length, headerLen } = readBlockLength(block);
+  return decodeBlockBody(block.subarray(headerLen), length);
+}
+
+/** Decodes the elements of a block after its length header into `length` bytes. */
+function decodeBlockBody(src: Uint8Array, length: number): Uint8Array {
   const dst = new Uint8Array(length);
-  const src = block.subarray(headerLen);
   let d = 0;
   let s = 0;
   while (s < src.length) {
@@ -191,10 +190,10 @@ export function decodeSnappyFramed(data: Uint8Array, maxBytes: number): Uint8Arr
       const body = take(chunkLen);
       const checksum = readUint32LE(body, 0);
       const block = body.subarray(CHECKSUM_SIZE);
-      const n = snappyDecodedLength(block);
+      const { length: n, headerLen } = readBlockLength(block);
       if (n > MAX_BLOCK_SIZE) throw new SnappyError(CORRUPT);
       reserve(n);
-      emit(decodeSnappyBlock(block), checksum);
+      emit(decodeBlockBody(block.subarray(headerLen), n), checksum);
     } else if (chunkType === CHUNK_UNCOMPRESSED) {
       if (chunkLen < CHECKSUM_SIZE) throw new SnappyError(CORRUPT);
       const checksum = readUint32LE(take(CHECKSUM_SIZE), 0);

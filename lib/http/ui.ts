@@ -14,10 +14,10 @@
 
 import type { UiRoutes } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
-import type { Group } from "@lib/store/types.ts";
 import { serveAsset, servedAssets } from "@lib/http/ui_assets.ts";
 import { filterGroups, PAGE_SIZE, paginate, parsePageNumber } from "@lib/http/ui_paging.ts";
 import { type LayoutView, renderMetricsPage, renderStatusPage } from "@lib/http/ui_render.ts";
+import { buildInformation } from "@lib/version.ts";
 
 /** The Content-Security-Policy of the UI pages: nothing inline, nothing from elsewhere. */
 export const CONTENT_SECURITY_POLICY = [
@@ -75,14 +75,6 @@ function htmlResponse(html: string): Response {
  */
 export function createUiRoutes(ctx: AppContext): UiRoutes {
   const prefix = linkPrefix(ctx.config.externalPathPrefix);
-  // The sorted group list, rebuilt only after the store changed.
-  let sorted: { version: number; groups: readonly Group[] } | undefined;
-  const groups = (): readonly Group[] => {
-    if (sorted?.version !== ctx.store.version) {
-      sorted = { version: ctx.store.version, groups: ctx.store.groups() };
-    }
-    return sorted.groups;
-  };
 
   const page = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
@@ -91,23 +83,15 @@ export function createUiRoutes(ctx: AppContext): UiRoutes {
     const layout: LayoutView = { prefix, assetVersions, version: ctx.buildInfo.version };
     let html: string;
     if (url.pathname.endsWith("/status")) {
-      const b = ctx.buildInfo;
       html = renderStatusPage({
         ...layout,
         startTimeMs: ctx.startTimeMs,
         nowMs: ctx.now(),
-        buildInfo: {
-          branch: b.branch,
-          buildDate: b.buildDate,
-          buildUser: b.buildUser,
-          goVersion: b.goVersion,
-          revision: b.revision,
-          version: b.version,
-        },
+        buildInfo: buildInformation(ctx.buildInfo),
         flags: ctx.config.flagValues,
       });
     } else {
-      const all = groups();
+      const all = ctx.store.groups();
       const query = url.searchParams.get("q") ?? "";
       const matching = filterGroups(all, query);
       html = renderMetricsPage({

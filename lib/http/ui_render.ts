@@ -11,9 +11,13 @@
  * @module
  */
 
-import { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC } from "@lib/store/types.ts";
-import type { Group } from "@lib/store/types.ts";
-import { lastPushSuccessful } from "@lib/http/api_v1.ts";
+import {
+  type Group,
+  lastPushSuccessful,
+  PUSH_FAILURE_TIME_METRIC,
+  PUSH_TIME_METRIC,
+  pushGaugeValue,
+} from "@lib/store/types.ts";
 import { groupDeletePath, groupText, sortedLabelNames } from "@lib/http/ui_group_path.ts";
 import { escapeHtml } from "@lib/http/ui_html.ts";
 import type { PageOf } from "@lib/http/ui_paging.ts";
@@ -107,10 +111,6 @@ ${body}
 `;
 }
 
-function gaugeSeconds(group: Group, name: string): number {
-  return group.families.get(name)?.family.metric[0]?.gauge?.value ?? 0;
-}
-
 function timeHtml(seconds: number): string {
   if (!(seconds > 0)) return "never";
   const t = formatRfc3339(seconds * 1000);
@@ -132,7 +132,7 @@ export function renderGroup(group: Group, utf8Names: boolean): string {
   const badges = sortedLabelNames(group.labels)
     .map((n) => labelBadge(n, group.labels[n] ?? ""))
     .join(" ");
-  const failedAt = gaugeSeconds(group, PUSH_FAILURE_TIME_METRIC);
+  const failedAt = pushGaugeValue(group, PUSH_FAILURE_TIME_METRIC);
   const failure = ok ? "" : ` <span class="pill failed">Last push failed!</span>`;
   const failedTime = failedAt > 0
     ? ` <span class="when">last failed push: ${timeHtml(failedAt)}</span>`
@@ -140,7 +140,7 @@ export function renderGroup(group: Group, utf8Names: boolean): string {
   return `<details class="group${ok ? "" : " failed"}" data-id="${escapeHtml(id)}">` +
     `<summary><span class="badges">${badges}</span>${failure}` +
     `<span class="times"><span class="when">last push: ${
-      timeHtml(gaugeSeconds(group, PUSH_TIME_METRIC))
+      timeHtml(pushGaugeValue(group, PUSH_TIME_METRIC))
     }</span>${failedTime}</span>` +
     `<button type="button" class="btn danger small" data-delete="${escapeHtml(id)}"` +
     ` data-group="${escapeHtml(groupText(group.labels))}">Delete Group</button></summary>` +

@@ -16,7 +16,7 @@ import {
   METRIC_TYPE_NAMES,
   MetricType,
 } from "@lib/model/metric.ts";
-import { nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
+import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
 import type { StoredFamily } from "@lib/store/types.ts";
 import { formatRfc3339Nano } from "@lib/http/go_json.ts";
 import { escapeHtml } from "@lib/http/ui_html.ts";
@@ -71,11 +71,6 @@ function labelsCell(labels: readonly LabelPair[]): string {
 
 function row(head: string, value: string): string {
   return `<tr><th scope="row">${head}</th><td>${escapeHtml(value)}</td></tr>`;
-}
-
-/** A float count field, else the integer one (as the API shows histogram counts). */
-function countText(float: number | undefined, int: number | undefined): string {
-  return (float ?? 0) > 0 ? formatGoFloat(float as number) : String(int ?? 0);
 }
 
 /** True when the histogram has native (sparse) buckets or native-only fields. */

@@ -2,21 +2,11 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { type AppConfig, type AppContext } from "@lib/http/context.ts";
 import { createApp } from "@lib/http/app.ts";
-import { testAppContext } from "@lib/http/test_context.ts";
+import { TEST_BUILD_INFO, testAppContext } from "@lib/http/test_context.ts";
 import { CONTENT_SECURITY_POLICY, createUiRoutes, linkPrefix } from "@lib/http/ui.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
-const BUILD: BuildInfo = {
-  version: "9.8.7",
-  revision: "rev123",
-  branch: "main",
-  buildUser: "me@host",
-  buildDate: "20260101-00:00:00",
-  goVersion: "deno2.9.6",
-  goos: "linux",
-  goarch: "amd64",
-  tags: "unknown",
-};
+const BUILD: BuildInfo = { ...TEST_BUILD_INFO, version: "9.8.7", revision: "rev123" };
 
 function makeCtx(config: Partial<AppConfig> = {}): AppContext {
   return testAppContext(

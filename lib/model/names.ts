@@ -24,13 +24,3 @@ export function isValidLegacyLabelName(name: string): boolean {
 export function isValidUtf8Name(s: string): boolean {
   return s.length > 0 && s.isWellFormed();
 }
-
-/** Validates a metric name under `scheme`. */
-export function isValidMetricName(name: string, scheme: ValidationScheme): boolean {
-  return scheme === "legacy" ? isValidLegacyMetricName(name) : isValidUtf8Name(name);
-}
-
-/** Validates a label name under `scheme`. */
-export function isValidLabelName(name: string, scheme: ValidationScheme): boolean {
-  return scheme === "legacy" ? isValidLegacyLabelName(name) : isValidUtf8Name(name);
-}

@@ -55,6 +55,24 @@ function* walk(
   }
 }
 
+/**
+ * A histogram count as the JSON API and the UI show it: the float field when
+ * it is positive, else the integer one.
+ *
+ * @param float The float count (`sampleCountFloat`, `cumulativeCountFloat`).
+ * @param int The integer count (`sampleCount`, `cumulativeCount`).
+ * @returns Go `%v` text of the float, or the integer's decimal text.
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(countText(2.5, 7), "2.5");
+ * assertEquals(countText(0, 7), "7");
+ * ```
+ */
+export function countText(float: number | undefined, int: number | undefined): string {
+  return (float ?? 0) > 0 ? formatGoFloat(float as number) : String(int ?? 0);
+}
+
 /** The API's `count` and `buckets` for a native histogram (integer or float). */
 export function nativeHistogramBuckets(h: Histogram): { count: string; buckets: ApiBucket[] } {
   const isFloat = (h.sampleCountFloat ?? 0) > 0 || (h.zeroCountFloat ?? 0) > 0;

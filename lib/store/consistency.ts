@@ -44,7 +44,7 @@ function dumpExemplar(e: Exemplar | undefined): string {
  * Debian's 1.5.1 (`label:<name:"job" value:"x" > gauge:<value:1 > `). Upstream
  * does not keep this text stable across versions; clients must not parse it.
  */
-export function dumpMetric(m: Metric): string {
+function dumpMetric(m: Metric): string {
   let out = dumpLabels(m.label);
   if (m.gauge) out += `gauge:<value:${protoNumber(m.gauge.value ?? 0)} > `;
   if (m.counter) {
@@ -83,7 +83,7 @@ export function collectedMetric(name: string, m: Metric): string {
 }
 
 /** True when the metric carries the value field that `type` requires. */
-export function metricMatchesType(m: Metric, type: MetricType): boolean {
+function metricMatchesType(m: Metric, type: MetricType): boolean {
   switch (type) {
     case MetricType.COUNTER:
       return m.counter !== undefined;

@@ -29,7 +29,12 @@ import {
   collectedMetric,
   joinErrors,
 } from "@lib/store/consistency.ts";
-import { groupingPairs, sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
+import {
+  groupingPairs,
+  groupSeriesLabels,
+  sanitizeFamily,
+  timestampGauge,
+} from "@lib/store/sanitize.ts";
 import {
   type Group,
   groupingKey,
@@ -51,7 +56,10 @@ export interface OwnFamily {
 export interface PushRequest {
   /** Grouping labels, `job` included. */
   readonly labels: GroupingLabels;
-  /** Parsed families; sanitised in place by the store (pass fresh objects). */
+  /**
+   * Parsed families; sanitised in place by the store (pass fresh objects). Of
+   * several families with one name, the later one wins (upstream).
+   */
   readonly families: MetricFamily[];
   /** PUT (true) replaces the group; POST (false) replaces same-named families. */
   readonly replace: boolean;
@@ -113,6 +121,14 @@ interface MutableGroup {
 
 /** The timestamp-check error text. */
 export const TIMESTAMP_ERROR = "pushed metrics must not have timestamps";
+
+/** Whether any pushed metric carries a timestamp. */
+function hasTimestamp(pushed: Map<string, MetricFamily>): boolean {
+  for (const family of pushed.values()) {
+    for (const m of family.metric) if (m.timestampMs !== undefined) return true;
+  }
+  return false;
+}
 
 /** Series identity within a family: the sorted label pairs, length-prefixed so no two label sets collide. */
 function seriesId(m: Metric): string {
@@ -318,16 +334,11 @@ export class MetricStore {
   readonly #index = new Map<string, FamilyEntry>();
   readonly #own: ReadonlyMap<string, OwnFamily>;
   #sortedNames: string[] | undefined;
-  #version = 0;
+  #sortedGroups: readonly Group[] | undefined;
 
   /** Creates an empty store; `own` names the gateway's own families, which pushes must agree with. */
   constructor(own: ReadonlyMap<string, OwnFamily> = new Map()) {
     this.#own = own;
-  }
-
-  /** Increases with every change; lets callers cache derived views. */
-  get version(): number {
-    return this.#version;
   }
 
   /** Number of groups. */
@@ -344,22 +355,21 @@ export class MetricStore {
   push(req: PushRequest): PushResult {
     const key = groupingKey(req.labels);
     const existing = this.#groups.get(key);
+    // Two families of the same name in one push: the later one wins (upstream).
     const pushed = new Map<string, MetricFamily>();
-    let hasTimestamp = false;
-    for (const family of req.families) {
-      for (const m of family.metric) if (m.timestampMs !== undefined) hasTimestamp = true;
-      pushed.set(family.name, family);
-    }
+    for (const family of req.families) pushed.set(family.name, family);
     // One set of grouping-label pairs, shared by every series the push stores.
     const pairs = groupingPairs(req.labels);
-    if (hasTimestamp) return this.#fail(key, req, TIMESTAMP_ERROR, pairs);
+    const clash = existing ? undefined : this.#syntheticClash(key, req.labels, pairs);
+    if (hasTimestamp(pushed)) return this.#fail(key, existing, req, TIMESTAMP_ERROR, pairs, clash);
     // The synthetic gauges always win over pushed families of the same name.
     pushed.delete(PUSH_TIME_METRIC);
     pushed.delete(PUSH_FAILURE_TIME_METRIC);
     for (const family of pushed.values()) sanitizeFamily(family, req.labels, pairs);
 
     const errors = this.#check(key, existing, pushed, req);
-    if (errors.length > 0) return this.#fail(key, req, joinErrors(errors), pairs);
+    if (clash) errors.push(clash);
+    if (errors.length > 0) return this.#fail(key, existing, req, joinErrors(errors), pairs, clash);
     this.#apply(key, existing, pushed, req, pairs);
     return { ok: true };
   }
@@ -376,13 +386,14 @@ export class MetricStore {
 
   /** Deletes every group. */
   wipe(): void {
-    for (const group of [...this.#groups.values()]) this.delete(group.labels);
+    this.restore([]);
   }
 
   /** Replaces the whole content with restored groups (used on start-up). */
   restore(groups: Iterable<Group>): void {
     this.#groups.clear();
     this.#index.clear();
+    this.#sortedNames = undefined;
     for (const g of groups) {
       const key = groupingKey(g.labels);
       const group: MutableGroup = { labels: g.labels, families: new Map(g.families) };
@@ -392,11 +403,15 @@ export class MetricStore {
     this.#changed();
   }
 
-  /** The groups, sorted by grouping key (upstream's UI order; deterministic for the API). */
-  groups(): Group[] {
-    return [...this.#groups.entries()]
+  /**
+   * The groups, sorted by grouping key (upstream's UI order; deterministic for
+   * the API). The same array is returned until the next write.
+   */
+  groups(): readonly Group[] {
+    this.#sortedGroups ??= [...this.#groups.entries()]
       .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
       .map(([, g]) => g);
+    return this.#sortedGroups;
   }
 
   /**
@@ -445,7 +460,7 @@ export class MetricStore {
   }
 
   #changed(): void {
-    this.#version++;
+    this.#sortedGroups = undefined;
   }
 
   /** Post-push type of a family name, as seen by the suffix-collision rule. */
@@ -520,39 +535,40 @@ export class MetricStore {
       const collision = checkSuffixCollisions(family, typeOf);
       if (collision) errors.push(collision);
     }
-    if (!existing) {
-      const clash = this.#syntheticClash(key, req.labels);
-      if (clash) errors.push(clash);
-    }
     return errors;
   }
 
-  /** The error a new group's synthetic series would cause, if any. */
-  #syntheticClash(key: string, labels: GroupingLabels): string | undefined {
-    for (const [name, help] of [[PUSH_TIME_METRIC, PUSH_TIME_HELP]] as const) {
-      const gauge = timestampGauge(name, help, labels, 0);
-      const m = gauge.metric[0] as Metric;
-      const owner = seriesOwner(this.#index.get(name), m, seriesHash(m.label), key, new Map());
-      if (owner !== undefined && owner !== key) {
-        return `${
-          collectedMetric(name, m)
-        } was collected before with the same name and label values`;
-      }
-    }
-    return undefined;
+  /**
+   * The error a new group's `push_time_seconds` series (value 0, as
+   * {@linkcode timestampGauge} builds it) would cause, if any.
+   */
+  #syntheticClash(
+    key: string,
+    labels: GroupingLabels,
+    pairs: readonly LabelPair[],
+  ): string | undefined {
+    const m: Metric = { label: groupSeriesLabels(labels, pairs), gauge: { value: 0 } };
+    const entry = this.#index.get(PUSH_TIME_METRIC);
+    const owner = seriesOwner(entry, m, seriesHash(m.label), key, new Map());
+    if (owner === undefined || owner === key) return undefined;
+    return `${
+      collectedMetric(PUSH_TIME_METRIC, m)
+    } was collected before with the same name and label values`;
   }
 
+  /**
+   * Records a rejected push. `clash` is the synthetic-series clash of a new group, if any: the
+   * failure is then not recorded, as creating the group would itself collide.
+   */
   #fail(
     key: string,
+    existing: MutableGroup | undefined,
     req: PushRequest,
     error: string,
     pairs: readonly LabelPair[],
+    clash: string | undefined,
   ): PushResult {
-    const existing = this.#groups.get(key);
-    if (!existing) {
-      const clash = this.#syntheticClash(key, req.labels);
-      if (clash) return { ok: false, error, failureNotRecorded: clash };
-    }
+    if (clash) return { ok: false, error, failureNotRecorded: clash };
     const group = existing ?? { labels: req.labels, families: new Map() };
     if (!existing) {
       this.#groups.set(key, group);

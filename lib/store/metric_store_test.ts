@@ -106,6 +106,27 @@ Deno.test("timestamps are rejected and the failure is recorded on a new group", 
   assertEquals(store.group({ job: "ts" })?.families.has("m"), false);
 });
 
+Deno.test("of same-named families in one push the later wins, also over one with timestamps", () => {
+  const store = new MetricStore();
+  const stamped = fam("m", MetricType.GAUGE, [{ a: "1" }]);
+  (stamped.metric[0] as Metric).timestampMs = 5;
+  const later = fam("m", MetricType.COUNTER, [{ b: "2" }]);
+  assertEquals(push(store, { job: "j" }, [stamped, fam("n"), later]), { ok: true });
+  const group = store.group({ job: "j" });
+  assertEquals([...(group?.families.keys() ?? [])].slice(0, 2), ["m", "n"]);
+  assertStrictEquals(group?.families.get("m")?.family, later);
+  assertEquals(gauge(store, { job: "j" }, PUSH_FAILURE_TIME_METRIC), 0);
+
+  const earlier = fam("m", MetricType.COUNTER);
+  const stampedLater = fam("m", MetricType.COUNTER);
+  (stampedLater.metric[0] as Metric).timestampMs = 5;
+  assertEquals(push(store, { job: "j" }, [earlier, stampedLater], true, 3_000), {
+    ok: false,
+    error: "pushed metrics must not have timestamps",
+  });
+  assertStrictEquals(store.group({ job: "j" })?.families.get("m")?.family, later);
+});
+
 Deno.test("a later success keeps the failure time", () => {
   const store = new MetricStore();
   const bad = fam("m");
@@ -297,6 +318,33 @@ Deno.test("delete and wipe remove groups and free names for other types", () => 
   assertEquals(store.size, 0);
   assertEquals(store.familyNames(), []);
   assertEquals(push(store, { job: "c" }, [fam("m", MetricType.COUNTER)]), { ok: true });
+});
+
+Deno.test("groups() is sorted and kept until the next write", () => {
+  const store = new MetricStore();
+  push(store, { job: "b" }, [fam("m")]);
+  push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ x: "1" }])]);
+  const groups = store.groups();
+  assertEquals(groups.map((g) => g.labels.job), ["a", "b"]);
+  assertStrictEquals(store.groups(), groups);
+  push(store, { job: "c" }, [fam("n")]);
+  assertEquals(store.groups().map((g) => g.labels.job), ["a", "b", "c"]);
+  assertEquals(groups.map((g) => g.labels.job), ["a", "b"], "an earlier answer is not changed");
+  store.delete({ job: "a" });
+  assertEquals(store.groups().map((g) => g.labels.job), ["b", "c"]);
+});
+
+Deno.test("restore() replaces the family names and the groups", () => {
+  const store = new MetricStore();
+  push(store, { job: "a" }, [fam("m")]);
+  assertEquals(store.familyNames(), ["m", PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC]);
+  assertEquals(store.groups().length, 1);
+  store.restore([]);
+  assertEquals(store.familyNames(), []);
+  assertEquals(store.groups(), []);
+  store.restore([{ labels: { job: "b" }, families: new Map() }]);
+  assertEquals(store.familyNames(), []);
+  assertEquals(store.groups().map((g) => g.labels.job), ["b"]);
 });
 
 Deno.test("merged families: series in client_golang order, deterministic help, stable identity", () => {

@@ -501,7 +501,7 @@ Deno.test("createPersister() flush() waits for the write in flight, then writes"
 });
 
 Deno.test("createPersister() flush() cancels a scheduled write and writes unconditionally", async () => {
-  const { clock, writer, persister } = setup(1000);
+  const { writer, persister } = setup(1000);
   persister.flush().catch(() => {});
   assertEquals(writer.calls.length, 1, "written without any request");
   writer.calls[0]!.resolve();
@@ -516,7 +516,7 @@ Deno.test("createPersister() flush() cancels a scheduled write and writes uncond
   second.writer.calls[0]!.reject(new Error("final failed"));
   await assertRejects(() => flushing, Error, "final failed");
   assertEquals(logged(second.logger), [], "the caller reports a failed final write");
-  assertEquals(clock.pending(), []);
+  assertEquals(second.clock.pending(), [], "no retry after the failed final write");
 });
 
 Deno.test("createPersister() stop() cancels the scheduled write", async () => {

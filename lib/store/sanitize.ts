@@ -28,13 +28,14 @@ export function groupingPairs(grouping: GroupingLabels): readonly LabelPair[] {
 /**
  * Forces the grouping labels onto every metric of `family` (overwriting body
  * labels of the same name), adds `instance=""` when a metric has no instance
- * label, and sorts each metric's labels by name. Mutates `family`, which must
- * be freshly parsed and not shared.
+ * label, and sorts each metric's labels by name. `groupingLabels` is
+ * {@linkcode groupingPairs} of `grouping`. Mutates `family`, which must be
+ * freshly parsed and not shared.
  */
 export function sanitizeFamily(
   family: MetricFamily,
   grouping: GroupingLabels,
-  groupingLabels: readonly LabelPair[] = groupingPairs(grouping),
+  groupingLabels: readonly LabelPair[],
 ): void {
   for (const metric of family.metric) {
     const labels: LabelPair[] = [];

@@ -8,6 +8,7 @@
 import type { Group, GroupingLabels, StoredFamily } from "@lib/store/types.ts";
 import {
   type Bucket,
+  emptyHistogram,
   type Histogram,
   type LabelPair,
   type Metric,
@@ -234,16 +235,7 @@ function fastHistogram(v: unknown): Histogram | undefined {
       exemplars: [],
     };
   }
-  return assignDefined<Histogram>({
-    bucket,
-    negativeSpan: [],
-    negativeDelta: [],
-    negativeCount: [],
-    positiveSpan: [],
-    positiveDelta: [],
-    positiveCount: [],
-    exemplars: [],
-  }, {
+  return assignDefined<Histogram>({ ...emptyHistogram(), bucket }, {
     sampleCount,
     sampleCountFloat: v.sampleCountFloat as number | undefined,
     sampleSum,

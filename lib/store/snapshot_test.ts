@@ -358,15 +358,17 @@ Deno.test("decodeSnapshot() of a store with no groups", () => {
   assertEquals(decodeSnapshot(text), []);
 });
 
+/** `body` (a header line and group lines) with a valid trailer appended. */
+function withTrailer(body: string): string {
+  const sha = createHash("sha256").update(body).digest("hex");
+  const count = body.split("\n").length - 2;
+  return body + encodeTrailerLine(count, sha);
+}
+
 Deno.test("decodeSnapshot() rejects bad input with a clear reason", () => {
   const good = encodeSnapshot(sampleGroups());
   const lines = good.split("\n");
   const header = lines[0]!;
-  const withTrailer = (body: string): string => {
-    const sha = createHash("sha256").update(body).digest("hex");
-    const count = body.split("\n").length - 2;
-    return body + encodeTrailerLine(count, sha);
-  };
   const cases: [string, string, SnapshotErrorKind, RegExp][] = [
     ["empty", "", "truncated", /^Invalid snapshot: file is empty$/],
     ["only a newline", "\n", "header", /line 1.*not a pushgateway-deno snapshot/],
@@ -528,9 +530,7 @@ Deno.test("decodeSnapshot() detects single-bit flips", () => {
 
 /** A complete snapshot of these group lines (without newlines), with a valid trailer. */
 function snapshotOf(groupLines: string[]): string {
-  const body = encodeHeaderLine() + groupLines.map((l) => l + "\n").join("");
-  const sha = createHash("sha256").update(body).digest("hex");
-  return body + encodeTrailerLine(groupLines.length, sha);
+  return withTrailer(encodeHeaderLine() + groupLines.map((l) => l + "\n").join(""));
 }
 
 Deno.test("decodeSnapshot() decodes common and unusual shapes alike", () => {

@@ -39,6 +39,20 @@ export const PUSH_FAILURE_TIME_HELP =
   "Last Unix time when changing this group in the Pushgateway failed.";
 
 /**
+ * The value of one of a group's synthetic gauges ({@linkcode PUSH_TIME_METRIC},
+ * {@linkcode PUSH_FAILURE_TIME_METRIC}) in Unix seconds, 0 when absent.
+ */
+export function pushGaugeValue(group: Group, name: string): number {
+  return group.families.get(name)?.family.metric[0]?.gauge?.value ?? 0;
+}
+
+/** "Last push successful": false only when the failure time is later than the success time. */
+export function lastPushSuccessful(group: Group): boolean {
+  return !(pushGaugeValue(group, PUSH_FAILURE_TIME_METRIC) >
+    pushGaugeValue(group, PUSH_TIME_METRIC));
+}
+
+/**
  * The canonical key of a grouping-label set, independent of label order:
  * the names sorted, each name and value joined with 0xFF, pairs joined with 0xFF
  * (upstream's `model.LabelsToSignature`-free form used for sorting the UI).
