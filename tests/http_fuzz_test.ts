@@ -86,16 +86,15 @@ interface RandomRequest {
 
 /** One random request; the same `Prng` state always gives the same request. */
 function randomRequest(r: Prng): RandomRequest {
-  const pick = <T>(list: readonly T[]): T => list[r.int(list.length)] as T;
-  const method = pick(METHODS);
-  const segments = Array.from({ length: r.int(6) }, () => pick(SEGMENTS)).join("/");
+  const method = r.pick(METHODS);
+  const segments = Array.from({ length: r.int(6) }, () => r.pick(SEGMENTS)).join("/");
   const path = r.int(3) === 0 ? `/metrics/job/${segments}` : `/${segments}`;
   const headers: Record<string, string> = {};
-  const contentType = pick(CONTENT_TYPES);
+  const contentType = r.pick(CONTENT_TYPES);
   if (contentType !== undefined) headers["content-type"] = contentType;
-  const encoding = pick(ENCODINGS);
+  const encoding = r.pick(ENCODINGS);
   if (encoding !== undefined) headers["content-encoding"] = encoding;
-  const accept = pick(ACCEPTS);
+  const accept = r.pick(ACCEPTS);
   if (accept !== undefined) headers["accept"] = accept;
   if (method !== "PUT" && method !== "POST" && !(method === "DELETE" && r.int(4) === 0)) {
     return { method, path, headers };

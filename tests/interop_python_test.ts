@@ -140,7 +140,7 @@ withGateway(
     assertEquals(sampleLines(text, "py_size_bytes_sum"), [`py_size_bytes_sum{${STORED}} 40`]);
     assertMatch(
       text,
-      new RegExp(`\npush_time_seconds\\{${escapeRe(STORED)}\\} \\d\\.\\d+e\\+09\n`),
+      new RegExp(`\npush_time_seconds\\{${RegExp.escape(STORED)}\\} \\d\\.\\d+e\\+09\n`),
     );
     assertStringIncludes(text, `push_failure_time_seconds{${STORED}} 0\n`);
   },
@@ -242,7 +242,3 @@ testNeeding(CLIENT, "python: basic_auth_handler against --web.config.file", asyn
     await dir.remove();
   }
 });
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

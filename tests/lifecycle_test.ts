@@ -6,7 +6,12 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { type RunningGateway, startGateway, testWithGateway } from "./helpers/gateway.ts";
+import {
+  type RunningGateway,
+  startGateway,
+  testWithGateway,
+  waitForLog,
+} from "./helpers/gateway.ts";
 
 const TEXT = "text/plain; charset=utf-8";
 
@@ -18,16 +23,6 @@ async function req(
 ): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(gw.url + path, { method, body, redirect: "manual" });
   return { status: res.status, text: await res.text(), headers: res.headers };
-}
-
-/** Waits until a log line matches (the log pump runs concurrently). */
-async function logLine(gw: RunningGateway, re: RegExp): Promise<string> {
-  for (let i = 0; i < 400; i++) {
-    const line = gw.logs.find((l) => re.test(l));
-    if (line !== undefined) return line;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no log line matches ${re}:\n${gw.logs.join("\n")}`);
 }
 
 testWithGateway("/-/healthy and /-/ready answer 200 OK", [], async (gw) => {
@@ -71,10 +66,10 @@ for (const method of ["PUT", "POST"]) {
       const status = await gw.exited();
       assertEquals([status.code, status.signal], [0, null]);
       assertMatch(
-        await logLine(gw, /received termination request via web service/),
+        await waitForLog(gw, /received termination request via web service/),
         /level=warn .*msg="received termination request via web service, exiting gracefully\.\.\."/,
       );
-      await logLine(gw, /msg="HTTP server stopped"/);
+      await waitForLog(gw, /msg="HTTP server stopped"/);
     } finally {
       await gw.stop("SIGKILL");
     }
@@ -118,7 +113,7 @@ Deno.test({
       // taken ours, which came first.
       assertEquals((await req(gw, "GET", "/-/ready")).status, 200);
       gw.process.kill("SIGTERM");
-      await logLine(gw, /received SIGINT\/SIGTERM; exiting gracefully/);
+      await waitForLog(gw, /received SIGINT\/SIGTERM; exiting gracefully/);
       const rest = "more 2\n";
       await conn.write(
         new TextEncoder().encode(`${rest.length.toString(16)}\r\n${rest}\r\n0\r\n\r\n`),
@@ -156,7 +151,7 @@ Deno.test("SIGHUP does not kill the process (upstream dies: a known difference)"
   try {
     assertEquals((await req(gw, "PUT", "/metrics/job/keep", "m 1\n")).status, 200);
     gw.process.kill("SIGHUP");
-    await logLine(gw, /received SIGHUP/);
+    await waitForLog(gw, /received SIGHUP/);
     assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
     assertStringIncludes((await req(gw, "GET", "/metrics")).text, 'm{instance="",job="keep"} 1');
     const status = await gw.stop("SIGTERM");

@@ -8,11 +8,17 @@
 import { assert, assertEquals, assertMatch, assertNotEquals } from "@std/assert";
 import { join } from "@std/path";
 import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/expfmt/proto.ts";
-import { type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { decodeSnapshot } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 import type { Group } from "@lib/store/types.ts";
-import { type RunningGateway, startGateway, type StartOptions } from "./helpers/gateway.ts";
+import {
+  type RunningGateway,
+  startGateway,
+  type StartOptions,
+  waitForLog,
+} from "./helpers/gateway.ts";
+import { poll, type PollOptions } from "./helpers/poll.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 
 const PROTO_CT =
@@ -49,18 +55,8 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `check` up to `attempts` times, 50 ms apart; fails with `what` if it never holds. */
-async function eventually(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  attempts = 600,
-): Promise<void> {
-  for (let i = 0; i < attempts; i++) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`gave up waiting: ${what}`);
-}
+/** How long the tests wait for the gateway to do something: 600 looks, 50 ms apart. */
+const PATIENCE: PollOptions = { attempts: 600, intervalMs: 50 };
 
 async function readOrUndefined(path: string): Promise<Uint8Array | undefined> {
   try {
@@ -264,16 +260,6 @@ h_count 3
 `;
 
 function nativeFamilies(): MetricFamily[] {
-  const empty = {
-    bucket: [],
-    negativeSpan: [],
-    negativeDelta: [],
-    negativeCount: [],
-    positiveSpan: [],
-    positiveDelta: [],
-    positiveCount: [],
-    exemplars: [],
-  };
   return [
     {
       name: "native_h",
@@ -282,7 +268,7 @@ function nativeFamilies(): MetricFamily[] {
       metric: [{
         label: [{ name: "kind", value: "int" }],
         histogram: {
-          ...empty,
+          ...emptyHistogram(),
           sampleCount: 20,
           sampleSum: 99.23,
           schema: 1,
@@ -308,7 +294,7 @@ function nativeFamilies(): MetricFamily[] {
       metric: [{
         label: [],
         histogram: {
-          ...empty,
+          ...emptyHistogram(),
           sampleCountFloat: 7.5,
           sampleSum: -3.25,
           schema: -2,
@@ -501,11 +487,11 @@ Deno.test("cadence: after a quiet spell the first push is written promptly; at m
     try {
       await sleep(2 * intervalMs); // a quiet spell longer than the interval
       await put(gw, "/metrics/job/first", "f 1\n");
-      await eventually("the first push is written", async () => {
+      await poll("the first push is written", async () => {
         const bytes = await readOrUndefined(file);
-        return bytes !== undefined && jobs(decodeSnapshot(new TextDecoder().decode(bytes)))
-          .includes("first");
-      });
+        if (bytes === undefined) return undefined;
+        return jobs(decodeSnapshot(new TextDecoder().decode(bytes))).includes("first") || undefined;
+      }, PATIENCE);
       for (let i = 1; i <= 60; i++) {
         await put(gw, "/metrics/job/burst", `burst ${i}\n`);
         last = i;
@@ -555,10 +541,7 @@ Deno.test("SIGHUP during pushes neither kills the gateway nor loses acknowledged
       await Promise.all([worker(), worker(), worker(), worker()]);
       // Signals of one kind that arrive together may be merged by the kernel: expect at
       // least one logged reload, and never more than were sent.
-      await eventually(
-        "the SIGHUPs are logged",
-        () => gw.logs.filter((l) => /received SIGHUP/.test(l)).length >= 1,
-      );
+      await waitForLog(gw, /received SIGHUP/, PATIENCE);
       assert(gw.logs.filter((l) => /received SIGHUP/.test(l)).length <= hups);
       assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
     });
@@ -677,7 +660,7 @@ async function assertUnwritable(
   ], options);
   try {
     await put(gw, "/metrics/job/w", "w 1\n");
-    await eventually("a failed write is logged", () => hasLog(gw.logs, /error persisting metrics/));
+    await waitForLog(gw, /error persisting metrics/, PATIENCE);
     await put(gw, "/metrics/job/w2", "w 2\n");
     const text = (await req(gw, "GET", "/metrics")).text;
     assert(text.includes('w{instance="",job="w2"} 2'), "pushes keep working");

@@ -6,6 +6,7 @@
 import { assert, assertEquals } from "@std/assert";
 import { walk } from "@std/fs";
 import { relative } from "@std/path";
+import { testNeeding } from "./helpers/requirements.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const PINNED = Deno.readTextFileSync(`${ROOT}.deno-version`).trim();
@@ -35,12 +36,11 @@ const hasTarball = (() => {
     return false;
   }
 })();
-if (!hasTarball) console.warn(`skipping the vendor check: ${TARBALL} is absent`);
 
-Deno.test({
-  name: "vendor/std is byte-identical to the official std release tarball",
-  ignore: !hasTarball,
-  async fn() {
+testNeeding(
+  { available: hasTarball, reason: `${TARBALL} is absent` },
+  "vendor/std is byte-identical to the official std release tarball",
+  async () => {
     const dir = await Deno.makeTempDir();
     try {
       const out = await new Deno.Command("tar", { args: ["-xzf", TARBALL, "-C", dir] }).output();
@@ -62,4 +62,4 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

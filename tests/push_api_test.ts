@@ -7,6 +7,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { decodeDelimited, encodeDelimited } from "@lib/expfmt/proto.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
+import { sampleLines } from "./helpers/interop.ts";
 
 const PROTO_CT =
   "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
@@ -26,11 +27,6 @@ async function scrape(gw: RunningGateway): Promise<string> {
   return (await req(gw, "GET", "/metrics")).text;
 }
 
-/** The lines of a scrape that belong to pushed families (no self metrics, no timestamps' values). */
-function pushedLines(text: string, name: string): string[] {
-  return text.split("\n").filter((l) => l.startsWith(name + "{") || l.startsWith(name + " "));
-}
-
 testWithGateway(
   "PUT stores a group; /metrics shows it with job, instance and timestamps",
   [],
@@ -38,7 +34,7 @@ testWithGateway(
     const put = await req(gw, "PUT", "/metrics/job/j1/a/x", '# TYPE m gauge\nm{l="v"} 3\n');
     assertEquals([put.status, put.text], [200, ""]);
     const text = await scrape(gw);
-    assertEquals(pushedLines(text, "m"), ['m{a="x",instance="",job="j1",l="v"} 3']);
+    assertEquals(sampleLines(text, "m"), ['m{a="x",instance="",job="j1",l="v"} 3']);
     assertStringIncludes(text, "# TYPE m gauge\n");
     assertMatch(text, /\npush_time_seconds\{a="x",instance="",job="j1"\} \d\.\d+e\+09\n/);
     assertStringIncludes(text, 'push_failure_time_seconds{a="x",instance="",job="j1"} 0\n');
@@ -51,17 +47,17 @@ testWithGateway("PUT replaces, POST merges by family, DELETE answers 202", [], a
   assertEquals((await req(gw, "POST", "/metrics/job/j", "b 3\nc 4\n")).status, 200);
   let text = await scrape(gw);
   assertEquals(
-    [pushedLines(text, "a"), pushedLines(text, "b"), pushedLines(text, "c")],
+    [sampleLines(text, "a"), sampleLines(text, "b"), sampleLines(text, "c")],
     [['a{instance="",job="j"} 1'], ['b{instance="",job="j"} 3'], ['c{instance="",job="j"} 4']],
   );
   await req(gw, "PUT", "/metrics/job/j", "c 5\n");
   text = await scrape(gw);
-  assertEquals([pushedLines(text, "a"), pushedLines(text, "c")], [[], [
+  assertEquals([sampleLines(text, "a"), sampleLines(text, "c")], [[], [
     'c{instance="",job="j"} 5',
   ]]);
   const del = await req(gw, "DELETE", "/metrics/job/j");
   assertEquals([del.status, del.text], [202, ""]);
-  assertEquals(pushedLines(await scrape(gw), "c"), []);
+  assertEquals(sampleLines(await scrape(gw), "c"), []);
   assertEquals((await req(gw, "DELETE", "/metrics/job/never")).status, 202);
 });
 
@@ -79,12 +75,12 @@ testWithGateway(
     assertEquals((await req(gw, "PUT", "/metrics/job/t/foo/", "m5 1\n")).status, 200);
     assertEquals((await req(gw, "PUT", "/metrics/job/x/job/other", "m6 1\n")).status, 200);
     const text = await scrape(gw);
-    assertEquals(pushedLines(text, "m1"), ['m1{instance="",job="/var/tmp",p=""} 1']);
-    assertEquals(pushedLines(text, "m2"), [], "same group, replaced by the later PUT");
-    assertEquals(pushedLines(text, "m3"), ['m3{a="1",b="2",instance="",job="j"} 1']);
-    assertEquals(pushedLines(text, "m4"), ['m4{instance="",job="t"} 1']);
-    assertEquals(pushedLines(text, "m5"), ['m5{foo="",instance="",job="t"} 1']);
-    assertEquals(pushedLines(text, "m6"), ['m6{instance="",job="x"} 1']);
+    assertEquals(sampleLines(text, "m1"), ['m1{instance="",job="/var/tmp",p=""} 1']);
+    assertEquals(sampleLines(text, "m2"), [], "same group, replaced by the later PUT");
+    assertEquals(sampleLines(text, "m3"), ['m3{a="1",b="2",instance="",job="j"} 1']);
+    assertEquals(sampleLines(text, "m4"), ['m4{instance="",job="t"} 1']);
+    assertEquals(sampleLines(text, "m5"), ['m5{foo="",instance="",job="t"} 1']);
+    assertEquals(sampleLines(text, "m6"), ['m6{instance="",job="x"} 1']);
   },
 );
 
@@ -142,9 +138,9 @@ testWithGateway(
     const bad = await req(gw, "PUT", "/metrics/job/e", "not gzip", { "content-encoding": "gzip" });
     assertEquals(bad.status, 400);
     const text = await scrape(gw);
-    assertEquals(pushedLines(text, "p1"), ['p1{instance="",job="c",l="v"} 7']);
+    assertEquals(sampleLines(text, "p1"), ['p1{instance="",job="c",l="v"} 7']);
     assertStringIncludes(text, "# HELP p1 proto help\n# TYPE p1 counter\n");
-    assertEquals(pushedLines(text, "t3"), ['t3{instance="",job="d"} 1']);
+    assertEquals(sampleLines(text, "t3"), ['t3{instance="",job="d"} 1']);
     assert(!text.includes('job="e"'), "a rejected body creates no group");
   },
 );
@@ -190,7 +186,7 @@ testWithGateway(
     assertEquals((await req(gw, "PUT", "/metrics/job/later", "x 1\n")).status, 200);
     const res = await req(gw, "GET", "/metrics");
     assertEquals(res.status, 200);
-    assertEquals(pushedLines(res.text, "x"), ['x{instance="",job="later"} 1']);
+    assertEquals(sampleLines(res.text, "x"), ['x{instance="",job="later"} 1']);
     assert(gw.logs.some((l) => l.includes("pushed metrics are invalid or inconsistent")));
   },
 );
@@ -243,7 +239,7 @@ testWithGateway("--push.disable-consistency-check answers 202 and still protects
   assertEquals((await req(gw, "PUT", "/metrics/job/b", "# TYPE u counter\nu 1\n")).status, 202);
   const res = await req(gw, "GET", "/metrics");
   assertEquals(res.status, 200);
-  assertEquals(pushedLines(res.text, "u"), ['u{instance="",job="a"} 1']);
+  assertEquals(sampleLines(res.text, "u"), ['u{instance="",job="a"} 1']);
 });
 
 testWithGateway("the body cap answers 413, also after decompression", [

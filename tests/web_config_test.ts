@@ -16,31 +16,19 @@ import { serve } from "@lib/web/listen.ts";
 import type { Server } from "@lib/web/listen.ts";
 import type { Handler } from "@lib/web/types.ts";
 import { loadWebConfig, WebConfigError } from "@lib/web/web_config.ts";
+import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 
-async function hasCommand(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    return (await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output()).success;
-  } catch {
-    return false;
-  }
-}
-
-const HAVE_OPENSSL = await hasCommand("openssl", ["version"]);
-const HAVE_CURL = await hasCommand("curl", ["--version"]);
-const IN_CI = Deno.env.get("CI") === "true";
-if (!HAVE_OPENSSL && !IN_CI) console.warn("web_config_test: openssl not found, TLS tests skipped");
-if (!HAVE_CURL && !IN_CI) console.warn("web_config_test: curl not found, curl checks skipped");
+const HAVE_OPENSSL = hasProgram("openssl");
+const HAVE_CURL = hasProgram("curl");
 
 /** Registers a test needing openssl (and curl when `curl` is set): skipped, or failing under CI. */
 function tlsTest(name: string, fn: () => Promise<void>, needs: { curl?: boolean } = {}): void {
   const missing = !HAVE_OPENSSL ? "openssl" : needs.curl && !HAVE_CURL ? "curl" : undefined;
-  if (missing !== undefined && IN_CI) {
-    Deno.test(name, () => {
-      throw new Error(`${missing} is required under CI=true but was not found on PATH`);
-    });
-    return;
-  }
-  Deno.test({ name, ignore: missing !== undefined, fn });
+  testNeeding(
+    { available: missing === undefined, reason: `${missing} is not on PATH` },
+    name,
+    fn,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { poll, type PollOptions } from "./poll.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
 
@@ -30,8 +32,6 @@ export interface StartOptions {
   /** Run the program under another command, e.g. `["setpriv", "--reuid=65534", …]`. */
   readonly wrapper?: readonly string[];
   readonly env?: Record<string, string>;
-  /** Skip the default `--web.listen-address=127.0.0.1:0`. */
-  readonly noDefaultListen?: boolean;
   /** How long to wait for the listener (ms). */
   readonly timeoutMs?: number;
   /** Another copy of `main.ts` to run (e.g. one an unprivileged user can read). */
@@ -74,8 +74,14 @@ export async function startGateway(
   args: readonly string[] = [],
   options: StartOptions = {},
 ): Promise<RunningGateway> {
-  const listen = options.noDefaultListen ? [] : ["--web.listen-address=127.0.0.1:0"];
-  const denoArgs = ["run", "--allow-all", "--quiet", options.main ?? MAIN, ...listen, ...args];
+  const denoArgs = [
+    "run",
+    "--allow-all",
+    "--quiet",
+    options.main ?? MAIN,
+    "--web.listen-address=127.0.0.1:0",
+    ...args,
+  ];
   const deno = options.denoBin ?? Deno.execPath();
   const wrapper = options.wrapper ?? [];
   const command = wrapper.length > 0
@@ -204,14 +210,21 @@ export function testWithGateway(
   });
 }
 
-/** A running reference gateway. */
-export interface ReferenceGateway {
+/** A running reference binary. */
+export interface Reference {
   readonly url: string;
-  stop(): Promise<void>;
+  readonly process: Deno.ChildProcess;
+  readonly status: Promise<Deno.CommandStatus>;
 }
 
-/** Starts Debian's reference binary on a free loopback port, memory-only, and waits until ready. */
-export async function startReference(args: readonly string[] = []): Promise<ReferenceGateway> {
+/**
+ * Starts Debian's reference binary memory-only on a free loopback port and
+ * waits until `readyPath` answers 200.
+ */
+export async function spawnReference(
+  args: readonly string[],
+  readyPath = "/-/ready",
+): Promise<Reference> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = freePort();
     const process = new Deno.Command(REFERENCE_BIN, {
@@ -221,29 +234,50 @@ export async function startReference(args: readonly string[] = []): Promise<Refe
     }).spawn();
     const url = `http://127.0.0.1:${port}`;
     let exited = false;
-    process.status.then(() => (exited = true));
+    const status = process.status.then((s) => {
+      exited = true;
+      return s;
+    });
     for (let i = 0; i < 200 && !exited; i++) {
       try {
-        const res = await fetch(`${url}/-/ready`);
+        const res = await fetch(url + readyPath);
         await res.body?.cancel();
-        if (res.ok && !exited) {
-          return {
-            url,
-            async stop() {
-              try {
-                process.kill("SIGTERM");
-              } catch { /* gone */ }
-              await process.status;
-            },
-          };
-        }
+        if (res.ok) return { url, process, status };
       } catch { /* not yet */ }
       await new Promise((r) => setTimeout(r, 50));
     }
     try {
       process.kill("SIGKILL");
     } catch { /* gone */ }
-    await process.status;
+    await status;
   }
   throw new Error("reference pushgateway did not become ready");
+}
+
+/** Stops the reference (SIGKILL: a 1.5.1 handler may be deadlocked) and reaps it. */
+export async function stopReference(ref: Reference): Promise<void> {
+  try {
+    ref.process.kill("SIGKILL");
+  } catch { /* gone */ }
+  await ref.status;
+}
+
+/**
+ * Waits until one of `gw`'s log lines matches `re` (the log pump runs
+ * concurrently) and returns it; by default 400 looks, 25 ms apart.
+ */
+export async function waitForLog(
+  gw: RunningGateway,
+  re: RegExp,
+  options: PollOptions = {},
+): Promise<string> {
+  try {
+    return await poll(`a log line matching ${re}`, () => gw.logs.find((l) => re.test(l)), {
+      attempts: 400,
+      intervalMs: 25,
+      ...options,
+    });
+  } catch {
+    throw new Error(`no log line matches ${re}:\n${gw.logs.join("\n")}`);
+  }
 }

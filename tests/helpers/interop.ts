@@ -1,50 +1,20 @@
 /**
- * Shared helpers of the interop tests: bounded polling, a real Prometheus
- * server scraping a gateway on 127.0.0.1, and small readers of `/metrics`.
+ * Shared helpers of the interop tests: bounded polling (re-exported from
+ * `poll.ts`), a real Prometheus server scraping a gateway on 127.0.0.1, and
+ * small readers of `/metrics`.
  *
  * @module
  */
 
 import { freePort } from "./gateway.ts";
 
+export { poll, type PollOptions } from "./poll.ts";
+
 /** Path of Debian's Prometheus server. */
 export const PROMETHEUS_BIN = "/usr/bin/prometheus";
 
 /** Folder of the interop test data (scripts, sources, config templates). */
 export const INTEROP_DATA = new URL("../testdata/interop/", import.meta.url);
-
-/** Options of {@linkcode poll}. */
-export interface PollOptions {
-  /** Maximum number of calls (default 100). */
-  readonly attempts?: number;
-  /** Pause between calls in ms (default 200). */
-  readonly intervalMs?: number;
-}
-
-/**
- * Calls `fn` until it returns something other than `undefined` and returns
- * that, at most `attempts` times; then throws, naming `what` and the last
- * error seen.
- */
-export async function poll<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  options: PollOptions = {},
-): Promise<T> {
-  const attempts = options.attempts ?? 100;
-  const intervalMs = options.intervalMs ?? 200;
-  let last: unknown = "no result";
-  for (let i = 0; i < attempts; i++) {
-    try {
-      const value = await fn();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-  throw new Error(`gave up waiting for ${what} after ${attempts} attempts: ${String(last)}`);
-}
 
 /** The sample lines of a text exposition that belong to metric `name` (no HELP/TYPE). */
 export function sampleLines(text: string, name: string): string[] {
