@@ -12,8 +12,8 @@ import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { encodeBase64Url } from "@std/encoding/base64url";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import { poll } from "./helpers/poll.ts";
 import {
-  poll,
   PROMETHEUS_BIN,
   type PromSample,
   type RunningPrometheus,

@@ -1,14 +1,11 @@
 /**
- * Shared helpers of the interop tests: bounded polling (re-exported from
- * `poll.ts`), a real Prometheus server scraping a gateway on 127.0.0.1, and
- * small readers of `/metrics`.
+ * Shared helpers of the interop tests: a real Prometheus server scraping a
+ * gateway on 127.0.0.1, and small readers of `/metrics`.
  *
  * @module
  */
 
 import { freePort } from "./gateway.ts";
-
-export { poll, type PollOptions } from "./poll.ts";
 
 /** Path of Debian's Prometheus server. */
 export const PROMETHEUS_BIN = "/usr/bin/prometheus";
