@@ -40,8 +40,9 @@ export function formatGoFloat(v: number): string {
 
 /**
  * Formats a sample value or an `le`/`quantile` label value the way expfmt's
- * text writer does: `0` (also for `-0`), `1` and `-1` are written directly,
- * everything else as {@linkcode formatGoFloat}.
+ * text writer does: `0` (also for `-0`), everything else as
+ * {@linkcode formatGoFloat} (expfmt's own shortcuts for `1` and `-1` give the
+ * same text).
  *
  * @param v The number to format.
  * @returns The text exposition form of `v`.
@@ -54,8 +55,5 @@ export function formatGoFloat(v: number): string {
  * ```
  */
 export function formatTextFloat(v: number): string {
-  if (v === 0) return "0";
-  if (v === 1) return "1";
-  if (v === -1) return "-1";
-  return formatGoFloat(v);
+  return v === 0 ? "0" : formatGoFloat(v);
 }

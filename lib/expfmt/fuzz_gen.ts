@@ -352,17 +352,39 @@ function mutate(r: Prng, input: Uint8Array, donor: Uint8Array): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
+/** Opt-in extra steps of {@linkcode mutateBytes}; without them its sequence is unchanged. */
+export interface MutateBytesOptions {
+  /** Also cut the input short at a random offset. */
+  truncate?: boolean;
+  /** Also replace up to 7 bytes by a prefix (up to 31 bytes) of one of these inputs. */
+  donors?: readonly Uint8Array[];
+}
+
 /**
  * Mutates arbitrary bytes (for binary formats): flips, inserts, deletes and
  * duplicates a few bytes; returns the input unchanged a quarter of the time.
+ * `options` adds truncation and splicing from donors to the choice of steps.
  */
-export function mutateBytes(r: Prng, input: Uint8Array): Uint8Array {
+export function mutateBytes(
+  r: Prng,
+  input: Uint8Array,
+  options: MutateBytesOptions = {},
+): Uint8Array {
   if (r.chance(0.25)) return input;
+  const extra: ((bytes: number[], at: number) => void)[] = [];
+  if (options.truncate) extra.push((bytes, at) => bytes.length = at);
+  const donors = options.donors;
+  if (donors !== undefined && donors.length > 0) {
+    extra.push((bytes, at) => {
+      bytes.splice(at, r.int(8), ...r.pick(donors).subarray(0, r.int(32)));
+    });
+  }
   const bytes = [...input];
   const steps = r.int(3) + 1;
   for (let i = 0; i < steps; i++) {
     const at = r.int(bytes.length + 1);
-    switch (r.int(4)) {
+    const step = r.int(4 + extra.length);
+    switch (step) {
       case 0:
         bytes.splice(at, 0, r.int(256));
         break;
@@ -372,8 +394,11 @@ export function mutateBytes(r: Prng, input: Uint8Array): Uint8Array {
       case 2:
         if (at < bytes.length) bytes[at] = bytes[at]! ^ (1 << r.int(8));
         break;
-      default:
+      case 3:
         bytes.splice(at, 0, ...bytes.slice(at, at + r.int(8) + 1));
+        break;
+      default:
+        extra[step - 4]!(bytes, at);
     }
   }
   return Uint8Array.from(bytes);

@@ -15,7 +15,7 @@ import {
 import { PROTO_PROTOCOL, PROTO_TYPE } from "@lib/expfmt/media_type.ts";
 
 /** An exposition format the gateway serves. */
-export type ExpositionFormat = "text" | "protobuf" | "proto-text" | "proto-compact";
+export type ExpositionFormat = "text" | "protobuf";
 
 /** The outcome of {@linkcode negotiate}. */
 export interface Negotiated {
@@ -32,18 +32,21 @@ const PROTO_PREFIX = PROTO_TYPE + "; proto=" + PROTO_PROTOCOL + "; encoding=";
 const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
   "text": "text/plain; version=0.0.4; charset=utf-8",
   "protobuf": PROTO_PREFIX + "delimited",
-  "proto-text": PROTO_PREFIX + "text",
-  "proto-compact": PROTO_PREFIX + "compact-text",
 };
 
-const PROTO_ENCODINGS: Readonly<Record<string, ExpositionFormat>> = {
-  "delimited": "protobuf",
-  "text": "proto-text",
-  "compact-text": "proto-compact",
-};
+/**
+ * The protobuf encodings upstream negotiates. The protobuf text forms are not
+ * implemented: a clause asking for one picks text 0.0.4 (Content-Type included).
+ * A Map, so that `encoding=toString` finds nothing.
+ */
+const PROTO_ENCODINGS: ReadonlyMap<string, ExpositionFormat> = new Map([
+  ["delimited", "protobuf"],
+  ["text", "text"],
+  ["compact-text", "text"],
+]);
 
 /** One clause of an Accept header, as goautoneg parses it. */
-interface AcceptClause {
+export interface AcceptClause {
   type: string;
   subType: string;
   q: number;
@@ -195,9 +198,7 @@ function sortClauses(clauses: AcceptClause[]): AcceptClause[] {
  * @param header The Accept header value.
  * @returns The clauses, most preferred first.
  */
-export function parseAccept(
-  header: string,
-): { type: string; subType: string; q: number; params: Map<string, string> }[] {
+export function parseAccept(header: string): AcceptClause[] {
   return sortClauses(parseAcceptClauses(header));
 }
 
@@ -213,10 +214,12 @@ function result(format: ExpositionFormat, escaping: EscapingScheme): Negotiated 
  * clause walked so far (matching or not) sets the scheme; unknown values are
  * ignored and the default is `underscores`. The first clause that is
  * `application/vnd.google.protobuf` with `proto=io.prometheus.client.MetricFamily`
- * and `encoding` `delimited`, `text` or `compact-text` picks that protobuf
- * form; the first `text/plain` clause with `version=0.0.4` or no version picks
- * text. Anything else (OpenMetrics, `text/plain;version=1.0.0`, `*` + `/*`,
- * garbage, no header) falls through to text. Names and values are compared
+ * and `encoding` `delimited`, `text` or `compact-text` picks protobuf for
+ * `delimited` and text 0.0.4 for the protobuf text forms (which upstream
+ * serves and this gateway does not); the first `text/plain` clause with
+ * `version=0.0.4` or no version picks text. Anything else (OpenMetrics,
+ * `text/plain;version=1.0.0`, `*` + `/*`, garbage, no header) falls through
+ * to text. Names and values are compared
  * case-sensitively, as upstream does.
  *
  * @param accept The Accept header, or `null` when absent.
@@ -239,7 +242,7 @@ export function negotiate(accept: string | null): Negotiated {
       escaping = parseEscapingScheme(param) ?? escaping;
     }
     if (c.type + "/" + c.subType === PROTO_TYPE && c.params.get("proto") === PROTO_PROTOCOL) {
-      const format = PROTO_ENCODINGS[c.params.get("encoding") ?? ""];
+      const format = PROTO_ENCODINGS.get(c.params.get("encoding") ?? "");
       if (format !== undefined) return result(format, escaping);
     }
     if (c.type === "text" && c.subType === "plain") {

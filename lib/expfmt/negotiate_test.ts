@@ -95,15 +95,22 @@ const CASES: [string, string | null, string][] = [
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
     TEXT + "underscores",
   ],
+  // The protobuf text forms are not served: where upstream answers
+  // `${PROTO}text` or `${PROTO}compact-text`, the gateway answers text 0.0.4.
   [
     "proto text",
     "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
-    PROTO + "text; escaping=underscores",
+    TEXT + "underscores",
   ],
   [
     "proto compact with dots",
     "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text;escaping=dots",
-    PROTO + "compact-text; escaping=dots",
+    TEXT + "dots",
+  ],
+  [
+    "unknown proto encoding (an Object.prototype key) does not match",
+    `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=toString,${PB};q=0.5`,
+    PROTO + "delimited; escaping=underscores",
   ],
   [
     "proto without encoding",
@@ -198,12 +205,12 @@ Deno.test("negotiate() reports the format and the escaping scheme", () => {
     [PB + ";escaping=allow-utf-8", "protobuf", "allow-utf-8"],
     [
       "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
-      "proto-text",
+      "text",
       "underscores",
     ],
     [
       "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text;escaping=values",
-      "proto-compact",
+      "text",
       "values",
     ],
     ["text/plain;escaping=dots", "text", "dots"],

@@ -133,8 +133,9 @@ function readVarint(inp: WireInput, end: number): void {
   }
   try {
     if (tryReadVarint(inp, end)) return;
-  } catch {
+  } catch (err) {
     // Inside a message protobuf-go reports every malformed varint the same way.
+    if (!(err instanceof ParseError)) throw err;
   }
   fail();
 }
@@ -386,101 +387,94 @@ function decodeBucketSpan(inp: WireInput, end: number): BucketSpan {
   return span;
 }
 
-/** Reads one occurrence of a `repeated sint64`, packed or not. */
+/** Reads one occurrence of a `repeated sint64`: one varint, or packed when `tag` is LEN. */
 function readSint64s(inp: WireInput, tag: number, end: number, out: number[]): void {
-  if ((tag & 7) === VARINT) {
+  if ((tag & 7) !== LEN) {
     readVarint(inp, end);
     out.push(sint64Value(inp));
-  } else if ((tag & 7) === LEN) {
-    const packedEnd = readLengthEnd(inp, end);
-    while (inp.pos < packedEnd) {
-      readVarint(inp, packedEnd);
-      out.push(sint64Value(inp));
-    }
-  } else skipField(inp, tag, end, GROUP_DEPTH_LIMIT);
+    return;
+  }
+  const packedEnd = readLengthEnd(inp, end);
+  while (inp.pos < packedEnd) {
+    readVarint(inp, packedEnd);
+    out.push(sint64Value(inp));
+  }
 }
 
-/** Reads one occurrence of a `repeated double`, packed or not. */
+/** Reads one occurrence of a `repeated double`: one double, or packed when `tag` is LEN. */
 function readDoubles(inp: WireInput, tag: number, end: number, out: number[]): void {
-  if ((tag & 7) === BIT64) {
+  if ((tag & 7) !== LEN) {
     out.push(readDouble(inp, end));
-  } else if ((tag & 7) === LEN) {
-    const packedEnd = readLengthEnd(inp, end);
-    if ((packedEnd - inp.pos) % 8 !== 0) fail();
-    while (inp.pos < packedEnd) out.push(inp.double());
-  } else skipField(inp, tag, end, GROUP_DEPTH_LIMIT);
+    return;
+  }
+  const packedEnd = readLengthEnd(inp, end);
+  if ((packedEnd - inp.pos) % 8 !== 0) fail();
+  while (inp.pos < packedEnd) out.push(inp.double());
 }
 
 function decodeHistogram(inp: WireInput, end: number, into?: Histogram): Histogram {
   const h: Histogram = into ?? emptyHistogram();
   while (inp.pos < end) {
     const tag = readTag(inp, end);
-    switch (tag >>> 3) {
-      case 1:
-        if ((tag & 7) !== VARINT) break;
+    switch (tag) {
+      case 1 << 3 | VARINT:
         readVarint(inp, end);
         h.sampleCount = uint64Value(inp);
-        continue;
-      case 2:
-        if ((tag & 7) !== BIT64) break;
+        break;
+      case 2 << 3 | BIT64:
         h.sampleSum = readDouble(inp, end);
-        continue;
-      case 3:
-        if ((tag & 7) !== LEN) break;
+        break;
+      case 3 << 3 | LEN:
         h.bucket.push(decodeBucket(inp, readLengthEnd(inp, end)));
-        continue;
-      case 4:
-        if ((tag & 7) !== BIT64) break;
+        break;
+      case 4 << 3 | BIT64:
         h.sampleCountFloat = readDouble(inp, end);
-        continue;
-      case 5:
-        if ((tag & 7) !== VARINT) break;
+        break;
+      case 5 << 3 | VARINT:
         readVarint(inp, end);
         h.schema = sint32Value(inp);
-        continue;
-      case 6:
-        if ((tag & 7) !== BIT64) break;
+        break;
+      case 6 << 3 | BIT64:
         h.zeroThreshold = readDouble(inp, end);
-        continue;
-      case 7:
-        if ((tag & 7) !== VARINT) break;
+        break;
+      case 7 << 3 | VARINT:
         readVarint(inp, end);
         h.zeroCount = uint64Value(inp);
-        continue;
-      case 8:
-        if ((tag & 7) !== BIT64) break;
+        break;
+      case 8 << 3 | BIT64:
         h.zeroCountFloat = readDouble(inp, end);
-        continue;
-      case 9:
-        if ((tag & 7) !== LEN) break;
+        break;
+      case 9 << 3 | LEN:
         h.negativeSpan.push(decodeBucketSpan(inp, readLengthEnd(inp, end)));
-        continue;
-      case 10:
+        break;
+      case 10 << 3 | VARINT:
+      case 10 << 3 | LEN:
         readSint64s(inp, tag, end, h.negativeDelta);
-        continue;
-      case 11:
+        break;
+      case 11 << 3 | BIT64:
+      case 11 << 3 | LEN:
         readDoubles(inp, tag, end, h.negativeCount);
-        continue;
-      case 12:
-        if ((tag & 7) !== LEN) break;
+        break;
+      case 12 << 3 | LEN:
         h.positiveSpan.push(decodeBucketSpan(inp, readLengthEnd(inp, end)));
-        continue;
-      case 13:
+        break;
+      case 13 << 3 | VARINT:
+      case 13 << 3 | LEN:
         readSint64s(inp, tag, end, h.positiveDelta);
-        continue;
-      case 14:
+        break;
+      case 14 << 3 | BIT64:
+      case 14 << 3 | LEN:
         readDoubles(inp, tag, end, h.positiveCount);
-        continue;
-      case 15:
-        if ((tag & 7) !== LEN) break;
+        break;
+      case 15 << 3 | LEN:
         h.createdTimestamp = decodeTimestamp(inp, readLengthEnd(inp, end), h.createdTimestamp);
-        continue;
-      case 16:
-        if ((tag & 7) !== LEN) break;
+        break;
+      case 16 << 3 | LEN:
         h.exemplars.push(decodeExemplar(inp, readLengthEnd(inp, end)));
-        continue;
+        break;
+      default:
+        skipField(inp, tag, end, GROUP_DEPTH_LIMIT);
     }
-    skipField(inp, tag, end, GROUP_DEPTH_LIMIT);
   }
   return h;
 }
@@ -551,11 +545,6 @@ function decodeFamilyBody(inp: WireInput, end: number): MetricFamily {
   return f;
 }
 
-/** Turns anything thrown while decoding into the wire-format {@linkcode ParseError}. */
-function asParseError(err: unknown): ParseError {
-  return err instanceof ParseError ? err : new ParseError(ERR_WIRE);
-}
-
 /**
  * Decodes one `MetricFamily` message body (no size prefix).
  *
@@ -574,11 +563,7 @@ function asParseError(err: unknown): ParseError {
  * ```
  */
 export function decodeFamily(bytes: Uint8Array): MetricFamily {
-  try {
-    return decodeFamilyBody(new WireInput(bytes), bytes.length);
-  } catch (err) {
-    throw asParseError(err);
-  }
+  return decodeFamilyBody(new WireInput(bytes), bytes.length);
 }
 
 /**
@@ -612,11 +597,7 @@ export function decodeDelimited(bytes: Uint8Array): MetricFamily[] {
     const size = uint64Value(inp);
     if (size > total - inp.pos) throw new ParseError(ERR_EOF);
     const end = inp.pos + size;
-    try {
-      families.push(decodeFamilyBody(inp, end));
-    } catch (err) {
-      throw asParseError(err);
-    }
+    families.push(decodeFamilyBody(inp, end));
     inp.pos = end;
   }
   return families;
@@ -638,17 +619,22 @@ function writeUint64(w: BinaryWriter, v: number): void {
   }
 }
 
+/**
+ * A number outside the int32 range as an int64: fractions truncated, clamped
+ * to the int64 range (±Infinity to its ends), NaN as 0.
+ */
+function clampInt64(v: number): bigint {
+  if (Number.isNaN(v)) return 0n;
+  const big = v === Infinity ? INT64_MAX : v === -Infinity ? INT64_MIN : BigInt(Math.trunc(v));
+  return big > INT64_MAX ? INT64_MAX : big < INT64_MIN ? INT64_MIN : big;
+}
+
 /** Writes an int64 field value; out-of-range numbers are clamped, fractions truncated. */
 function writeInt64(w: BinaryWriter, v: number): void {
   if (v >= -0x80000000 && v <= 0x7fffffff) {
     w.int32(Number.isInteger(v) ? v : Math.trunc(v)); // same bytes as int64
-  } else if (Number.isNaN(v)) {
-    w.uint32(0);
   } else {
-    let big = v === Infinity ? INT64_MAX : v === -Infinity ? INT64_MIN : BigInt(Math.trunc(v));
-    if (big > INT64_MAX) big = INT64_MAX;
-    else if (big < INT64_MIN) big = INT64_MIN;
-    w.int64(big);
+    w.int64(clampInt64(v));
   }
 }
 
@@ -656,13 +642,8 @@ function writeInt64(w: BinaryWriter, v: number): void {
 function writeSint64(w: BinaryWriter, v: number): void {
   if (v >= -0x80000000 && v <= 0x7fffffff && Number.isInteger(v)) {
     w.sint32(v); // zigzag32 and zigzag64 agree on the int32 range
-  } else if (Number.isNaN(v)) {
-    w.uint32(0);
   } else {
-    let big = v === Infinity ? INT64_MAX : v === -Infinity ? INT64_MIN : BigInt(Math.trunc(v));
-    if (big > INT64_MAX) big = INT64_MAX;
-    else if (big < INT64_MIN) big = INT64_MIN;
-    w.sint64(big);
+    w.sint64(clampInt64(v));
   }
 }
 

@@ -2,6 +2,7 @@ import { assert, assertEquals, assertInstanceOf } from "@std/assert";
 import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/expfmt/proto.ts";
 import { ParseError } from "@lib/expfmt/parse_error.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
+import { mutateBytes, Prng } from "@lib/expfmt/fuzz_gen.ts";
 
 /** The only texts a decoder may fail with. */
 const MESSAGES = new Set([
@@ -11,18 +12,6 @@ const MESSAGES = new Set([
 ]);
 
 const CASES = 5000;
-
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEED_FAMILIES: MetricFamily[] = [
   {
@@ -129,43 +118,6 @@ const SEEDS: Uint8Array[] = [
   ]),
 ];
 
-function mutate(rand: () => number, seed: Uint8Array): Uint8Array {
-  const int = (n: number): number => Math.floor(rand() * n);
-  const bytes = Array.from(seed);
-  const rounds = 1 + int(4);
-  for (let r = 0; r < rounds; r++) {
-    const at = int(bytes.length + 1);
-    switch (int(8)) {
-      case 0: // flip one bit
-        if (bytes.length) bytes[at % bytes.length]! ^= 1 << int(8);
-        break;
-      case 1: // replace a byte, favouring interesting ones
-        if (bytes.length) {
-          bytes[at % bytes.length] = [0x00, 0x7f, 0x80, 0xff, 0x0f, 0x0c][int(6)] ?? int(256);
-        }
-        break;
-      case 2: // insert random bytes
-        bytes.splice(at, 0, ...Array.from({ length: 1 + int(4) }, () => int(256)));
-        break;
-      case 3: // delete a range
-        bytes.splice(at, 1 + int(8));
-        break;
-      case 4: // truncate
-        bytes.length = at;
-        break;
-      case 5: // duplicate a range
-        bytes.splice(at, 0, ...bytes.slice(int(bytes.length + 1), at + int(16)));
-        break;
-      case 6: // random byte
-        if (bytes.length) bytes[at % bytes.length] = int(256);
-        break;
-      default: // splice in part of another seed
-        bytes.splice(at, int(8), ...SEEDS[int(SEEDS.length)]!.slice(0, int(32)));
-    }
-  }
-  return new Uint8Array(bytes);
-}
-
 function assertOnlyParseError(err: unknown): void {
   assertInstanceOf(err, ParseError);
   assert(MESSAGES.has(err.message), `unexpected message: ${err.message}`);
@@ -184,13 +136,13 @@ function assertFamilies(families: MetricFamily[]): void {
 }
 
 Deno.test("decodeDelimited() only returns families or throws ParseError on mutated input", () => {
-  const rand = mulberry32(0x5eed1234);
+  const r = new Prng(0x5eed1234);
   let decoded = 0;
   let rejected = 0;
   for (let i = 0; i < CASES; i++) {
     const bytes = i % 10 === 9
-      ? new Uint8Array(Array.from({ length: Math.floor(rand() * 64) }, () => rand() * 256))
-      : mutate(rand, SEEDS[i % SEEDS.length]!);
+      ? Uint8Array.from({ length: r.int(64) }, () => r.int(256))
+      : mutateBytes(r, SEEDS[i % SEEDS.length]!, { truncate: true, donors: SEEDS });
     let families: MetricFamily[] | undefined;
     try {
       families = decodeDelimited(bytes);

@@ -8,6 +8,8 @@ import {
 } from "@lib/expfmt/proto.ts";
 import { ParseError } from "@lib/expfmt/parse_error.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
+import { decodeHex } from "@std/encoding/hex";
+import { concat } from "@std/bytes/concat";
 
 const EOF = "unexpected EOF";
 const WIRE = "proto: cannot parse invalid wire-format data";
@@ -15,24 +17,11 @@ const OVERFLOW = "proto: variable length integer overflow";
 
 /** Bytes from hex with optional spaces, e.g. `"0a 02 75 70"`. */
 function hex(text: string): Uint8Array {
-  const clean = text.replace(/\s+/g, "");
-  const out = new Uint8Array(clean.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
-  return out;
+  return decodeHex(text.replace(/\s+/g, ""));
 }
 
 function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(" ");
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }
 
 /** Key-sorted JSON keeping what assertEquals cannot tell apart: -0 and non-finite numbers. */
@@ -444,7 +433,7 @@ Deno.test("encodeDelimited() equals frameDelimited(encodeFamily()) per family", 
   function* families(): Generator<MetricFamily> {
     yield* ROUND_TRIPS;
   }
-  const framed = concat(...ROUND_TRIPS.map((f) => frameDelimited(encodeFamily(f))));
+  const framed = concat(ROUND_TRIPS.map((f) => frameDelimited(encodeFamily(f))));
   assertEquals(encodeDelimited(families()), framed);
   assertEquals(encodeDelimited([]), new Uint8Array(0));
 });
@@ -619,26 +608,26 @@ Deno.test("decodeFamily() and decodeDelimited() reject garbage", async (t) => {
   }
   /** `depth` nested groups of field 103. */
   function nestedGroups(depth: number): Uint8Array {
-    return concat(hex("bb 06".repeat(depth)), hex("bc 06".repeat(depth)));
+    return concat([hex("bb 06".repeat(depth)), hex("bc 06".repeat(depth))]);
   }
   await t.step("101 nested groups are too deep", () => {
     assertParseError(() => decodeFamily(nestedGroups(101)), WIRE);
   });
   await t.step("100 nested groups are skipped", () => {
-    assertEquals(decodeFamily(concat(hex("0a 01 61"), nestedGroups(100))).name, "a");
+    assertEquals(decodeFamily(concat([hex("0a 01 61"), nestedGroups(100)])).name, "a");
   });
 });
 
 Deno.test("decodeDelimited() reports a bad message after good ones", () => {
   const good = encodeDelimited(ROUND_TRIPS.slice(0, 2));
-  assertParseError(() => decodeDelimited(concat(good, hex("02 ff ff"))), WIRE);
+  assertParseError(() => decodeDelimited(concat([good, hex("02 ff ff")])), WIRE);
 });
 
 Deno.test("decodeFamily() decodes a subarray view at its own offset", () => {
   const body = encodeFamily(ROUND_TRIPS[5]!);
-  const padded = concat(hex("ff ff ff"), body, hex("ff"));
+  const padded = concat([hex("ff ff ff"), body, hex("ff")]);
   assertEquals(decodeFamily(padded.subarray(3, 3 + body.length)), ROUND_TRIPS[5]);
-  assertEquals(decodeDelimited(concat(hex("ff"), frameDelimited(body)).subarray(1)), [
+  assertEquals(decodeDelimited(concat([hex("ff"), frameDelimited(body)]).subarray(1)), [
     ROUND_TRIPS[5],
   ]);
 });

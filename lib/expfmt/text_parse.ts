@@ -17,6 +17,7 @@ import {
   emptyHistogram,
   type LabelPair,
   type Metric,
+  METRIC_TYPE_NAMES,
   type MetricFamily,
   MetricType,
 } from "@lib/model/metric.ts";
@@ -96,13 +97,8 @@ const LABEL_START = 1;
 const LABEL_CONT = 2;
 const METRIC_EXTRA = 4;
 
-/** Byte classes for legacy name validation: 1 = may start, 2 = may continue. */
-const LEGACY = new Uint8Array(256);
-for (let c = 0; c < 256; c++) {
-  const letter = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
-  if (letter) LEGACY[c] = 3;
-  else if (c >= 0x30 && c <= 0x39) LEGACY[c] = 2;
-}
+/** Byte classes for legacy name validation: 1 = may start, 2 = may continue (CLASS without `"`). */
+const LEGACY = CLASS.map((cls, c) => c === QUOTE ? 0 : cls & (LABEL_START | LABEL_CONT));
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true });
 const utf8Lossy = new TextDecoder("utf-8");
@@ -127,15 +123,11 @@ interface Resolution {
   isHistogramSum: boolean;
 }
 
-const TYPE_NAMES: Readonly<Record<string, MetricType>> = {
-  COUNTER: MetricType.COUNTER,
-  GAUGE: MetricType.GAUGE,
-  SUMMARY: MetricType.SUMMARY,
-  UNTYPED: MetricType.UNTYPED,
-  HISTOGRAM: MetricType.HISTOGRAM,
-  GAUGE_HISTOGRAM: MetricType.GAUGE_HISTOGRAM,
-  GAUGEHISTOGRAM: MetricType.GAUGE_HISTOGRAM,
-};
+/** TYPE words by their upper-case form: the enum names plus upstream's `GAUGEHISTOGRAM` alias. */
+const TYPE_NAMES: ReadonlyMap<string, MetricType> = new Map([
+  ...Object.values(MetricType).map((t) => [METRIC_TYPE_NAMES[t], t] as const),
+  ["GAUGEHISTOGRAM", MetricType.GAUGE_HISTOGRAM],
+]);
 
 function isHistogramType(t: MetricType | undefined): boolean {
   return t === MetricType.HISTOGRAM || t === MetricType.GAUGE_HISTOGRAM;
@@ -1110,7 +1102,7 @@ class TextParser {
     }
     this.readTokenUntilNewline(false);
     const raw = this.tokUtf8();
-    const t = raw === undefined ? undefined : TYPE_NAMES[goToUpper(raw)];
+    const t = raw === undefined ? undefined : TYPE_NAMES.get(goToUpper(raw));
     if (t === undefined) throw this.fail(`unknown metric type ${this.tokQuoted()}`);
     mf.type = t;
     return START_OF_LINE;

@@ -71,7 +71,7 @@ function floatBuckets(...pairs: [number, number][]): Bucket[] {
 }
 
 /** A good input and the families expected from it. */
-export interface GoodCase {
+interface GoodCase {
   name: string;
   input: string;
   scheme?: ValidationScheme;
@@ -79,7 +79,7 @@ export interface GoodCase {
 }
 
 /** A bad input and the exact error message expected. */
-export interface BadCase {
+interface BadCase {
   name: string;
   input: string | Uint8Array;
   /** Schemes to test; both when absent. */
@@ -90,7 +90,7 @@ export interface BadCase {
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
 /** Inputs that parse (checked against prometheus/common v0.69). */
-export const GOOD_CASES: GoodCase[] = [
+const GOOD_CASES: GoodCase[] = [
   { name: "empty input", input: "", want: [] },
   { name: "blank lines and whitespace only", input: "\n\n  \n\t\n", want: [] },
   {
@@ -385,7 +385,7 @@ export const GOOD_CASES: GoodCase[] = [
 ];
 
 /** Inputs that fail (messages checked against prometheus/common v0.69). */
-export const BAD_CASES: BadCase[] = [
+const BAD_CASES: BadCase[] = [
   { name: "no final newline", input: "foo 1", err: "line 1: unexpected end of input stream" },
   {
     name: "no final newline on line 3",
@@ -687,9 +687,11 @@ Deno.test("parseText: bad inputs give upstream's exact messages", async (t) => {
   }
 });
 
-Deno.test("parseText: string and byte input agree", () => {
+Deno.test("parseText: non-ASCII help and label values, as a string and as bytes", () => {
   const text = '# HELP x é\nx{a="ü"} 1\n';
-  assertEquals(parseText(text), parseText(new TextEncoder().encode(text)));
+  const want = [fam("x", UNTYPED, [untyped(1, labels(["a", "ü"]))], "é")];
+  assertEquals(parseText(text), want);
+  assertEquals(parseText(new TextEncoder().encode(text)), want);
 });
 
 Deno.test("parseText: default scheme is legacy", () => {

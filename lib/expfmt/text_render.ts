@@ -16,7 +16,12 @@
  * @module
  */
 
-import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import {
+  type Metric,
+  METRIC_TYPE_NAMES,
+  type MetricFamily,
+  MetricType,
+} from "@lib/model/metric.ts";
 import { isValidLegacyMetricName } from "@lib/model/names.ts";
 import { formatTextFloat } from "@lib/expfmt/format_float.ts";
 
@@ -40,23 +45,16 @@ function writeName(name: string): string {
   return isValidLegacyMetricName(name) ? name : '"' + escapeQuoted(name) + '"';
 }
 
+/** The TYPE word per type; the classic text format has no gauge histogram. */
+const TYPE_WORDS: ReadonlyMap<MetricType, string> = new Map(
+  Object.values(MetricType).map((t) => [
+    t,
+    t === MetricType.GAUGE_HISTOGRAM ? "histogram" : METRIC_TYPE_NAMES[t].toLowerCase(),
+  ]),
+);
+
 function typeWord(type: MetricType): string | undefined {
-  switch (type) {
-    case MetricType.COUNTER:
-      return "counter";
-    case MetricType.GAUGE:
-      return "gauge";
-    case MetricType.SUMMARY:
-      return "summary";
-    case MetricType.UNTYPED:
-      return "untyped";
-    case MetricType.HISTOGRAM:
-    case MetricType.GAUGE_HISTOGRAM:
-      // The classic text format has no gauge histogram.
-      return "histogram";
-    default:
-      return undefined;
-  }
+  return TYPE_WORDS.get(type);
 }
 
 function timestampSuffix(ts: number | undefined): string {

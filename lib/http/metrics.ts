@@ -6,7 +6,7 @@
  * @module
  */
 
-import { negotiate } from "@lib/expfmt/negotiate.ts";
+import { type ExpositionFormat, negotiate } from "@lib/expfmt/negotiate.ts";
 import { encodeFamily, frameDelimited } from "@lib/expfmt/proto.ts";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
@@ -70,7 +70,7 @@ export function gatherFamilies(ctx: AppContext): MetricFamily[] {
 function renderParts(
   families: MetricFamily[],
   scheme: EscapingScheme,
-  format: "text" | "protobuf",
+  format: ExpositionFormat,
 ): Uint8Array<ArrayBuffer>[] {
   return format === "text"
     ? families.map((f) =>
@@ -106,17 +106,9 @@ function partsStream(parts: Uint8Array<ArrayBuffer>[]): ReadableStream<Uint8Arra
 /** The scrape handler. */
 export function metricsHandler(ctx: AppContext) {
   return (req: Request): Response => {
-    let negotiated = negotiate(req.headers.get("accept"));
-    // The protobuf text forms upstream can also serve are not implemented: answer text 0.0.4.
-    if (negotiated.format !== "protobuf" && negotiated.format !== "text") {
-      negotiated = negotiate(`text/plain;version=0.0.4;escaping=${negotiated.escaping}`);
-    }
+    const negotiated = negotiate(req.headers.get("accept"));
     const families = gatherFamilies(ctx);
-    const parts = renderParts(
-      families,
-      negotiated.escaping,
-      negotiated.format === "protobuf" ? "protobuf" : "text",
-    );
+    const parts = renderParts(families, negotiated.escaping, negotiated.format);
     const headers = new Headers({ "content-type": negotiated.contentType });
     if (acceptsGzip(req.headers.get("accept-encoding"))) {
       headers.set("content-encoding", "gzip");
