@@ -9,7 +9,7 @@ import { formatFlagError, parseFlags, validateUnsupported } from "@lib/cli/flags
 import { renderHelp, renderManPage, renderVersion } from "@lib/cli/usage.ts";
 import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
-import { createUiRoutes } from "@lib/http/ui.ts";
+import { createUiRoutes } from "@lib/ui/routes.ts";
 import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
 import { MetricStore } from "@lib/store/metric_store.ts";

@@ -17,7 +17,7 @@
  * @module
  */
 
-import { goQuote, isGoPrint } from "@lib/go_quote.ts";
+import { goQuote, isGoPrint } from "@lib/gocompat/go_quote.ts";
 /** The levels of `--log.level`, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -11,8 +11,8 @@
 
 import { parseArgs } from "@std/cli/parse-args";
 import { parseText } from "@lib/expfmt/text_parse.ts";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
-import { decodeDelimited, encodeDelimited } from "@lib/expfmt/proto.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
+import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
 import { generateInput, mutateBytes, Prng } from "@lib/expfmt/fuzz_gen.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 

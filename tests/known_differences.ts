@@ -16,9 +16,9 @@
  * @module
  */
 
-import { crc32 } from "@lib/crc32.ts";
-import { encodeDelimited } from "@lib/expfmt/proto.ts";
-import { maskedCrc32c } from "@lib/http/snappy.ts";
+import { crc32 } from "@lib/compress/crc32.ts";
+import { encodeDelimited } from "@lib/protobuf/proto.ts";
+import { maskedCrc32c } from "@lib/compress/snappy.ts";
 import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
 
 /** One HTTP request of a probe sequence. */

@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { decodeDelimited, encodeDelimited } from "@lib/expfmt/proto.ts";
+import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
 import { sampleLines } from "./helpers/interop.ts";

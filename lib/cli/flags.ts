@@ -41,10 +41,10 @@ import {
   formatGoDurationNs,
   parseDuration,
   parseDurationNs,
-} from "@lib/duration.ts";
-import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/bytes_size.ts";
+} from "@lib/gocompat/duration.ts";
+import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/bytes_size.ts";
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
-import { parseGoUrlPath } from "@lib/cli/go_url.ts";
+import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
 
 /** The parsed command line. */
 export interface Config {

@@ -12,7 +12,11 @@
  * @module
  */
 
-import { goQuote as goQuoteString, goQuoteByte, goQuoteBytes as goQuote } from "@lib/go_quote.ts";
+import {
+  goQuote as goQuoteString,
+  goQuoteByte,
+  goQuoteBytes as goQuote,
+} from "@lib/gocompat/go_quote.ts";
 import {
   emptyHistogram,
   type LabelPair,
@@ -22,7 +26,7 @@ import {
   MetricType,
 } from "@lib/model/metric.ts";
 import type { ValidationScheme } from "@lib/model/names.ts";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
 
 /** Options of {@linkcode parseText}. */
 export interface TextParseOptions {

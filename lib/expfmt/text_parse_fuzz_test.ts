@@ -1,6 +1,6 @@
 import { assert } from "@std/assert";
 import { parseText } from "@lib/expfmt/text_parse.ts";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
 import { generateInputs } from "@lib/expfmt/fuzz_gen.ts";
 import type { ValidationScheme } from "@lib/model/names.ts";
 

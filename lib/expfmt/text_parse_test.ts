@@ -6,7 +6,7 @@ import {
   assertThrows,
 } from "@std/assert";
 import { parseGoFloat, parseText, TextParsePanic } from "@lib/expfmt/text_parse.ts";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
 import {
   type Bucket,
   emptyHistogram,

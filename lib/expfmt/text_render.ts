@@ -23,7 +23,7 @@ import {
   MetricType,
 } from "@lib/model/metric.ts";
 import { isValidLegacyMetricName } from "@lib/model/names.ts";
-import { formatTextFloat } from "@lib/expfmt/format_float.ts";
+import { formatTextFloat } from "@lib/gocompat/format_float.ts";
 
 const NEEDS_QUOTED_ESCAPE = /[\\"\n]/;
 const NEEDS_HELP_ESCAPE = /[\\\n]/;

@@ -6,7 +6,7 @@
  */
 
 import { renderText } from "@lib/expfmt/text_render.ts";
-import { formatGoFloat, formatTextFloat } from "@lib/expfmt/format_float.ts";
+import { formatGoFloat, formatTextFloat } from "@lib/gocompat/format_float.ts";
 import { escapeMetricFamily } from "@lib/model/escaping.ts";
 import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 

@@ -5,14 +5,14 @@
  * @module
  */
 
-import { formatGoFloat } from "@lib/expfmt/format_float.ts";
+import { formatGoFloat } from "@lib/gocompat/format_float.ts";
 import { type Metric, METRIC_TYPE_NAMES, type MetricType } from "@lib/model/metric.ts";
 import { MetricType as T } from "@lib/model/metric.ts";
 import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
 import { type Group, lastPushSuccessful, type StoredFamily } from "@lib/store/types.ts";
 import { buildInformation } from "@lib/version.ts";
 import type { AppContext } from "@lib/http/context.ts";
-import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/http/go_json.ts";
+import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/gocompat/go_json.ts";
 import { Router } from "@lib/http/router.ts";
 
 const CORS_HEADERS: Readonly<Record<string, string>> = {

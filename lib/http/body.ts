@@ -12,11 +12,11 @@
  */
 
 import { concat } from "@std/bytes/concat";
-import { crc32 } from "@lib/crc32.ts";
+import { crc32 } from "@lib/compress/crc32.ts";
 import { gunzip } from "node:zlib";
 import { constants as bufferConstants } from "node:buffer";
 import { HttpError } from "@lib/http/errors.ts";
-import { BodyTooLargeError, decodeSnappyFramed, SnappyError } from "@lib/http/snappy.ts";
+import { BodyTooLargeError, decodeSnappyFramed, SnappyError } from "@lib/compress/snappy.ts";
 
 /** Limits for reading a request body. */
 export interface BodyOptions {

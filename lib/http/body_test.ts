@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
 import { HttpError } from "@lib/http/errors.ts";
 import { goGzipErrorText, parseGzipHeader, readRequestBody } from "@lib/http/body.ts";
-import { maskedCrc32c } from "@lib/http/snappy.ts";
+import { maskedCrc32c } from "@lib/compress/snappy.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { decodeDelimited } from "@lib/expfmt/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/proto.ts";
 import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import { parseGroupingKey } from "@lib/model/grouping_key.ts";

@@ -10,7 +10,7 @@
  */
 
 import { encodeBase64Url } from "@std/encoding/base64url";
-import { goQuote, goQuoteBytes } from "@lib/go_quote.ts";
+import { goQuote, goQuoteBytes } from "@lib/gocompat/go_quote.ts";
 import { HttpError } from "@lib/http/errors.ts";
 import { escapeValueEncoding, unescapeName } from "@lib/model/escaping.ts";
 import { isValidLegacyLabelName, isValidUtf8Name } from "@lib/model/names.ts";

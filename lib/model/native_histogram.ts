@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatGoFloat } from "@lib/expfmt/format_float.ts";
+import { formatGoFloat } from "@lib/gocompat/format_float.ts";
 import type { BucketSpan, Histogram } from "@lib/model/metric.ts";
 
 /** One API bucket: boundary rule, lower, upper and count, the last three as Go `%v` text. */

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
 import bcrypt from "bcryptjs";
-import { BasicAuthChecker, cacheKey, parseBasicAuth, unauthorized } from "./basic_auth.ts";
+import { BasicAuthChecker, cacheKey, parseBasicAuth, unauthorized } from "@lib/web/basic_auth.ts";
 
 const enc = new TextEncoder();
 const basic = (s: string): string => "Basic " + btoa(s);

@@ -10,12 +10,12 @@
  * @module
  */
 
-import { BasicAuthChecker, unauthorized } from "./basic_auth.ts";
-import type { BasicAuthOptions } from "./basic_auth.ts";
-import { TokenBucket, tooManyRequests } from "./rate_limit.ts";
-import type { Handler, WebLogger } from "./types.ts";
-import { loadWebConfig } from "./web_config.ts";
-import type { RateLimitConfig, TlsSettings, WebConfig } from "./web_config.ts";
+import { BasicAuthChecker, unauthorized } from "@lib/web/basic_auth.ts";
+import type { BasicAuthOptions } from "@lib/web/basic_auth.ts";
+import { TokenBucket, tooManyRequests } from "@lib/web/rate_limit.ts";
+import type { Handler, WebLogger } from "@lib/web/types.ts";
+import { loadWebConfig } from "@lib/web/web_config.ts";
+import type { RateLimitConfig, TlsSettings, WebConfig } from "@lib/web/web_config.ts";
 
 /** Where a listener gets TLS settings from, and hears about their changes. */
 export interface TlsSource {

@@ -1,9 +1,9 @@
 import { assertEquals, assertRejects } from "@std/assert";
 import { join } from "@std/path";
 import bcrypt from "bcryptjs";
-import { createGuard } from "./guard.ts";
-import type { Handler } from "./types.ts";
-import { WebConfigError } from "./web_config.ts";
+import { createGuard } from "@lib/web/guard.ts";
+import type { Handler } from "@lib/web/types.ts";
+import { WebConfigError } from "@lib/web/web_config.ts";
 
 const ALICE = bcrypt.hashSync("alice-pw", 4);
 const BOB = bcrypt.hashSync("bob-pw", 4);

@@ -20,11 +20,11 @@ import https from "node:https";
 import type { Server as NodeHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import type { TlsSource } from "./guard.ts";
-import type { Handler, WebLogger } from "./types.ts";
-import { formatRemoteAddr, internalError, joinHostPort } from "./types.ts";
-import { nodeListener } from "./node_adapter.ts";
-import type { TlsSettings } from "./web_config.ts";
+import type { TlsSource } from "@lib/web/guard.ts";
+import type { Handler, WebLogger } from "@lib/web/types.ts";
+import { formatRemoteAddr, internalError, joinHostPort } from "@lib/web/types.ts";
+import { nodeListener } from "@lib/web/node_adapter.ts";
+import type { TlsSettings } from "@lib/web/web_config.ts";
 
 /** A running set of listeners. */
 export interface Server {

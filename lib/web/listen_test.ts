@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertMatch, assertRejects, assertThrows } from "@std/assert";
-import { parseListenAddress, serve, subjectAltNames } from "./listen.ts";
-import type { Handler } from "./types.ts";
+import { parseListenAddress, serve, subjectAltNames } from "@lib/web/listen.ts";
+import type { Handler } from "@lib/web/types.ts";
 
 Deno.test("parseListenAddress() splits Go listen addresses", () => {
   const table: [string, string | undefined, number][] = [

@@ -6,8 +6,8 @@
  */
 
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Handler, WebLogger } from "./types.ts";
-import { formatRemoteAddr, internalError, joinHostPort } from "./types.ts";
+import type { Handler, WebLogger } from "@lib/web/types.ts";
+import { formatRemoteAddr, internalError, joinHostPort } from "@lib/web/types.ts";
 
 /** Turns a node request into a `Request`; the body streams from the socket. */
 export function toRequest(req: IncomingMessage, scheme: string, signal: AbortSignal): Request {

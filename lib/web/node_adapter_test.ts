@@ -1,7 +1,7 @@
 import { assertEquals, assertMatch } from "@std/assert";
 import http from "node:http";
-import { nodeListener } from "./node_adapter.ts";
-import type { Handler } from "./types.ts";
+import { nodeListener } from "@lib/web/node_adapter.ts";
+import type { Handler } from "@lib/web/types.ts";
 
 async function withNodeServer(
   handler: Handler,

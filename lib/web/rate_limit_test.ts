@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { TokenBucket, tooManyRequests } from "./rate_limit.ts";
+import { TokenBucket, tooManyRequests } from "@lib/web/rate_limit.ts";
 
 Deno.test("TokenBucket starts full, refills one token per interval, caps at burst", () => {
   let t = 1_000;

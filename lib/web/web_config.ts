@@ -17,7 +17,7 @@ import { dirname, isAbsolute, join, resolve } from "@std/path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Node, Pair } from "yaml";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { parseGoDuration } from "./go_duration.ts";
+import { parseGoDuration } from "@lib/gocompat/go_duration.ts";
 
 /** The five `client_auth_type` values (Go's `tls.ClientAuthType` names). */
 export type ClientAuthType =

@@ -1,6 +1,11 @@
 import { assertEquals, assertRejects, assertThrows } from "@std/assert";
 import { join } from "@std/path";
-import { isBcryptHash, loadWebConfig, parseWebConfig, WebConfigError } from "./web_config.ts";
+import {
+  isBcryptHash,
+  loadWebConfig,
+  parseWebConfig,
+  WebConfigError,
+} from "@lib/web/web_config.ts";
 
 const HASH = "$2y$10$QOauhQNbBCuQDKes6eFzPeMqBSjb7Mr5DUmpZ/VcEd00UAV/LDeSi";
 

@@ -47,7 +47,7 @@ export class BytesSizeError extends Error {
  * a negative size.
  * @example
  * ```ts
- * import { parseBytesSize } from "@lib/bytes_size.ts";
+ * import { parseBytesSize } from "@lib/gocompat/bytes_size.ts";
  * parseBytesSize("64MiB"); // 67108864
  * ```
  */
@@ -87,7 +87,7 @@ export function parseBytesSize(text: string): number {
  * @returns E.g. `64MiB`, `1KiB512B`, `0B`.
  * @example
  * ```ts
- * import { formatBytesSize } from "@lib/bytes_size.ts";
+ * import { formatBytesSize } from "@lib/gocompat/bytes_size.ts";
  * formatBytesSize(1536); // "1KiB512B"
  * ```
  */

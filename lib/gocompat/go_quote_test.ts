@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { goQuote, goQuoteByte, goQuoteBytes } from "@lib/go_quote.ts";
+import { goQuote, goQuoteByte, goQuoteBytes } from "@lib/gocompat/go_quote.ts";
 
 /** Bytes of a string whose code units are byte values. */
 function bytes(s: string): Uint8Array {

@@ -1,7 +1,7 @@
 /**
  * Benchmarks of the Metrics page with 10,000 groups (each with three pushed
  * families of five series plus the two push-time gauges): the first page,
- * a late page, and a filtered page. Run with `deno bench lib/http/ui_bench.ts`.
+ * a late page, and a filtered page. Run with `deno bench lib/ui/routes_bench.ts`.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import { parseText } from "@lib/expfmt/text_parse.ts";
 import { createApp } from "@lib/http/app.ts";
 import { OWN_FAMILIES } from "@lib/http/self_metrics.ts";
 import { testAppContext } from "@lib/http/test_context.ts";
-import { createUiRoutes } from "@lib/http/ui.ts";
+import { createUiRoutes } from "@lib/ui/routes.ts";
 import { MetricStore } from "@lib/store/metric_store.ts";
 
 const GROUPS = 10_000;

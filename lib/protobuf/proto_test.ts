@@ -5,8 +5,8 @@ import {
   encodeDelimited,
   encodeFamily,
   frameDelimited,
-} from "@lib/expfmt/proto.ts";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
+} from "@lib/protobuf/proto.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
 import { decodeHex } from "@std/encoding/hex";
 import { concat } from "@std/bytes/concat";

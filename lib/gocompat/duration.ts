@@ -52,7 +52,7 @@ function isDigit(c: string | undefined): boolean {
  * `time: missing unit in duration "1"`, `time: unknown unit "y" in duration "1y"`.
  * @example
  * ```ts
- * import { parseDurationNs } from "@lib/duration.ts";
+ * import { parseDurationNs } from "@lib/gocompat/duration.ts";
  * parseDurationNs("1m30s"); // 90_000_000_000n
  * ```
  */
@@ -135,7 +135,7 @@ export function parseDurationNs(text: string): bigint {
  * @throws {DurationError} With Go's message.
  * @example
  * ```ts
- * import { parseDuration } from "@lib/duration.ts";
+ * import { parseDuration } from "@lib/gocompat/duration.ts";
  * parseDuration("5m"); // 300000
  * ```
  */
@@ -160,7 +160,7 @@ function fracText(v: bigint, prec: number): string {
  * @returns E.g. `5m0s`, `24h0m0s`, `1h30m0s`, `1.5s`, `500ms`, `1.5µs`, `0s`.
  * @example
  * ```ts
- * import { formatGoDurationNs } from "@lib/duration.ts";
+ * import { formatGoDurationNs } from "@lib/gocompat/duration.ts";
  * formatGoDurationNs(90_000_000_000n); // "1m30s"
  * ```
  */

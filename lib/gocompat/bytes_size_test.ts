@@ -1,5 +1,5 @@
 import { assertEquals, assertThrows } from "@std/assert";
-import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/bytes_size.ts";
+import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/bytes_size.ts";
 
 Deno.test("parseBytesSize() reads base-2 units and plain numbers", () => {
   const cases: [string, number][] = [

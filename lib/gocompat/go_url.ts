@@ -74,7 +74,7 @@ function checkAuthority(authority: string): string | undefined {
  * @returns `{ path }` or `{ error }`.
  * @example
  * ```ts
- * import { parseGoUrlPath } from "@lib/cli/go_url.ts";
+ * import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
  * parseGoUrlPath("http://example.com/ext/"); // { path: "/ext/" }
  * ```
  */

@@ -17,7 +17,7 @@
  */
 
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
 import { emptyHistogram } from "@lib/model/metric.ts";
 import type {
   Bucket,
@@ -554,7 +554,7 @@ function decodeFamilyBody(inp: WireInput, end: number): MetricFamily {
  *
  * @example Usage
  * ```ts
- * import { decodeFamily } from "@lib/expfmt/proto.ts";
+ * import { decodeFamily } from "@lib/protobuf/proto.ts";
  * import { assertEquals } from "@std/assert";
  *
  * // name = "up" (field 1), type = GAUGE (field 3)
@@ -580,7 +580,7 @@ export function decodeFamily(bytes: Uint8Array): MetricFamily {
  *
  * @example Usage
  * ```ts
- * import { decodeDelimited } from "@lib/expfmt/proto.ts";
+ * import { decodeDelimited } from "@lib/protobuf/proto.ts";
  * import { assertEquals, assertThrows } from "@std/assert";
  *
  * const stream = new Uint8Array([0x04, 0x0a, 0x02, 0x75, 0x70]);
@@ -804,7 +804,7 @@ function writeFamilyBody(w: BinaryWriter, f: MetricFamily): void {
  *
  * @example Usage
  * ```ts
- * import { decodeFamily, encodeFamily } from "@lib/expfmt/proto.ts";
+ * import { decodeFamily, encodeFamily } from "@lib/protobuf/proto.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const family = { name: "up", help: "", type: 1 as const, metric: [] };
@@ -826,7 +826,7 @@ export function encodeFamily(family: MetricFamily): Uint8Array {
  *
  * @example Usage
  * ```ts
- * import { decodeDelimited, encodeDelimited } from "@lib/expfmt/proto.ts";
+ * import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
  * import { assertEquals } from "@std/assert";
  *
  * const families = [{ name: "a", type: 0 as const, metric: [] }];
@@ -852,7 +852,7 @@ export function encodeDelimited(families: Iterable<MetricFamily>): Uint8Array {
  *
  * @example Usage
  * ```ts
- * import { frameDelimited } from "@lib/expfmt/proto.ts";
+ * import { frameDelimited } from "@lib/protobuf/proto.ts";
  * import { assertEquals } from "@std/assert";
  *
  * assertEquals(frameDelimited(new Uint8Array([0x0a, 0x00])), new Uint8Array([2, 0x0a, 0x00]));

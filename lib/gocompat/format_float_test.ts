@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { formatGoFloat, formatTextFloat } from "@lib/expfmt/format_float.ts";
+import { formatGoFloat, formatTextFloat } from "@lib/gocompat/format_float.ts";
 
 // Expected strings were produced by Go's strconv.FormatFloat(v, 'g', -1, 64)
 // (go1.19, whose shortest formatting is unchanged in newer releases).

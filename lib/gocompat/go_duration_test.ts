@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { parseGoDuration } from "./go_duration.ts";
+import { parseGoDuration } from "@lib/gocompat/go_duration.ts";
 
 Deno.test("parseGoDuration() reads Go duration syntax", () => {
   const cases: [string, number | undefined][] = [

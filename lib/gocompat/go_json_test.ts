@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/http/go_json.ts";
+import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/gocompat/go_json.ts";
 
 Deno.test("goJson escapes HTML characters like Go", () => {
   assertEquals(goJson({ a: "<b>&</b>" }), '{"a":"\\u003cb\\u003e\\u0026\\u003c/b\\u003e"}');

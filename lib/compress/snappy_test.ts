@@ -5,7 +5,7 @@ import {
   decodeSnappyFramed,
   maskedCrc32c,
   SnappyError,
-} from "@lib/http/snappy.ts";
+} from "@lib/compress/snappy.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

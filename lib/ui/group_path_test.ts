@@ -1,11 +1,6 @@
 import { assertEquals } from "@std/assert";
 import { parseGroupingKey } from "@lib/model/grouping_key.ts";
-import {
-  groupDeletePath,
-  groupText,
-  labelText,
-  sortedLabelNames,
-} from "@lib/http/ui_group_path.ts";
+import { groupDeletePath, groupText, labelText, sortedLabelNames } from "@lib/ui/group_path.ts";
 
 Deno.test("sortedLabelNames() puts job first, then the other names sorted", () => {
   const cases: [Record<string, string>, string[]][] = [

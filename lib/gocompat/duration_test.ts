@@ -4,7 +4,7 @@ import {
   formatGoDurationNs,
   parseDuration,
   parseDurationNs,
-} from "@lib/duration.ts";
+} from "@lib/gocompat/duration.ts";
 
 const S = 1_000_000_000n;
 

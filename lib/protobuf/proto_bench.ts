@@ -3,7 +3,7 @@ import {
   encodeDelimited,
   encodeFamily,
   frameDelimited,
-} from "@lib/expfmt/proto.ts";
+} from "@lib/protobuf/proto.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
 
 /** 100k small families as a push-heavy gateway holds them: two labels and one value each. */

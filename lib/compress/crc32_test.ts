@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { CASTAGNOLI, crc32 } from "@lib/crc32.ts";
+import { CASTAGNOLI, crc32 } from "@lib/compress/crc32.ts";
 
 Deno.test("crc32 matches the standard check values", () => {
   const check = new TextEncoder().encode("123456789");

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { escapeHtml } from "@lib/http/ui_html.ts";
+import { escapeHtml } from "@lib/ui/html.ts";
 
 Deno.test("escapeHtml() escapes the five special characters and nothing else", () => {
   const cases: [string, string][] = [

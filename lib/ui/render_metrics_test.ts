@@ -7,7 +7,7 @@ import {
   renderFamilies,
   renderFamily,
   valueCell,
-} from "@lib/http/ui_render_metrics.ts";
+} from "@lib/ui/render_metrics.ts";
 
 Deno.test("formatFixedFloat() writes Go's 'f' format with the shortest digits", () => {
   const cases: [number, string][] = [

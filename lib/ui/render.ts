@@ -18,10 +18,10 @@ import {
   PUSH_TIME_METRIC,
   pushGaugeValue,
 } from "@lib/store/types.ts";
-import { groupDeletePath, groupText, sortedLabelNames } from "@lib/http/ui_group_path.ts";
-import { escapeHtml } from "@lib/http/ui_html.ts";
-import type { PageOf } from "@lib/http/ui_paging.ts";
-import { formatRfc3339, labelBadge, renderFamilies } from "@lib/http/ui_render_metrics.ts";
+import { groupDeletePath, groupText, sortedLabelNames } from "@lib/ui/group_path.ts";
+import { escapeHtml } from "@lib/ui/html.ts";
+import type { PageOf } from "@lib/ui/paging.ts";
+import { formatRfc3339, labelBadge, renderFamilies } from "@lib/ui/render_metrics.ts";
 
 /** What every page needs. */
 export interface LayoutView {

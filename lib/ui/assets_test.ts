@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { ASSETS, serveAsset, servedAssets } from "@lib/http/ui_assets.ts";
+import { ASSETS, serveAsset, servedAssets } from "@lib/ui/assets.ts";
 
 Deno.test("serveAsset() serves each embedded asset with its content type and an ETag", async () => {
   const cases: [string, string, string][] = [

@@ -14,9 +14,9 @@
 
 import type { UiRoutes } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
-import { serveAsset, servedAssets } from "@lib/http/ui_assets.ts";
-import { filterGroups, PAGE_SIZE, paginate, parsePageNumber } from "@lib/http/ui_paging.ts";
-import { type LayoutView, renderMetricsPage, renderStatusPage } from "@lib/http/ui_render.ts";
+import { serveAsset, servedAssets } from "@lib/ui/assets.ts";
+import { filterGroups, PAGE_SIZE, paginate, parsePageNumber } from "@lib/ui/paging.ts";
+import { type LayoutView, renderMetricsPage, renderStatusPage } from "@lib/ui/render.ts";
 import { buildInformation } from "@lib/version.ts";
 
 /** The Content-Security-Policy of the UI pages: nothing inline, nothing from elsewhere. */

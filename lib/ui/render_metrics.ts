@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatGoFloat } from "@lib/expfmt/format_float.ts";
+import { formatGoFloat } from "@lib/gocompat/format_float.ts";
 import {
   type Histogram,
   type LabelPair,
@@ -18,9 +18,9 @@ import {
 } from "@lib/model/metric.ts";
 import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
 import type { StoredFamily } from "@lib/store/types.ts";
-import { formatRfc3339Nano } from "@lib/http/go_json.ts";
-import { escapeHtml } from "@lib/http/ui_html.ts";
-import { labelText } from "@lib/http/ui_group_path.ts";
+import { formatRfc3339Nano } from "@lib/gocompat/go_json.ts";
+import { escapeHtml } from "@lib/ui/html.ts";
+import { labelText } from "@lib/ui/group_path.ts";
 
 /**
  * Formats `v` as Go's `strconv.FormatFloat(v, 'f', -1, 64)` (upstream's UI

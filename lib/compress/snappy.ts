@@ -11,7 +11,7 @@
  */
 
 import { concat } from "@std/bytes/concat";
-import { CASTAGNOLI, crc32 } from "@lib/crc32.ts";
+import { CASTAGNOLI, crc32 } from "@lib/compress/crc32.ts";
 
 /** A corrupt or unsupported snappy stream; the message is golang/snappy's error text. */
 export class SnappyError extends Error {

@@ -3,7 +3,7 @@ import { parseText } from "@lib/expfmt/text_parse.ts";
 import { type AppConfig, type AppContext } from "@lib/http/context.ts";
 import { createApp } from "@lib/http/app.ts";
 import { TEST_BUILD_INFO, testAppContext } from "@lib/http/test_context.ts";
-import { CONTENT_SECURITY_POLICY, createUiRoutes, linkPrefix } from "@lib/http/ui.ts";
+import { CONTENT_SECURITY_POLICY, createUiRoutes, linkPrefix } from "@lib/ui/routes.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
 const BUILD: BuildInfo = { ...TEST_BUILD_INFO, version: "9.8.7", revision: "rev123" };

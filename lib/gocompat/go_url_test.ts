@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { parseGoUrlPath } from "@lib/cli/go_url.ts";
+import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
 
 Deno.test("parseGoUrlPath() returns Go's url.Path or url.Parse's error text", () => {
   const cases: [string, { path: string } | { error: string }][] = [

@@ -1,6 +1,6 @@
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
-import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/expfmt/proto.ts";
-import { ParseError } from "@lib/expfmt/parse_error.ts";
+import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { ParseError } from "@lib/model/parse_error.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
 import { mutateBytes, Prng } from "@lib/expfmt/fuzz_gen.ts";
 

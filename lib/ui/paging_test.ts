@@ -1,6 +1,6 @@
 import { assertEquals } from "@std/assert";
 import type { Group } from "@lib/store/types.ts";
-import { filterGroups, paginate, parsePageNumber } from "@lib/http/ui_paging.ts";
+import { filterGroups, paginate, parsePageNumber } from "@lib/ui/paging.ts";
 
 function group(labels: Record<string, string>): Group {
   return { labels, families: new Map() };

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { MetricType } from "@lib/model/metric.ts";
 import type { Group, StoredFamily } from "@lib/store/types.ts";
-import { paginate } from "@lib/http/ui_paging.ts";
+import { paginate } from "@lib/ui/paging.ts";
 import {
   formatUptime,
   type LayoutView,
@@ -10,7 +10,7 @@ import {
   renderLayout,
   renderMetricsPage,
   renderStatusPage,
-} from "@lib/http/ui_render.ts";
+} from "@lib/ui/render.ts";
 
 function gauge(name: string, value: number): StoredFamily {
   return {
