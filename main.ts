@@ -12,7 +12,7 @@ import type { AppContext } from "@lib/http/context.ts";
 import { createUiRoutes } from "@lib/ui/routes.ts";
 import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
-import { MetricStore } from "@lib/store/metric_store.ts";
+import { InMemoryStore } from "@lib/store/memory_store.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
 import { buildContextText, loadBuildInfo, versionInfoText } from "@lib/version.ts";
 import { createGuard, type Guard } from "@lib/web/guard.ts";
@@ -58,16 +58,18 @@ async function main(argv: readonly string[]): Promise<number> {
   logger.info("starting pushgateway", { version: versionInfoText(buildInfo) });
   logger.info("Build context", { build_context: buildContextText(buildInfo) });
 
-  const store = new MetricStore(OWN_FAMILIES);
+  const store = new InMemoryStore({ own: OWN_FAMILIES });
   let persister: Persister | undefined;
   if (config.persistenceFile !== "") {
     store.restore(await loadSnapshot(config.persistenceFile, logger));
-    persister = createPersister({
+    const p = createPersister({
       path: config.persistenceFile,
       intervalMs: config.persistenceIntervalMs,
       snapshot: () => store.snapshot(),
       logger,
     });
+    store.subscribe(() => p.notifyWrite());
+    persister = p;
   }
 
   let quit: () => void = () => {};
@@ -83,7 +85,6 @@ async function main(argv: readonly string[]): Promise<number> {
     buildInfo,
     startTimeMs: Date.now(),
     now: () => performance.timeOrigin + performance.now(),
-    onWrite: () => persister?.notifyWrite(),
     requestQuit: () => setTimeout(quit, 0),
   };
   const app = createApp(ctx, createUiRoutes(ctx));
@@ -126,6 +127,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await server.shutdown();
   guard.close();
   logger.info("HTTP server stopped");
+  await store.close();
   return await shutdownStore(persister, logger);
 }
 

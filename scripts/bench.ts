@@ -762,7 +762,7 @@ async function heapProbeMain(groups: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error("run with --v8-flags=--expose-gc");
   const { parseText } = await import("@lib/expfmt/text_parse.ts");
-  const { MetricStore } = await import("@lib/store/metric_store.ts");
+  const { StoreState } = await import("@lib/store/state.ts");
   const { OWN_FAMILIES, SelfMetrics } = await import("@lib/http/self_metrics.ts");
   const { metricsHandler } = await import("@lib/http/metrics.ts");
   const heap = async (): Promise<number> => {
@@ -775,7 +775,7 @@ async function heapProbeMain(groups: number): Promise<void> {
   const heapBaseline = await heap();
   let bodies: string[] | undefined = Array.from({ length: groups }, (_, i) => groupBody(i, 1));
   const heapBodies = await heap();
-  const store = new MetricStore(OWN_FAMILIES);
+  const store = new StoreState(OWN_FAMILIES);
   const enc = new TextEncoder();
   for (let i = 0; i < groups; i++) {
     const families = parseText(enc.encode(bodies[i] as string), { scheme: "legacy" });

@@ -66,7 +66,9 @@ for (const size of sizes) {
     await put(size + (i % 50)); // re-push into a small set of groups beside the stored ones
     times.push((performance.now() - t0) * 1000);
   }
-  for (let i = 0; i < 50; i++) store.delete({ job: "bench", instance: `i${size + i}` });
+  for (let i = 0; i < 50; i++) {
+    await store.submit({ kind: "delete", labels: { job: "bench", instance: `i${size + i}` } });
+  }
   times.sort((a, b) => a - b);
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const pct = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0;

@@ -12,6 +12,7 @@ import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.t
 import { type Group, lastPushSuccessful, type StoredFamily } from "@lib/store/types.ts";
 import { buildInformation } from "@lib/version.ts";
 import type { AppContext } from "@lib/http/context.ts";
+import { counted } from "@lib/http/instrument.ts";
 import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/gocompat/go_json.ts";
 import { Router } from "@lib/http/router.ts";
 
@@ -107,23 +108,22 @@ function json(data: unknown): Response {
   return jsonText(goJson({ status: "success", data }));
 }
 
-/** Builds the API router (paths relative to `<prefix>/api/v1`). */
+/** Builds the API router (paths relative to `<prefix>/api/v1`), each route counted under upstream's handler label. */
 export function apiRouter(ctx: AppContext): Router {
-  const counted = (handler: string, make: (req: Request) => Response) => (req: Request) => {
-    const res = make(req);
-    ctx.self.countRequest(handler, req.method, res.status);
-    return res;
-  };
   const router = new Router()
     .on(
       "OPTIONS",
       "/*path",
-      counted("api/v1/options", () => new Response(null, { status: 200, headers: CORS_HEADERS })),
+      counted(
+        ctx,
+        "api/v1/options",
+        () => new Response(null, { status: 200, headers: CORS_HEADERS }),
+      ),
     )
     .on(
       "GET",
       "/status",
-      counted("api/v1/status", () =>
+      counted(ctx, "api/v1/status", () =>
         json({
           build_information: sortedRecord(buildInformation(ctx.buildInfo)),
           flags: sortedRecord(ctx.config.flagValues),
@@ -134,10 +134,12 @@ export function apiRouter(ctx: AppContext): Router {
       "GET",
       "/metrics",
       counted(
+        ctx,
         "api/v1/metrics",
         () =>
           jsonText(
-            '{"status":"success","data":[' + ctx.store.groups().map(groupJson).join(",") + "]}",
+            '{"status":"success","data":[' + ctx.store.view.groups().map(groupJson).join(",") +
+              "]}",
           ),
       ),
     );
@@ -145,9 +147,8 @@ export function apiRouter(ctx: AppContext): Router {
     router.on(
       "PUT",
       "/admin/wipe",
-      counted("wipe", () => {
-        ctx.store.wipe();
-        ctx.onWrite();
+      counted(ctx, "wipe", async () => {
+        await ctx.store.submit({ kind: "wipe" });
         return new Response(null, { status: 202 });
       }),
     );

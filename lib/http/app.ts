@@ -8,8 +8,9 @@
 
 import { apiRouter } from "@lib/http/api_v1.ts";
 import { type AppContext, setRemoteAddr } from "@lib/http/context.ts";
-import { errorResponse, HttpError, httpErrorResponse } from "@lib/http/errors.ts";
-import { okHandler, quitGetHandler, quitHandler } from "@lib/http/lifecycle.ts";
+import { HttpError } from "@lib/http/errors.ts";
+import { counted, observedPush, respond } from "@lib/http/instrument.ts";
+import { probeHandler, quitGetHandler, quitHandler } from "@lib/http/lifecycle.ts";
 import { metricsHandler } from "@lib/http/metrics.ts";
 import { deleteHandler, pushHandler } from "@lib/http/push.ts";
 import { cleanPath, encodePath, redirect, type RouteHandler, Router } from "@lib/http/router.ts";
@@ -67,27 +68,31 @@ function joinPath(prefix: string, path: string): string {
   return cleanPath(prefix + "/" + path);
 }
 
-/** Builds the application for `ctx`. */
+/**
+ * Builds the application for `ctx`. Every route is registered here, wrapped
+ * in its instrumentation: requests counted by upstream's handler label, and
+ * push durations and sizes observed.
+ */
 export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
   const p = ctx.config.routePrefix;
   const router = new Router()
-    .on("GET", p + "/-/healthy", okHandler(ctx, "healthy"))
-    .on("GET", p + "/-/ready", okHandler(ctx, "ready"))
+    .on("GET", p + "/-/healthy", counted(ctx, "healthy", probeHandler(ctx, "healthy")))
+    .on("GET", p + "/-/ready", counted(ctx, "ready", probeHandler(ctx, "ready")))
     .on("GET", joinPath(p, ctx.config.telemetryPath), metricsHandler(ctx));
   for (const suffix of ["", "@base64"]) {
     const b64 = suffix !== "";
     const base = `${p}/metrics/job${suffix}/:job`;
+    const put = observedPush(ctx, counted(ctx, "push", pushHandler(ctx, true, b64)));
+    const post = observedPush(ctx, counted(ctx, "push", pushHandler(ctx, false, b64)));
+    const del = counted(ctx, "delete", deleteHandler(ctx, b64));
     for (const pattern of [base + "/*labels", base]) {
-      router
-        .on("PUT", pattern, pushHandler(ctx, true, b64))
-        .on("POST", pattern, pushHandler(ctx, false, b64))
-        .on("DELETE", pattern, deleteHandler(ctx, b64));
+      router.on("PUT", pattern, put).on("POST", pattern, post).on("DELETE", pattern, del);
     }
   }
   if (ui) {
-    router.on("GET", p + "/static/*filepath", ui.static);
-    router.on("GET", p + "/status", ui.page);
-    router.on("GET", p + "/", ui.page);
+    router.on("GET", p + "/static/*filepath", counted(ctx, "static", ui.static));
+    router.on("GET", p + "/status", counted(ctx, "status", ui.page));
+    router.on("GET", p + "/", counted(ctx, "status", ui.page));
   }
   router.on("PUT", p + "/-/quit", quitHandler(ctx));
   router.on("POST", p + "/-/quit", quitHandler(ctx));
@@ -97,8 +102,8 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
 
   return async (req: Request, info?: RequestInfo): Promise<Response> => {
     if (info) setRemoteAddr(req, info.remoteAddr);
-    const url = new URL(req.url);
-    try {
+    return await respond(ctx, req, () => {
+      const url = new URL(req.url);
       const path = decodePath(rawRequestPath(req.url));
       const clean = cleanPath(path);
       if (clean !== path && req.method !== "CONNECT") {
@@ -106,13 +111,9 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
       }
       if (path === apiPath) return redirect(req, encodePath(apiPath + "/") + url.search, 301);
       if (path.startsWith(apiPath + "/")) {
-        return await api.handle(req, path.slice(apiPath.length), url.search);
+        return api.handle(req, path.slice(apiPath.length), url.search);
       }
-      return await router.handle(req, path, url.search);
-    } catch (err) {
-      if (err instanceof HttpError) return httpErrorResponse(err);
-      ctx.logger.error("internal error", { err: String(err), path: url.pathname });
-      return errorResponse(500, "Internal Server Error");
-    }
+      return router.handle(req, path, url.search);
+    });
   };
 }

@@ -1,12 +1,13 @@
 /**
- * What every endpoint module needs: configuration, the store, the gateway's
- * own metrics, the logger, the clock and hooks into the process.
+ * What every endpoint module needs: configuration, the store (any
+ * {@linkcode MetricStore} implementation), the gateway's own metrics, the
+ * logger, the clock and hooks into the process.
  *
  * @module
  */
 
 import type { Logger } from "@lib/log.ts";
-import type { MetricStore } from "@lib/store/metric_store.ts";
+import type { MetricStore } from "@lib/store/store.ts";
 import type { SelfMetrics } from "@lib/http/self_metrics.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
@@ -39,8 +40,6 @@ export interface AppContext {
   readonly startTimeMs: number;
   /** Current time, epoch milliseconds (fractional). */
   now(): number;
-  /** Called after every processed write (push, delete, wipe): schedules persistence. */
-  onWrite(): void;
   /** Called by `/-/quit` after its response is built. */
   requestQuit(): void;
 }

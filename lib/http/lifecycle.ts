@@ -5,13 +5,15 @@
  */
 
 import type { AppContext } from "@lib/http/context.ts";
+import { HttpError } from "@lib/http/errors.ts";
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
-/** `GET /-/healthy` and `/-/ready` (identical upstream): 200 `OK`. */
-export function okHandler(ctx: AppContext, handler: "healthy" | "ready") {
-  return (req: Request): Response => {
-    ctx.self.countRequest(handler, req.method, 200);
+/** `GET /-/healthy` and `/-/ready`: 200 `OK` when the store says so, else 500 with its reason (upstream). */
+export function probeHandler(ctx: AppContext, probe: "healthy" | "ready") {
+  return (): Response => {
+    const problem = probe === "healthy" ? ctx.store.healthy() : ctx.store.ready();
+    if (problem !== undefined) throw new HttpError(500, problem);
     return new Response("OK", { status: 200, headers: TEXT });
   };
 }

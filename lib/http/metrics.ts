@@ -11,7 +11,7 @@ import { encodeFamily, frameDelimited } from "@lib/protobuf/proto.ts";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
-import { compareMetrics } from "@lib/store/metric_store.ts";
+import { compareMetrics } from "@lib/store/merged_view.ts";
 import type { AppContext } from "@lib/http/context.ts";
 
 /**
@@ -53,10 +53,11 @@ export function acceptsGzip(header: string | null): boolean {
 /** All families to expose, sorted by name, own and pushed ones merged. */
 export function gatherFamilies(ctx: AppContext): MetricFamily[] {
   const own = new Map(ctx.self.collect().map((f) => [f.name, f]));
-  const names = new Set([...ctx.store.familyNames(), ...own.keys()]);
+  const view = ctx.store.view;
+  const names = new Set([...view.familyNames(), ...own.keys()]);
   const out: MetricFamily[] = [];
   for (const name of [...names].sort()) {
-    const pushed = ctx.store.mergedFamily(name);
+    const pushed = view.mergedFamily(name);
     const mine = own.get(name);
     if (pushed && mine) {
       const metric = [...mine.metric, ...pushed.metric].sort(compareMetrics);

@@ -1,18 +1,21 @@
 /**
- * `PUT`/`POST`/`DELETE <prefix>/metrics/job[@base64]/<job>{/<label>/<value>}`.
+ * `PUT`/`POST`/`DELETE <prefix>/metrics/job[@base64]/<job>{/<label>/<value>}`:
+ * parse the grouping key and the body, submit the write, answer with
+ * upstream's status. Failures are thrown and answered by the one error path.
  *
  * @module
  */
 
-import { decodeDelimited } from "@lib/protobuf/proto.ts";
 import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
-import { ParseError } from "@lib/model/parse_error.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
+import { decodeDelimited } from "@lib/protobuf/proto.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
-import { parseGroupingKey } from "@lib/model/grouping_key.ts";
+import type { GroupingLabels } from "@lib/store/types.ts";
+import type { PushResult } from "@lib/store/store.ts";
 import { readRequestBody } from "@lib/http/body.ts";
-import { errorResponse, HttpError, httpErrorResponse } from "@lib/http/errors.ts";
 import { type AppContext, remoteAddr } from "@lib/http/context.ts";
+import { errorResponse } from "@lib/http/errors.ts";
+import { parseGroupingKey } from "@lib/http/grouping_path.ts";
 import type { Params } from "@lib/http/router.ts";
 
 /** Upstream's prefix of a store rejection's response body. */
@@ -26,93 +29,59 @@ function parseBody(ctx: AppContext, contentType: string | null, body: Uint8Array
   return parseText(body, { scheme: ctx.config.enableUtf8Names ? "utf8" : "legacy" });
 }
 
-/** client_golang's approximate request size: URI, method, protocol, headers (not Host), host, body length. */
-function approximateRequestSize(req: Request): number {
-  const url = new URL(req.url);
-  let size = url.pathname.length + url.search.length + req.method.length + "HTTP/1.1".length;
-  for (const [name, value] of req.headers) {
-    if (name === "host") continue;
-    size += name.length + value.length;
-  }
-  size += url.host.length;
-  const length = req.headers.get("content-length");
-  if (length !== null) size += Number(length) || 0;
-  return size;
+/** The grouping labels of a push or delete URL (throws a 400 `HttpError` with upstream's text). */
+function groupingLabels(ctx: AppContext, params: Params, jobIsBase64: boolean): GroupingLabels {
+  return parseGroupingKey(params.job ?? "", jobIsBase64, params.labels ?? "", {
+    utf8Names: ctx.config.enableUtf8Names,
+  });
 }
 
-/** The push handler (`replace` true for PUT). */
+/** Logs a refused push like upstream's handler (and, here, a failure time that was not recorded). */
+function logRefusal(ctx: AppContext, req: Request, result: PushResult): void {
+  if (result.ok) return;
+  ctx.logger.error("pushed metrics are invalid or inconsistent with existing metrics", {
+    method: req.method,
+    source: remoteAddr(req),
+    err: result.error,
+  });
+  if (result.failureNotRecorded) {
+    ctx.logger.warn("push failure time not recorded: creating the group would collide", {
+      err: result.failureNotRecorded,
+    });
+  }
+}
+
+/**
+ * The push handler (`replace` true for PUT): 200 once the store accepted the
+ * push, 400 with upstream's text when it refused it; with
+ * `--push.disable-consistency-check`, 202 whatever the check found, as
+ * upstream answers without waiting for its check (here the write is still
+ * applied, or durably logged, before the answer, so a 202 is never lost).
+ */
 export function pushHandler(ctx: AppContext, replace: boolean, jobIsBase64: boolean) {
   return async (req: Request, params: Params): Promise<Response> => {
-    const started = performance.now();
-    const res = await push(ctx, req, params, replace, jobIsBase64);
-    ctx.self.countRequest("push", req.method, res.status);
-    ctx.self.observePush(
-      req.method,
-      (performance.now() - started) / 1000,
-      approximateRequestSize(req),
-    );
-    return res;
+    const labels = groupingLabels(ctx, params, jobIsBase64);
+    const body = await readRequestBody(req, { maxBytes: ctx.config.maxBodyBytes });
+    const families = parseBody(ctx, req.headers.get("content-type"), body);
+    const result = await ctx.store.submit({
+      kind: "push",
+      labels,
+      families,
+      replace,
+      timeMs: ctx.now(),
+    });
+    logRefusal(ctx, req, result);
+    if (ctx.config.disableConsistencyCheck) return new Response(null, { status: 202 });
+    if (!result.ok) return errorResponse(400, INCONSISTENT_PREFIX + result.error);
+    return new Response(null, { status: 200 });
   };
 }
 
-async function push(
-  ctx: AppContext,
-  req: Request,
-  params: Params,
-  replace: boolean,
-  jobIsBase64: boolean,
-): Promise<Response> {
-  let families: MetricFamily[];
-  let labels: Record<string, string>;
-  try {
-    labels = parseGroupingKey(params.job ?? "", jobIsBase64, params.labels ?? "", {
-      utf8Names: ctx.config.enableUtf8Names,
-    });
-    const body = await readRequestBody(req, { maxBytes: ctx.config.maxBodyBytes });
-    families = parseBody(ctx, req.headers.get("content-type"), body);
-  } catch (err) {
-    if (err instanceof HttpError) return httpErrorResponse(err);
-    if (err instanceof ParseError) {
-      ctx.logger.debug("failed to parse text", { source: remoteAddr(req), err: err.message });
-      return errorResponse(400, err.message);
-    }
-    throw err;
-  }
-  const result = ctx.store.push({ labels, families, replace, timeMs: ctx.now() });
-  ctx.onWrite();
-  if (!result.ok) {
-    ctx.logger.error("pushed metrics are invalid or inconsistent with existing metrics", {
-      method: req.method,
-      source: remoteAddr(req),
-      err: result.error,
-    });
-    if (result.failureNotRecorded) {
-      ctx.logger.warn("push failure time not recorded: creating the group would collide", {
-        err: result.failureNotRecorded,
-      });
-    }
-  }
-  if (ctx.config.disableConsistencyCheck) return new Response(null, { status: 202 });
-  if (!result.ok) return errorResponse(400, INCONSISTENT_PREFIX + result.error);
-  return new Response(null, { status: 200 });
-}
-
-/** The delete handler: removes exactly this grouping key, always 202 once the URL is valid. */
+/** The delete handler: removes exactly this grouping key, 202 once the write is applied. */
 export function deleteHandler(ctx: AppContext, jobIsBase64: boolean) {
-  return (req: Request, params: Params): Response => {
-    let labels: Record<string, string>;
-    try {
-      labels = parseGroupingKey(params.job ?? "", jobIsBase64, params.labels ?? "", {
-        utf8Names: ctx.config.enableUtf8Names,
-      });
-    } catch (err) {
-      if (!(err instanceof HttpError)) throw err;
-      ctx.self.countRequest("delete", req.method, err.status);
-      return httpErrorResponse(err);
-    }
-    ctx.store.delete(labels);
-    ctx.onWrite();
-    ctx.self.countRequest("delete", req.method, 202);
+  return async (_req: Request, params: Params): Promise<Response> => {
+    const labels = groupingLabels(ctx, params, jobIsBase64);
+    await ctx.store.submit({ kind: "delete", labels });
     return new Response(null, { status: 202 });
   };
 }

@@ -8,7 +8,7 @@
 
 import { cpuUsage } from "node:process";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import type { OwnFamily } from "@lib/store/metric_store.ts";
+import type { OwnFamily } from "@lib/store/store.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
 /** The labels of `pushgateway_build_info`. */
@@ -41,36 +41,67 @@ const REQUESTS_HELP = "Total HTTP requests processed by the Pushgateway, excludi
 const DURATION_HELP = "HTTP request duration for pushes to the Pushgateway.";
 const SIZE_HELP = "HTTP request size for pushes to the Pushgateway.";
 
-/** Every family the gateway exposes itself, with type and help (pushes must agree with them). */
+/**
+ * Every family the gateway exposes itself, with type and help (pushes must agree with them).
+ * Upstream's store rewrites the help of pushed families named like the families its registry
+ * gathers at start (build info, `process_*`); the request families have no series then, so
+ * client_golang's gatherer refuses a push with another help instead.
+ */
 export const OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnFamily>([
-  ["pushgateway_build_info", { type: MetricType.GAUGE, help: BUILD_INFO_HELP }],
-  ["pushgateway_http_requests_total", { type: MetricType.COUNTER, help: REQUESTS_HELP }],
-  ["pushgateway_http_push_duration_seconds", { type: MetricType.SUMMARY, help: DURATION_HELP }],
-  ["pushgateway_http_push_size_bytes", { type: MetricType.SUMMARY, help: SIZE_HELP }],
+  ["pushgateway_build_info", {
+    type: MetricType.GAUGE,
+    help: BUILD_INFO_HELP,
+    otherHelp: "rewrite",
+  }],
+  ["pushgateway_http_requests_total", {
+    type: MetricType.COUNTER,
+    help: REQUESTS_HELP,
+    otherHelp: "refuse",
+  }],
+  ["pushgateway_http_push_duration_seconds", {
+    type: MetricType.SUMMARY,
+    help: DURATION_HELP,
+    otherHelp: "refuse",
+  }],
+  ["pushgateway_http_push_size_bytes", {
+    type: MetricType.SUMMARY,
+    help: SIZE_HELP,
+    otherHelp: "refuse",
+  }],
   ["process_cpu_seconds_total", {
     type: MetricType.COUNTER,
     help: "Total user and system CPU time spent in seconds.",
+    otherHelp: "rewrite",
   }],
-  ["process_open_fds", { type: MetricType.GAUGE, help: "Number of open file descriptors." }],
+  ["process_open_fds", {
+    type: MetricType.GAUGE,
+    help: "Number of open file descriptors.",
+    otherHelp: "rewrite",
+  }],
   ["process_max_fds", {
     type: MetricType.GAUGE,
     help: "Maximum number of open file descriptors.",
+    otherHelp: "rewrite",
   }],
   ["process_virtual_memory_bytes", {
     type: MetricType.GAUGE,
     help: "Virtual memory size in bytes.",
+    otherHelp: "rewrite",
   }],
   ["process_virtual_memory_max_bytes", {
     type: MetricType.GAUGE,
     help: "Maximum amount of virtual memory available in bytes.",
+    otherHelp: "rewrite",
   }],
   ["process_resident_memory_bytes", {
     type: MetricType.GAUGE,
     help: "Resident memory size in bytes.",
+    otherHelp: "rewrite",
   }],
   ["process_start_time_seconds", {
     type: MetricType.GAUGE,
     help: "Start time of the process since unix epoch in seconds.",
+    otherHelp: "rewrite",
   }],
 ]);
 

@@ -8,7 +8,7 @@
 import type { AppConfig, AppContext } from "@lib/http/context.ts";
 import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
 import { createLogger } from "@lib/log.ts";
-import { MetricStore } from "@lib/store/metric_store.ts";
+import { InMemoryStore } from "@lib/store/memory_store.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
 /** Build information used by {@linkcode testAppContext}. */
@@ -42,13 +42,12 @@ export function testAppContext(
       flagValues: {},
       ...config,
     },
-    store: new MetricStore(OWN_FAMILIES),
+    store: new InMemoryStore({ own: OWN_FAMILIES }),
     self: new SelfMetrics(buildLabels(TEST_BUILD_INFO)),
     logger: createLogger({ level: "error", format: "logfmt", write: () => {} }),
     buildInfo: TEST_BUILD_INFO,
     startTimeMs: Date.now(),
     now: () => Date.now(),
-    onWrite: () => {},
     requestQuit: () => {},
     ...overrides,
   };

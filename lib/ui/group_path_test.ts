@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { parseGroupingKey } from "@lib/model/grouping_key.ts";
+import { parseGroupingKey } from "@lib/http/grouping_path.ts";
 import { groupDeletePath, groupText, labelText, sortedLabelNames } from "@lib/ui/group_path.ts";
 
 Deno.test("sortedLabelNames() puts job first, then the other names sorted", () => {

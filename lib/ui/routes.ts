@@ -1,7 +1,8 @@
 /**
  * The web UI routes: `GET <prefix>/` (Metrics page), `GET <prefix>/status`
- * (Status page) and `GET <prefix>/static/*filepath` (embedded assets),
- * counted under upstream's handler labels `status` and `static`.
+ * (Status page) and `GET <prefix>/static/*filepath` (embedded assets);
+ * {@linkcode createApp} counts them under upstream's handler labels `status`
+ * and `static`.
  *
  * The Metrics page is rendered on the server for the visible page only
  * (`?page=N`, {@linkcode PAGE_SIZE} groups each) after the optional filter
@@ -91,7 +92,7 @@ export function createUiRoutes(ctx: AppContext): UiRoutes {
         flags: ctx.config.flagValues,
       });
     } else {
-      const all = ctx.store.groups();
+      const all = ctx.store.view.groups();
       const query = url.searchParams.get("q") ?? "";
       const matching = filterGroups(all, query);
       html = renderMetricsPage({
@@ -103,18 +104,13 @@ export function createUiRoutes(ctx: AppContext): UiRoutes {
         utf8Names: ctx.config.enableUtf8Names,
       });
     }
-    ctx.self.countRequest("status", req.method, 200);
     return htmlResponse(html);
   };
 
-  const staticFiles = async (
+  const staticFiles = (
     req: Request,
     params: Readonly<Record<string, string>>,
-  ): Promise<Response> => {
-    const res = await serveAsset(req, params.filepath ?? "/");
-    ctx.self.countRequest("static", req.method, res.status);
-    return res;
-  };
+  ): Promise<Response> => serveAsset(req, params.filepath ?? "/");
 
   return { page, static: staticFiles };
 }

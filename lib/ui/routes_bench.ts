@@ -11,7 +11,7 @@ import { createApp } from "@lib/http/app.ts";
 import { OWN_FAMILIES } from "@lib/http/self_metrics.ts";
 import { testAppContext } from "@lib/http/test_context.ts";
 import { createUiRoutes } from "@lib/ui/routes.ts";
-import { MetricStore } from "@lib/store/metric_store.ts";
+import { InMemoryStore } from "@lib/store/memory_store.ts";
 
 const GROUPS = 10_000;
 
@@ -28,9 +28,10 @@ function body(i: number): string {
   return text;
 }
 
-const store = new MetricStore(OWN_FAMILIES);
+const store = new InMemoryStore({ own: OWN_FAMILIES });
 for (let i = 0; i < GROUPS; i++) {
-  store.push({
+  store.submit({
+    kind: "push",
     labels: { job: `job${i % 100}`, instance: `host-${i}` },
     families: parseText(body(i)),
     replace: true,
@@ -58,7 +59,8 @@ Deno.bench("Metrics page filtered (?q=host-99) of 10k groups", async () => {
 });
 
 Deno.bench("Metrics page 1 of 10k groups after a write (group list re-sorted)", async () => {
-  store.push({
+  store.submit({
+    kind: "push",
     labels: { job: "bench", instance: "x" },
     families: parseText("last_ok 1\n"),
     replace: true,

@@ -15,8 +15,13 @@ function makeCtx(config: Partial<AppConfig> = {}): AppContext {
   );
 }
 
-function push(ctx: AppContext, labels: Record<string, string>, body = "m 1\n"): void {
-  const res = ctx.store.push({
+async function push(
+  ctx: AppContext,
+  labels: Record<string, string>,
+  body = "m 1\n",
+): Promise<void> {
+  const res = await ctx.store.submit({
+    kind: "push",
     labels,
     families: parseText(body),
     replace: true,
@@ -44,8 +49,8 @@ function requestCount(ctx: AppContext, handler: string, code: string): number {
 
 Deno.test("GET / lists the groups with their labels and families", async () => {
   const { ctx, get } = setup();
-  push(ctx, { job: "batch", instance: "h1" }, "# HELP m Some help.\n# TYPE m gauge\nm 42\n");
-  push(ctx, { job: "alpha" }, "other 1\n");
+  await push(ctx, { job: "batch", instance: "h1" }, "# HELP m Some help.\n# TYPE m gauge\nm 42\n");
+  await push(ctx, { job: "alpha" }, "other 1\n");
   const res = await get("/");
   assertEquals(res.status, 200);
   assertEquals(res.headers.get("content-type"), "text/html; charset=utf-8");
@@ -80,7 +85,7 @@ Deno.test("GET / escapes labels, values and help", async () => {
 
 Deno.test("GET / pages and filters the groups", async () => {
   const { ctx, get } = setup();
-  for (let i = 0; i < 120; i++) push(ctx, { job: `job${String(i).padStart(3, "0")}` });
+  for (let i = 0; i < 120; i++) await push(ctx, { job: `job${String(i).padStart(3, "0")}` });
   const count = (html: string) => [...html.matchAll(/<details class="group"/g)].length;
 
   const first = await (await get("/")).text();
@@ -107,8 +112,8 @@ Deno.test("GET / pages and filters the groups", async () => {
 
 Deno.test("GET / highlights a group whose last push failed", async () => {
   const { ctx, app, get } = setup();
-  push(ctx, { job: "ok" });
-  push(ctx, { job: "bad" });
+  await push(ctx, { job: "ok" });
+  await push(ctx, { job: "bad" });
   const res = await app(
     new Request("http://gw/metrics/job/bad", { method: "PUT", body: "m 1 1234\n" }),
   );
@@ -126,8 +131,8 @@ Deno.test("GET / highlights a group whose last push failed", async () => {
 Deno.test("GET / shows 'Delete All N Groups' only with the admin API", async () => {
   for (const enableAdminApi of [false, true]) {
     const { ctx, get } = setup({ enableAdminApi });
-    push(ctx, { job: "a" });
-    push(ctx, { job: "b" });
+    await push(ctx, { job: "a" });
+    await push(ctx, { job: "b" });
     const html = await (await get("/")).text();
     assertEquals(html.includes("Delete All 2 Groups"), enableAdminApi);
   }
@@ -141,8 +146,8 @@ Deno.test("the Delete Group URL, resolved against the page, deletes the group", 
   ];
   for (const [config, pagePath] of cases) {
     const { ctx, app, get } = setup(config);
-    push(ctx, { job: "a/b", instance: "", zone: "ü" });
-    push(ctx, { job: "keep" });
+    await push(ctx, { job: "a/b", instance: "", zone: "ü" });
+    await push(ctx, { job: "keep" });
     const html = await (await get(config.routePrefix ? "/pg/" : "/")).text();
     const rel = html.match(/data-delete="([^"]+)"/)?.[1] ?? "";
     assert(rel.startsWith("metrics/job@base64/"), rel);
@@ -150,7 +155,7 @@ Deno.test("the Delete Group URL, resolved against the page, deletes the group", 
     const res = await app(new Request(url, { method: "DELETE" }));
     await res.body?.cancel();
     assertEquals(res.status, 202, url.href);
-    assertEquals(ctx.store.groups().map((g) => g.labels.job), ["keep"]);
+    assertEquals(ctx.store.view.groups().map((g) => g.labels.job), ["keep"]);
   }
 });
 

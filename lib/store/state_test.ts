@@ -1,6 +1,8 @@
 import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/assert";
 import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import { MetricStore, type PushResult, seriesHash } from "@lib/store/metric_store.ts";
+import { seriesHash } from "@lib/store/series_index.ts";
+import { StoreState } from "@lib/store/state.ts";
+import type { OwnFamily } from "@lib/store/store.ts";
 import { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC } from "@lib/store/types.ts";
 
 function metric(labels: Record<string, string>, value: number, type: MetricType): Metric {
@@ -31,18 +33,22 @@ function fam(
   return f;
 }
 
+/** A push result without its sequence number. */
+type Outcome = { ok: true } | { ok: false; error: string; failureNotRecorded?: string };
+
 function push(
-  store: MetricStore,
+  store: StoreState,
   labels: Record<string, string>,
   families: MetricFamily[],
   replace = true,
   timeMs = 1_000_000,
-): PushResult {
-  return store.push({ labels, families, replace, timeMs });
+): Outcome {
+  const { seq: _, ...result } = store.push({ labels, families, replace, timeMs });
+  return result;
 }
 
 function gauge(
-  store: MetricStore,
+  store: StoreState,
   labels: Record<string, string>,
   name: string,
 ): number | undefined {
@@ -50,7 +56,7 @@ function gauge(
 }
 
 Deno.test("a push creates the group with sanitised labels and both timestamp gauges", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   const f = fam("m", MetricType.GAUGE, [{ job: "body", z: "1", a: "2" }]);
   assertEquals(push(store, { job: "j", a: "x" }, [f], true, 1_500), { ok: true });
   const stored = store.group({ job: "j", a: "x" })?.families.get("m")?.family.metric[0];
@@ -65,7 +71,7 @@ Deno.test("a push creates the group with sanitised labels and both timestamp gau
 });
 
 Deno.test("a body instance label is kept unless instance is a grouping label", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "j" }, [fam("m", MetricType.GAUGE, [{ instance: "body" }])]);
   assertEquals(
     store.group({ job: "j" })?.families.get("m")?.family.metric[0]?.label[0],
@@ -74,7 +80,7 @@ Deno.test("a body instance label is kept unless instance is a grouping label", (
 });
 
 Deno.test("PUT replaces the group; POST replaces only same-named families", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "j" }, [fam("a"), fam("b")]);
   push(store, { job: "j" }, [fam("b", MetricType.COUNTER)], false);
   const names = () => [...(store.group({ job: "j" })?.families.keys() ?? [])].sort();
@@ -86,17 +92,68 @@ Deno.test("PUT replaces the group; POST replaces only same-named families", () =
   assertEquals(names(), [PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC]);
 });
 
-Deno.test("pushed timestamp families never replace the synthetic gauges", () => {
-  const store = new MetricStore();
+Deno.test("a pushed push_time_seconds is always replaced by the push time", () => {
+  const store = new StoreState();
   push(store, { job: "j" }, [fam(PUSH_TIME_METRIC, MetricType.UNTYPED)], true, 2_000);
-  push(store, { job: "j" }, [fam(PUSH_FAILURE_TIME_METRIC, MetricType.UNTYPED)], false, 3_000);
+  assertEquals(gauge(store, { job: "j" }, PUSH_TIME_METRIC), 2);
+  push(store, { job: "j" }, [fam(PUSH_TIME_METRIC, MetricType.COUNTER)], false, 3_000);
   assertEquals(gauge(store, { job: "j" }, PUSH_TIME_METRIC), 3);
+  assertEquals(store.mergedFamily(PUSH_TIME_METRIC)?.type, MetricType.GAUGE);
+});
+
+Deno.test("a pushed push_failure_time_seconds: zero in a new group, kept in an existing one", () => {
+  const store = new StoreState();
+  // A new group starts with a zero failure time, whatever was pushed (upstream).
+  const typed = fam(PUSH_FAILURE_TIME_METRIC, MetricType.COUNTER, [{}], "mine");
+  assertEquals(push(store, { job: "j" }, [typed], true, 2_000), { ok: true });
   assertEquals(gauge(store, { job: "j" }, PUSH_FAILURE_TIME_METRIC), 0);
-  assertEquals(push(store, { job: "k" }, [fam("x")]), { ok: true });
+  // An existing group stores the pushed family as it came, POST and PUT alike, any type.
+  const untyped = fam(PUSH_FAILURE_TIME_METRIC, MetricType.UNTYPED);
+  assertEquals(push(store, { job: "j" }, [untyped], false, 3_000), { ok: true });
+  const stored = store.group({ job: "j" })?.families.get(PUSH_FAILURE_TIME_METRIC)?.family;
+  assertEquals(stored?.type, MetricType.UNTYPED);
+  assertEquals(stored?.metric[0]?.untyped?.value, 1);
+  const gaugeFamily = fam(PUSH_FAILURE_TIME_METRIC, MetricType.GAUGE, [{}], "mine");
+  (gaugeFamily.metric[0] as Metric).gauge = { value: 9 };
+  assertEquals(push(store, { job: "j" }, [gaugeFamily], true, 4_000), { ok: true });
+  assertEquals(gauge(store, { job: "j" }, PUSH_FAILURE_TIME_METRIC), 9);
+  assertEquals(store.mergedFamily(PUSH_FAILURE_TIME_METRIC)?.help, "mine");
+  assertEquals(gauge(store, { job: "j" }, PUSH_TIME_METRIC), 4);
+});
+
+Deno.test("a pushed push_failure_time_seconds must agree with the other groups' ones", () => {
+  const store = new StoreState();
+  push(store, { job: "a" }, [fam("x")]);
+  push(store, { job: "b" }, [fam("x", MetricType.GAUGE, [{ i: "1" }])]);
+  const res = push(store, { job: "b" }, [fam(PUSH_FAILURE_TIME_METRIC, MetricType.COUNTER)]);
+  assert(!res.ok);
+  assertMatch(res.error, /^collected metric "push_failure_time_seconds" \{ .*\} is not a GAUGE$/);
+  // The refusal itself is recorded as a gauge, like any refused push.
+  assert(gauge(store, { job: "b" }, PUSH_FAILURE_TIME_METRIC)! > 0);
+});
+
+Deno.test("a new group is refused, not created, while the only failure time is of another type", () => {
+  const store = new StoreState();
+  push(store, { job: "a" }, [fam("x")]);
+  push(store, { job: "a" }, [fam(PUSH_FAILURE_TIME_METRIC, MetricType.UNTYPED)], false);
+  // Upstream refuses this push too, but then creates the group, and every scrape fails after.
+  const res = push(store, { job: "f" }, [fam("y")]);
+  assert(!res.ok);
+  assertEquals(
+    res.error,
+    'collected metric "push_failure_time_seconds" { label:<name:"instance" value:"" > ' +
+      'label:<name:"job" value:"f" > gauge:<value:0 > } is not a UNTYPED',
+  );
+  assertEquals(res.failureNotRecorded, res.error);
+  assertEquals(store.group({ job: "f" }), undefined);
+  assertEquals(store.mergedFamily(PUSH_FAILURE_TIME_METRIC)?.metric.length, 1);
+  // Once group a holds a gauge again, new groups are welcome.
+  push(store, { job: "a" }, [fam(PUSH_FAILURE_TIME_METRIC, MetricType.GAUGE)], false);
+  assertEquals(push(store, { job: "f" }, [fam("y")]), { ok: true });
 });
 
 Deno.test("timestamps are rejected and the failure is recorded on a new group", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   const f = fam("m");
   (f.metric[0] as Metric).timestampMs = 5;
   const res = push(store, { job: "ts" }, [f], true, 7_000);
@@ -107,7 +164,7 @@ Deno.test("timestamps are rejected and the failure is recorded on a new group", 
 });
 
 Deno.test("of same-named families in one push the later wins, also over one with timestamps", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   const stamped = fam("m", MetricType.GAUGE, [{ a: "1" }]);
   (stamped.metric[0] as Metric).timestampMs = 5;
   const later = fam("m", MetricType.COUNTER, [{ b: "2" }]);
@@ -128,7 +185,7 @@ Deno.test("of same-named families in one push the later wins, also over one with
 });
 
 Deno.test("a later success keeps the failure time", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   const bad = fam("m");
   (bad.metric[0] as Metric).timestampMs = 1;
   push(store, { job: "j" }, [bad], true, 1_000);
@@ -138,7 +195,7 @@ Deno.test("a later success keeps the failure time", () => {
 });
 
 Deno.test("type clashes across groups are rejected with client_golang's text", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
   const res = push(store, { job: "b" }, [fam("m", MetricType.COUNTER)], true, 9_000);
   assert(!res.ok);
@@ -148,18 +205,19 @@ Deno.test("type clashes across groups are rejected with client_golang's text", (
 });
 
 Deno.test("the only owner of a family may change its type", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
   assertEquals(push(store, { job: "a" }, [fam("m", MetricType.COUNTER)]), { ok: true });
   assertEquals(push(store, { job: "b" }, [fam("m", MetricType.COUNTER)]), { ok: true });
 });
 
 Deno.test("type clashes with the gateway's own metrics are rejected", () => {
-  const own = new Map([["process_cpu_seconds_total", {
+  const own = new Map<string, OwnFamily>([["process_cpu_seconds_total", {
     type: MetricType.COUNTER,
     help: "Total user and system CPU time spent in seconds.",
+    otherHelp: "rewrite",
   }]]);
-  const store = new MetricStore(own);
+  const store = new StoreState(own);
   const res = push(store, { job: "a" }, [fam("process_cpu_seconds_total", MetricType.GAUGE)]);
   assert(!res.ok);
   assertEquals(
@@ -175,8 +233,35 @@ Deno.test("type clashes with the gateway's own metrics are rejected", () => {
   );
 });
 
+Deno.test("the gateway's request families refuse another help, before the type", () => {
+  const help = "Total HTTP requests processed by the Pushgateway, excluding scrapes.";
+  const name = "pushgateway_http_requests_total";
+  const own = new Map<string, OwnFamily>([[name, {
+    type: MetricType.COUNTER,
+    help,
+    otherHelp: "refuse",
+  }]]);
+  const store = new StoreState(own);
+  assertEquals(push(store, { job: "a" }, [fam(name, MetricType.GAUGE, [{}], "mine")]), {
+    ok: false,
+    error: `gathered metric family ${name} has help "mine" but should have "${help}"`,
+  });
+  assertEquals(push(store, { job: "a" }, [fam(name, MetricType.COUNTER, [{ x: "1" }])]), {
+    ok: false,
+    error: `gathered metric family ${name} has help "" but should have "${help}"`,
+  });
+  assertEquals(push(store, { job: "a" }, [fam(name, MetricType.GAUGE, [{}], help)]), {
+    ok: false,
+    error: `gathered metric family ${name} has type GAUGE but should have COUNTER`,
+  });
+  assertEquals(push(store, { job: "a" }, [fam(name, MetricType.COUNTER, [{}], help)]), {
+    ok: true,
+  });
+  assertEquals(store.mergedFamily(name)?.help, help);
+});
+
 Deno.test("identical series across groups and within a push are rejected", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("d", MetricType.GAUGE, [{ x: "1" }])]);
   const res = push(store, { job: "a", x: "1" }, [fam("d")]);
   assert(!res.ok);
@@ -187,7 +272,7 @@ Deno.test("identical series across groups and within a push are rejected", () =>
 });
 
 Deno.test("several errors are joined like prometheus.MultiError", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ x: "1" }, { x: "2" }])]);
   const res = push(store, { job: "b" }, [fam("m", MetricType.COUNTER, [{ x: "1" }, { x: "2" }])]);
   assert(!res.ok);
@@ -195,7 +280,7 @@ Deno.test("several errors are joined like prometheus.MultiError", () => {
 });
 
 Deno.test("summary and histogram suffix collisions are rejected both ways", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("s", MetricType.SUMMARY)]);
   const res = push(store, { job: "b" }, [fam("s_count", MetricType.UNTYPED)]);
   assertEquals(res, {
@@ -216,7 +301,7 @@ Deno.test("summary and histogram suffix collisions are rejected both ways", () =
 Deno.test("gauge histograms collide and type-check like histograms (stricter than client_golang)", () => {
   // The text format renders a gauge histogram as a histogram: `g_count` beside it would repeat a
   // metric name, and a metric without histogram data could not be rendered at all.
-  const store = new MetricStore();
+  const store = new StoreState();
   assertEquals(push(store, { job: "a" }, [fam("g", MetricType.GAUGE_HISTOGRAM)]), { ok: true });
   assertEquals(push(store, { job: "b" }, [fam("g_count", MetricType.UNTYPED)]), {
     ok: false,
@@ -248,7 +333,7 @@ Deno.test("gauge histograms collide and type-check like histograms (stricter tha
 });
 
 Deno.test("bad label names and an explicit quantile label are rejected", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   const res = push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ __x: "1" }])]);
   assert(!res.ok);
   assertMatch(res.error, /has a label with an invalid name: __x$/);
@@ -260,7 +345,7 @@ Deno.test("bad label names and an explicit quantile label are rejected", () => {
 Deno.test("a histogram with an explicit le label is rejected, also via the grouping key", () => {
   // Stricter than client_golang: the bucket lines would carry `le` twice, and Prometheus refuses
   // the whole scrape.
-  const store = new MetricStore();
+  const store = new StoreState();
   for (const type of [MetricType.HISTOGRAM, MetricType.GAUGE_HISTOGRAM]) {
     const body = push(store, { job: "a" }, [fam("h", type, [{ le: "1" }])]);
     assert(!body.ok);
@@ -275,7 +360,7 @@ Deno.test("a histogram with an explicit le label is rejected, also via the group
 });
 
 Deno.test("a value field that does not match the family type is rejected", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   const f: MetricFamily = {
     name: "m",
     type: MetricType.GAUGE,
@@ -287,7 +372,7 @@ Deno.test("a value field that does not match the family type is rejected", () =>
 });
 
 Deno.test("the upstream poisoning sequence (spec §4.6) leaves the store usable", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   assertEquals(push(store, { job: "ts" }, []), { ok: true });
   const res = push(store, { job: "ts", instance: "" }, []);
   assert(!res.ok);
@@ -299,7 +384,7 @@ Deno.test("the upstream poisoning sequence (spec §4.6) leaves the store usable"
 });
 
 Deno.test("a failure on an existing group is recorded even when a new group would clash", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
   push(store, { job: "b" }, [fam("n")]);
   push(store, { job: "b" }, [fam("m", MetricType.COUNTER)], true, 4_000);
@@ -308,11 +393,11 @@ Deno.test("a failure on an existing group is recorded even when a new group woul
 });
 
 Deno.test("delete and wipe remove groups and free names for other types", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("m", MetricType.GAUGE)]);
   push(store, { job: "b" }, [fam("m", MetricType.GAUGE, [{ x: "1" }])]);
-  store.delete({ job: "a" });
-  store.delete({ job: "missing" });
+  store.delete({ labels: { job: "a" } });
+  store.delete({ labels: { job: "missing" } });
   assertEquals(store.size, 1);
   store.wipe();
   assertEquals(store.size, 0);
@@ -321,7 +406,7 @@ Deno.test("delete and wipe remove groups and free names for other types", () => 
 });
 
 Deno.test("groups() is sorted and kept until the next write", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "b" }, [fam("m")]);
   push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ x: "1" }])]);
   const groups = store.groups();
@@ -330,12 +415,12 @@ Deno.test("groups() is sorted and kept until the next write", () => {
   push(store, { job: "c" }, [fam("n")]);
   assertEquals(store.groups().map((g) => g.labels.job), ["a", "b", "c"]);
   assertEquals(groups.map((g) => g.labels.job), ["a", "b"], "an earlier answer is not changed");
-  store.delete({ job: "a" });
+  store.delete({ labels: { job: "a" } });
   assertEquals(store.groups().map((g) => g.labels.job), ["b", "c"]);
 });
 
 Deno.test("restore() replaces the family names and the groups", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("m")]);
   assertEquals(store.familyNames(), ["m", PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC]);
   assertEquals(store.groups().length, 1);
@@ -348,7 +433,7 @@ Deno.test("restore() replaces the family names and the groups", () => {
 });
 
 Deno.test("merged families: series in client_golang order, deterministic help, stable identity", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "b" }, [fam("m", MetricType.GAUGE, [{}], "help of b")]);
   push(store, { job: "a" }, [fam("m", MetricType.GAUGE, [{ foo: "" }], "help of a")]);
   const merged = store.mergedFamily("m");
@@ -365,7 +450,7 @@ Deno.test("merged families: series in client_golang order, deterministic help, s
 });
 
 Deno.test("snapshot() is a point-in-time copy unaffected by later writes", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "a" }, [fam("m")]);
   const snap = store.snapshot();
   push(store, { job: "a" }, [fam("n")], true);
@@ -374,7 +459,7 @@ Deno.test("snapshot() is a point-in-time copy unaffected by later writes", () =>
     PUSH_FAILURE_TIME_METRIC,
     PUSH_TIME_METRIC,
   ]);
-  const restored = new MetricStore();
+  const restored = new StoreState();
   restored.restore(snap);
   assertEquals(restored.group({ job: "a" })?.families.has("m"), true);
   assert(
@@ -389,17 +474,17 @@ Deno.test("snapshot() is a point-in-time copy unaffected by later writes", () =>
 
 Deno.test("a restored family whose owners disagree on the type takes the remaining owner's", () => {
   // Pushes never let this happen; only a snapshot that was not consistent can.
-  const a = new MetricStore();
+  const a = new StoreState();
   push(a, { job: "a" }, [fam("m", MetricType.GAUGE)]);
-  const b = new MetricStore();
+  const b = new StoreState();
   push(b, { job: "b" }, [fam("m", MetricType.COUNTER)]);
   push(b, { job: "c" }, [fam("m", MetricType.COUNTER)]);
-  const store = new MetricStore();
+  const store = new StoreState();
   store.restore([...a.snapshot(), ...b.snapshot()]);
   assertEquals(store.mergedFamily("m")?.type, MetricType.GAUGE);
-  store.delete({ job: "b" });
+  store.delete({ labels: { job: "b" } });
   assertEquals(store.mergedFamily("m")?.type, MetricType.GAUGE);
-  store.delete({ job: "a" });
+  store.delete({ labels: { job: "a" } });
   assertEquals(store.mergedFamily("m")?.type, MetricType.COUNTER);
   // All remaining owners agree now: a COUNTER push to another group is consistent.
   assertEquals(push(store, { job: "d" }, [fam("m", MetricType.COUNTER)]), { ok: true });
@@ -435,7 +520,7 @@ Deno.test("series whose identity hashes collide are told apart exactly", () => {
   const viaX = () => [fam("m", MetricType.GAUGE, [{ g: "a" }])];
   const a = { job: "j", g: "a" };
   const owner1 = { job: "j", x: x1 }, owner2 = { job: "j", x: x2 };
-  const store = new MetricStore();
+  const store = new StoreState();
   assertEquals(push(store, a, viaG(x1)), { ok: true }, "A holds S1");
   const clash = push(store, owner1, viaX());
   assertEquals(clash.ok, false, "S1 belongs to A");
@@ -450,7 +535,7 @@ Deno.test("series whose identity hashes collide are told apart exactly", () => {
   assertEquals(push(store, a, viaG(x1)), { ok: true }, "A replaces its own S1");
   assertEquals(push(store, owner2, viaX()), { ok: true }, "{x=x2} replaces its own S2");
   // Deleting S2's owner frees S2; A moves from S1 to S2, which frees S1.
-  store.delete(owner2);
+  store.delete({ labels: owner2 });
   assertEquals(push(store, a, viaG(x2)), { ok: true });
   assertEquals(push(store, owner1, viaX()), { ok: true }, "S1 is free");
   assertEquals(push(store, owner2, viaX()).ok, false, "S2 belongs to A");
@@ -460,7 +545,7 @@ Deno.test("series whose identity hashes collide are told apart exactly", () => {
 Deno.test("colliding series within one push or group are not taken for duplicates", () => {
   const [x1, x2] = collidingValues("k");
   const g = { job: "k", g: "a" };
-  const store = new MetricStore();
+  const store = new StoreState();
   const both = () => fam("m", MetricType.GAUGE, [{ x: x1 }, { x: x2 }]);
   assertEquals(push(store, g, [both()]), { ok: true });
   const [s1, s2] = store.group(g)!.families.get("m")!.family.metric;
@@ -469,7 +554,7 @@ Deno.test("colliding series within one push or group are not taken for duplicate
   assertEquals(push(store, g, [dup]).ok, false, "a real duplicate is still found");
   assertEquals(push(store, g, [both()]), { ok: true }, "the group replaces both");
   // A restored store indexes both series; other groups clash with each one.
-  const restored = new MetricStore();
+  const restored = new StoreState();
   restored.restore(store.snapshot());
   const viaX = () => [fam("m", MetricType.GAUGE, [{ g: "a" }])];
   assertEquals(push(restored, { job: "k", x: x1 }, viaX()).ok, false);
@@ -481,12 +566,12 @@ Deno.test("colliding series within one push or group are not taken for duplicate
 });
 
 Deno.test("a restore with a series held by two groups keeps the later owner", () => {
-  const source = new MetricStore();
+  const source = new StoreState();
   push(source, { job: "j" }, [fam("m", MetricType.GAUGE, [{ x: "1" }])]);
   const [a] = source.snapshot();
   // The same group content under two keys: {job} and {job, instance=""} give equal series.
   const b = { labels: { job: "j", instance: "" }, families: a!.families };
-  const store = new MetricStore();
+  const store = new StoreState();
   store.restore([a!, b]);
   const again = () => fam("m", MetricType.GAUGE, [{ x: "1" }]);
   assertEquals(push(store, { job: "j" }, [again()]).ok, false, "the index names the later group");
@@ -494,7 +579,7 @@ Deno.test("a restore with a series held by two groups keeps the later owner", ()
 });
 
 Deno.test("pushed series share the grouping-label pairs and the family name and help", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   push(store, { job: "j" }, [fam("m", MetricType.GAUGE, [{ a: "1" }, { a: "2" }], "h")]);
   push(store, { job: "k" }, [fam("m", MetricType.GAUGE, [{ a: "1" }], "h")]);
   const [m1, m2] = store.group({ job: "j" })!.families.get("m")!.family.metric;
@@ -511,7 +596,7 @@ Deno.test("pushed series share the grouping-label pairs and the family name and 
 });
 
 Deno.test("duplicates against a large family of another group are all found", () => {
-  const store = new MetricStore();
+  const store = new StoreState();
   const n = 40; // above the size searched linearly
   const series = (other: Record<string, string>) =>
     Array.from({ length: n }, (_, i) => ({ ...other, i: String(i) }));

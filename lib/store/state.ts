@@ -1,0 +1,356 @@
+/**
+ * The store's state machine: groups by grouping key, and the deterministic
+ * application of writes with upstream's semantics. Given the same writes in
+ * the same order, two states end up equal, which is what lets every store
+ * implementation (in memory, or a replica following a shared log) use it.
+ *
+ * - Each write runs synchronously to completion, so readers never see a
+ *   half-applied write. Stored families are never mutated; readers may keep
+ *   references.
+ * - The state is always consistent: a push that would make a scrape fail is
+ *   refused, and a refused push never makes later pushes or scrapes fail
+ *   (upstream's "poisoned store" cannot happen; see docs/upstream.md).
+ * - Checking a push costs time proportional to the push, not to the store:
+ *   see {@link ./series_index.ts} and {@link ./push_check.ts}.
+ *
+ * @module
+ */
+
+import type { Metric, MetricFamily } from "@lib/model/metric.ts";
+import { joinErrors } from "@lib/store/consistency.ts";
+import { compact, mergedFamilyOf, pendingTooLarge } from "@lib/store/merged_view.ts";
+import { type CheckIndex, checkPush, newGroupClash } from "@lib/store/push_check.ts";
+import { groupingPairs, sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
+import {
+  type FamilyEntry,
+  indexSeries,
+  newFamilyEntry,
+  unindexSeries,
+} from "@lib/store/series_index.ts";
+import type {
+  DeleteResult,
+  DeleteWrite,
+  OwnFamily,
+  PushResult,
+  PushWrite,
+  StoredGroup,
+  StoreView,
+  WipeResult,
+  WriteRequest,
+  WriteResultOf,
+} from "@lib/store/store.ts";
+import {
+  type Group,
+  groupingKey,
+  type GroupingLabels,
+  PUSH_FAILURE_TIME_HELP,
+  PUSH_FAILURE_TIME_METRIC,
+  PUSH_TIME_HELP,
+  PUSH_TIME_METRIC,
+  type StoredFamily,
+} from "@lib/store/types.ts";
+
+/** The timestamp-check error text. */
+export const TIMESTAMP_ERROR = "pushed metrics must not have timestamps";
+
+interface MutableGroup {
+  readonly labels: GroupingLabels;
+  readonly families: Map<string, StoredFamily>;
+  writeSeq: number;
+}
+
+/** Whether any pushed metric carries a timestamp. */
+function hasTimestamp(pushed: ReadonlyMap<string, MetricFamily>): boolean {
+  for (const family of pushed.values()) {
+    for (const m of family.metric) if (m.timestampMs !== undefined) return true;
+  }
+  return false;
+}
+
+/** The groups of a store and the index over them; applies writes and serves the view. */
+export class StoreState implements StoreView {
+  readonly #groups = new Map<string, MutableGroup>();
+  readonly #index: CheckIndex & { readonly entries: Map<string, FamilyEntry> };
+  #sortedNames: string[] | undefined;
+  #sortedGroups: readonly StoredGroup[] | undefined;
+
+  /** Creates an empty state; `own` names the gateway's own families, which pushes must agree with. */
+  constructor(own: ReadonlyMap<string, OwnFamily> = new Map()) {
+    this.#index = { entries: new Map(), own };
+  }
+
+  /** Number of groups. */
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  /** Applies any write as the write with sequence `seq`. */
+  apply<W extends WriteRequest>(write: W, seq: number): WriteResultOf<W>;
+  apply(write: WriteRequest, seq: number): PushResult | DeleteResult | WipeResult {
+    switch (write.kind) {
+      case "push":
+        return this.push(write, seq);
+      case "delete":
+        return this.delete(write, seq);
+      case "wipe":
+        return this.wipe(seq);
+    }
+  }
+
+  /**
+   * Applies a push, or refuses it and records the failure time. The check
+   * always runs, also when the HTTP layer answers without waiting
+   * (`--push.disable-consistency-check`): it is cheap here, and skipping it is
+   * what lets upstream's store end up unscrapeable.
+   */
+  push(req: Omit<PushWrite, "kind">, seq = 0): PushResult {
+    const key = groupingKey(req.labels);
+    const existing = this.#groups.get(key);
+    // Two families of the same name in one push: the later one wins (upstream).
+    const pushed = new Map<string, MetricFamily>();
+    for (const family of req.families) pushed.set(family.name, family);
+    // One set of grouping-label pairs, shared by every series the push stores.
+    const pairs = groupingPairs(req.labels);
+    const clash = existing ? [] : newGroupClash(this.#index, key, req.labels, pairs);
+    if (hasTimestamp(pushed)) {
+      return this.#fail(key, existing, req, seq, TIMESTAMP_ERROR, pairs, clash);
+    }
+    // As upstream's processWriteRequest: the push time is always the gateway's own; a pushed
+    // failure-time family replaces the group's one, except in a new group, which starts at 0.
+    pushed.delete(PUSH_TIME_METRIC);
+    if (!existing) pushed.delete(PUSH_FAILURE_TIME_METRIC);
+    for (const family of pushed.values()) sanitizeFamily(family, req.labels, pairs);
+
+    const errors = checkPush(this.#index, {
+      key,
+      existing: existing?.families,
+      pushed,
+      replace: req.replace,
+    });
+    errors.push(...clash);
+    if (errors.length > 0) {
+      return this.#fail(key, existing, req, seq, joinErrors(errors), pairs, clash);
+    }
+    this.#applyPush(key, existing, pushed, req, seq, pairs);
+    return { ok: true, seq };
+  }
+
+  /**
+   * Deletes the group with exactly these grouping labels (a no-op when
+   * absent, or when `ifNotWrittenSince` is set and the group was written later).
+   */
+  delete(req: Omit<DeleteWrite, "kind">, seq = 0): DeleteResult {
+    const key = groupingKey(req.labels);
+    const group = this.#groups.get(key);
+    if (!group) return { seq, deleted: false };
+    if (req.ifNotWrittenSince !== undefined && group.writeSeq > req.ifNotWrittenSince) {
+      return { seq, deleted: false };
+    }
+    for (const name of group.families.keys()) this.#unindex(key, name);
+    this.#groups.delete(key);
+    this.#changed();
+    return { seq, deleted: true };
+  }
+
+  /** Deletes every group. */
+  wipe(seq = 0): WipeResult {
+    const deleted = this.#groups.size;
+    this.restore([]);
+    return { seq, deleted };
+  }
+
+  /** Replaces the whole content with restored groups (write sequence 0), without checking them. */
+  restore(groups: Iterable<Group>): void {
+    this.#groups.clear();
+    this.#index.entries.clear();
+    this.#sortedNames = undefined;
+    for (const g of groups) {
+      const key = groupingKey(g.labels);
+      const group: MutableGroup = { labels: g.labels, families: new Map(g.families), writeSeq: 0 };
+      this.#groups.set(key, group);
+      for (const [name, stored] of group.families) this.#indexFamily(key, name, stored, false);
+    }
+    this.#changed();
+  }
+
+  /** The groups sorted by grouping key; the same array until the next write. */
+  groups(): readonly StoredGroup[] {
+    this.#sortedGroups ??= [...this.#groups.entries()]
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, g]) => g);
+    return this.#sortedGroups;
+  }
+
+  /**
+   * A point-in-time copy of every group (the family maps are copied; the
+   * families themselves are immutable), safe to iterate while writes go on.
+   */
+  snapshot(): Group[] {
+    return [...this.#groups.values()].map((g) => ({
+      labels: g.labels,
+      families: new Map(g.families),
+    }));
+  }
+
+  /** The group with these grouping labels, if any. */
+  group(labels: GroupingLabels): StoredGroup | undefined {
+    return this.#groups.get(groupingKey(labels));
+  }
+
+  /** Family names held by pushed groups, sorted. */
+  familyNames(): readonly string[] {
+    this.#sortedNames ??= [...this.#index.entries.keys()].sort();
+    return this.#sortedNames;
+  }
+
+  /** See {@linkcode StoreView.mergedFamily}. */
+  mergedFamily(name: string): MetricFamily | undefined {
+    const entry = this.#index.entries.get(name);
+    return entry && mergedFamilyOf(entry, this.#index.own.get(name));
+  }
+
+  #changed(): void {
+    this.#sortedGroups = undefined;
+  }
+
+  /**
+   * Records a refused push. `clash` lists what creating a new group's synthetic gauges would break:
+   * the failure is then not recorded, as creating the group would itself collide.
+   */
+  #fail(
+    key: string,
+    existing: MutableGroup | undefined,
+    req: Omit<PushWrite, "kind">,
+    seq: number,
+    error: string,
+    pairs: ReturnType<typeof groupingPairs>,
+    clash: readonly string[],
+  ): PushResult {
+    if (clash.length > 0) return { ok: false, seq, error, failureNotRecorded: joinErrors(clash) };
+    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq };
+    group.writeSeq = seq;
+    if (!existing) {
+      this.#groups.set(key, group);
+      this.#setFamily(
+        key,
+        group,
+        timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, 0, pairs),
+        req.timeMs,
+      );
+    }
+    this.#setFamily(
+      key,
+      group,
+      timestampGauge(
+        PUSH_FAILURE_TIME_METRIC,
+        PUSH_FAILURE_TIME_HELP,
+        req.labels,
+        req.timeMs / 1000,
+        pairs,
+      ),
+      req.timeMs,
+    );
+    this.#changed();
+    return { ok: false, seq, error };
+  }
+
+  #applyPush(
+    key: string,
+    existing: MutableGroup | undefined,
+    pushed: Map<string, MetricFamily>,
+    req: Omit<PushWrite, "kind">,
+    seq: number,
+    pairs: ReturnType<typeof groupingPairs>,
+  ): void {
+    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq };
+    group.writeSeq = seq;
+    if (!existing) this.#groups.set(key, group);
+    else if (req.replace) {
+      for (const name of [...group.families.keys()]) {
+        if (name === PUSH_TIME_METRIC || name === PUSH_FAILURE_TIME_METRIC) continue;
+        this.#unindex(key, name);
+        group.families.delete(name);
+      }
+    }
+    for (const family of pushed.values()) this.#setFamily(key, group, family, req.timeMs);
+    this.#setFamily(
+      key,
+      group,
+      timestampGauge(PUSH_TIME_METRIC, PUSH_TIME_HELP, req.labels, req.timeMs / 1000, pairs),
+      req.timeMs,
+    );
+    if (!group.families.has(PUSH_FAILURE_TIME_METRIC)) {
+      this.#setFamily(
+        key,
+        group,
+        timestampGauge(PUSH_FAILURE_TIME_METRIC, PUSH_FAILURE_TIME_HELP, req.labels, 0, pairs),
+        req.timeMs,
+      );
+    }
+    this.#changed();
+  }
+
+  #setFamily(key: string, group: MutableGroup, family: MetricFamily, timeMs: number): void {
+    // Families of one name share the name and (when equal) the help string.
+    // The family is not published yet, so this changes no reader's view.
+    const entry = this.#index.entries.get(family.name);
+    if (entry !== undefined) {
+      family.name = entry.name;
+      if (family.help !== undefined && family.help === entry.help) family.help = entry.help;
+    }
+    if (group.families.has(family.name)) this.#unindex(key, family.name);
+    const stored: StoredFamily = { family, lastPushMs: timeMs };
+    group.families.set(family.name, stored);
+    this.#indexFamily(key, family.name, stored);
+  }
+
+  /**
+   * Indexes a stored family. `bounded` applies pending changes past the
+   * merged view's limit at once; a restore leaves them to the first read
+   * (one sort per family instead of repeated merges).
+   */
+  #indexFamily(key: string, name: string, stored: StoredFamily, bounded = true): void {
+    let entry = this.#index.entries.get(name);
+    if (!entry) {
+      entry = newFamilyEntry(name, stored.family.type, stored.family.help);
+      this.#index.entries.set(name, entry);
+      this.#sortedNames = undefined;
+    }
+    entry.owners.set(key, stored);
+    if (stored.family.type !== entry.type) entry.mixedTypes = true;
+    const metrics = stored.family.metric;
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i] as Metric;
+      indexSeries(entry, m, key);
+      entry.added.push(m);
+    }
+    if (bounded && pendingTooLarge(entry)) compact(entry);
+    entry.merged = undefined;
+  }
+
+  #unindex(key: string, name: string): void {
+    const entry = this.#index.entries.get(name);
+    const stored = entry?.owners.get(key);
+    if (!entry || !stored) return;
+    entry.owners.delete(key);
+    const metrics = stored.family.metric;
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i] as Metric;
+      unindexSeries(entry, m, key);
+      entry.removed.add(m);
+    }
+    if (pendingTooLarge(entry)) compact(entry);
+    entry.merged = undefined;
+    if (entry.owners.size === 0) {
+      this.#index.entries.delete(name);
+      this.#sortedNames = undefined;
+    } else if (entry.mixedTypes) {
+      // The first remaining owner's type becomes the family's. (Not done when all owners agree:
+      // reaching the first entry of a Map that had many deletions walks over their holes.)
+      const types = new Set<(typeof stored.family)["type"]>();
+      for (const owner of entry.owners.values()) types.add(owner.family.type);
+      entry.type = types.values().next().value as typeof entry.type;
+      entry.mixedTypes = types.size > 1;
+    }
+  }
+}
