@@ -18,7 +18,12 @@ Deno.test("submit() applies at once, numbers every write and shows it in the vie
   // Applied before the promise is even awaited: the next read sees it.
   assertEquals(store.view.group({ job: "a" })?.writeSeq, 1);
   assertEquals(await pending, { ok: true, seq: 1 });
-  const refused = await store.submit(pushOf("b", [{ ...gauge("m"), type: MetricType.COUNTER }]));
+  const counter: MetricFamily = {
+    name: "m",
+    type: MetricType.COUNTER,
+    metric: [{ label: [], counter: { value: 1 } }],
+  };
+  const refused = await store.submit(pushOf("b", [counter]));
   assert(!refused.ok);
   assertEquals(refused.seq, 2);
   assertEquals(await store.submit({ kind: "delete", labels: { job: "zz" } }), {
