@@ -316,3 +316,69 @@ withGateway(
     assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
   },
 );
+
+withGateway(
+  "native histogram bounds are upstream's in the API and the UI (pushgateway api_test.go)",
+  [],
+  async (gw) => {
+    // The int and float native histograms of upstream's api/v1/api_test.go.
+    const spans = [{ offset: 0, length: 2 }, { offset: 0, length: 2 }];
+    const native = {
+      ...emptyHistogram(),
+      sampleSum: 99.23,
+      schema: 1,
+      positiveSpan: spans,
+      negativeSpan: spans,
+    };
+    const body = encodeDelimited([{
+      name: "mfh",
+      type: MetricType.HISTOGRAM,
+      metric: [{
+        label: [{ name: "testing", value: "int native histogram" }],
+        histogram: {
+          ...native,
+          sampleCount: 20,
+          negativeDelta: [0, 2, -2, 0],
+          positiveDelta: [0, 2, -2, 0],
+        },
+      }, {
+        label: [{ name: "testing", value: "float native histogram" }],
+        histogram: {
+          ...native,
+          sampleCountFloat: 20,
+          negativeCount: [2, 2, -2, 0],
+          positiveCount: [2, 2, -2, 0],
+        },
+      }],
+    }]);
+    const push = await fetch(`${gw.url}/metrics/job/nh`, {
+      method: "PUT",
+      body: new Uint8Array(body),
+      headers: { "content-type": PROTO_CT },
+    });
+    assertEquals([push.status, await push.text()], [200, ""]);
+    const api = await req(gw, "GET", "/api/v1/metrics");
+    assertEquals(api.status, 200);
+    const metrics = JSON.parse(api.text).data[0].mfh.metrics;
+    const byLabel = (v: string) =>
+      metrics.find((m: { labels: { testing: string } }) => m.labels.testing === v);
+    assertEquals(byLabel("int native histogram").buckets, [
+      [1, "-1.414213562373095", "-1", "2"],
+      [0, "1", "1.414213562373095", "2"],
+    ]);
+    assertEquals(byLabel("float native histogram").buckets, [
+      [1, "-2", "-1.414213562373095", "-2"],
+      [1, "-1.414213562373095", "-1", "2"],
+      [1, "-1", "-0.7071067811865475", "2"],
+      [0, "0.7071067811865475", "1", "2"],
+      [0, "1", "1.414213562373095", "2"],
+      [0, "1.414213562373095", "2", "-2"],
+    ]);
+    // The UI lists the same buckets from the same computation.
+    const ui = await req(gw, "GET", "/");
+    assertEquals(ui.status, 200);
+    assert(ui.text.includes("Bucket [-1.414213562373095, -1)"), "UI shows upstream's bound");
+    assert(ui.text.includes("Bucket (0.7071067811865475, 1]"), "UI shows upstream's bound");
+    assert(!ui.text.includes("1.4142135623730951"), "UI has no Math.pow bound");
+  },
+);

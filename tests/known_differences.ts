@@ -475,6 +475,29 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: "process-network-metrics",
+    reason: "newest client_golang (1.23) adds the counters process_network_receive_bytes_total " +
+      "and process_network_transmit_bytes_total, so a push giving them another type clashes; " +
+      "1.5.1's process collector has neither",
+    spec: "§6.1, §13.5",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: "# TYPE process_network_receive_bytes_total gauge\n" +
+          "process_network_receive_bytes_total 1\n",
+      }],
+      reference: { status: 200, body: "" },
+      ours: {
+        status: 400,
+        body: "pushed metrics are invalid or inconsistent with existing metrics: " +
+          "gathered metric family process_network_receive_bytes_total has type GAUGE " +
+          "but should have COUNTER\n",
+      },
+    },
+  },
+  {
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
       "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size",

@@ -1,12 +1,13 @@
 /**
  * The gateway's own metrics: `pushgateway_build_info`, the HTTP request
  * counter, the push duration and size summaries, and the `process_*` metrics
- * this runtime can report honestly.
+ * this runtime can report honestly (on Linux, from `/proc/self`, as client_golang).
  *
  * @module
  */
 
 import { cpuUsage } from "node:process";
+import { parseNetstatOctets } from "@lib/http/proc_netstat.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 import type { BuildInfo } from "@lib/version.ts";
@@ -102,6 +103,14 @@ export const OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnF
     type: MetricType.GAUGE,
     help: "Start time of the process since unix epoch in seconds.",
     otherHelp: "rewrite",
+  }],
+  ["process_network_receive_bytes_total", {
+    type: MetricType.COUNTER,
+    help: "Number of bytes received by the process over the network.",
+  }],
+  ["process_network_transmit_bytes_total", {
+    type: MetricType.COUNTER,
+    help: "Number of bytes sent by the process over the network.",
   }],
 ]);
 
@@ -265,5 +274,18 @@ export class SelfMetrics {
       gauge("process_virtual_memory_max_bytes", maxVm === "unlimited" ? 2 ** 64 : Number(maxVm));
     }
     gauge("process_start_time_seconds", this.#startSeconds);
+    // As client_golang: the network namespace's IpExt octets, both left out when unreadable.
+    const netstat = readProc("/proc/self/net/netstat");
+    const octets = netstat === undefined ? undefined : parseNetstatOctets(netstat);
+    if (octets) {
+      own("process_network_receive_bytes_total", [{
+        label: [],
+        counter: { value: octets.receiveBytes },
+      }]);
+      own("process_network_transmit_bytes_total", [{
+        label: [],
+        counter: { value: octets.transmitBytes },
+      }]);
+    }
   }
 }

@@ -8,32 +8,17 @@
  */
 
 import { formatGoFloat } from "@lib/gocompat/format_float.ts";
+import { bucketBound, CUSTOM_BUCKETS_SCHEMA } from "@lib/model/bucket_bound.ts";
 import type { BucketSpan, Histogram } from "@lib/model/metric.ts";
 
 /** One API bucket: boundary rule, lower, upper and count, the last three as Go `%v` text. */
 export type ApiBucket = [number, string, string, string];
 
 /**
- * The upper bound of bucket `idx` in an exponential schema: 2^(idx·2^-schema).
- * Computed with `Math.pow`; Go's precomputed table can differ in the last digit.
- */
-export function bucketUpperBound(idx: number, schema: number): number {
-  if (schema <= 0) {
-    const exp = idx * 2 ** -schema;
-    return exp === 1024 ? Number.MAX_VALUE : 2 ** exp;
-  }
-  const per = 2 ** schema;
-  const frac = 2 ** ((((idx % per) + per) % per) / per) / 2;
-  const exp = Math.floor(idx / per) + 1;
-  if (frac === 0.5 && exp === 1025) return Number.MAX_VALUE;
-  return frac * 2 ** exp;
-}
-
-/**
- * Walks spans and per-bucket values, yielding each bucket's index and absolute count. Stops when
- * the values run out: spans may claim more buckets than were sent (a span of length 2^32 with one
- * delta must not loop 2^32 times, blocking the process). Upstream's iterator cannot go past them
- * either: it panics, and that API request fails.
+ * Walks spans and per-bucket values, yielding each bucket's index and absolute count. Indexes are
+ * Go `int32`s, wrapping as upstream's do. Stops when the values run out: spans may claim more
+ * buckets than were sent (a span of length 2^32 with one delta must not loop 2^32 times, blocking
+ * the process); upstream's bucket iterators stop there too.
  */
 function* walk(
   spans: readonly BucketSpan[],
@@ -45,14 +30,41 @@ function* walk(
   let count = 0;
   for (let s = 0; s < spans.length && at < values.length; s++) {
     const span = spans[s] as BucketSpan;
-    idx += span.offset ?? 0;
+    idx = (idx + (span.offset ?? 0)) | 0;
     for (let i = 0; i < (span.length ?? 0) && at < values.length; i++) {
       const v = values[at++] as number;
       count = deltas ? count + v : v;
       yield [idx, count];
-      idx++;
+      idx = (idx + 1) | 0;
     }
   }
+}
+
+/**
+ * The API's boundary rule from which ends are inclusive (upstream's `makeBucket`).
+ * An exponential bucket includes an end that is below 0 (lower) or above 0 (upper), so a
+ * positive bucket is (lower,upper] and a negative one [lower,upper) unless a bound underflows to 0.
+ */
+function boundaryRule(lowerInclusive: boolean, upperInclusive: boolean): number {
+  if (lowerInclusive) return upperInclusive ? 3 : 1;
+  return upperInclusive ? 0 : 2;
+}
+
+/** One positive or negative bucket as upstream's bucket iterator and `makeBucket` give it. */
+function apiBucket(idx: number, positive: boolean, schema: number, count: string): ApiBucket {
+  const below = bucketBound((idx - 1) | 0, schema);
+  const above = bucketBound(idx, schema);
+  const lower = positive ? below : -above;
+  const upper = positive ? above : -below;
+  const rule = schema === CUSTOM_BUCKETS_SCHEMA
+    ? boundaryRule(idx === 0, true)
+    : boundaryRule(lower < 0, upper > 0);
+  return [rule, formatGoFloat(lower), formatGoFloat(upper), count];
+}
+
+/** Go's `%v` of a `uint64` bucket count converted from the summed `int64` deltas. */
+function uint64Text(n: number): string {
+  return Number.isInteger(n) ? BigInt.asUintN(64, BigInt(n)).toString() : String(n);
 }
 
 /**
@@ -73,22 +85,22 @@ export function countText(float: number | undefined, int: number | undefined): s
   return (float ?? 0) > 0 ? formatGoFloat(float as number) : String(int ?? 0);
 }
 
-/** The API's `count` and `buckets` for a native histogram (integer or float). */
+/**
+ * The API's `count` and `buckets` for a native histogram (integer or float), as upstream's
+ * `GetAPIBuckets` and `GetAPIFloatBuckets`: bounds from {@linkcode bucketBound}, the
+ * one computation the JSON API and the UI share.
+ */
 export function nativeHistogramBuckets(h: Histogram): { count: string; buckets: ApiBucket[] } {
   const isFloat = (h.sampleCountFloat ?? 0) > 0 || (h.zeroCountFloat ?? 0) > 0;
   const schema = h.schema ?? 0;
-  const fmt = (n: number) => (isFloat ? formatGoFloat(n) : String(n));
+  const fmt = (n: number) => (isFloat ? formatGoFloat(n) : uint64Text(n));
   const buckets: ApiBucket[] = [];
   const negative = [...walk(
     h.negativeSpan,
     isFloat ? h.negativeCount : h.negativeDelta,
     !isFloat,
   )].filter(([, c]) => c !== 0);
-  for (const [idx, c] of negative.reverse()) {
-    const lower = -bucketUpperBound(idx, schema);
-    const upper = -bucketUpperBound(idx - 1, schema);
-    buckets.push([1, formatGoFloat(lower), formatGoFloat(upper), fmt(c)]);
-  }
+  for (const [idx, c] of negative.reverse()) buckets.push(apiBucket(idx, false, schema, fmt(c)));
   const zero = isFloat ? h.zeroCountFloat ?? 0 : h.zeroCount ?? 0;
   if (zero !== 0) {
     const t = h.zeroThreshold ?? 0;
@@ -97,10 +109,7 @@ export function nativeHistogramBuckets(h: Histogram): { count: string; buckets: 
   for (
     const [idx, c] of walk(h.positiveSpan, isFloat ? h.positiveCount : h.positiveDelta, !isFloat)
   ) {
-    if (c === 0) continue;
-    const lower = bucketUpperBound(idx - 1, schema);
-    const upper = bucketUpperBound(idx, schema);
-    buckets.push([0, formatGoFloat(lower), formatGoFloat(upper), fmt(c)]);
+    if (c !== 0) buckets.push(apiBucket(idx, true, schema, fmt(c)));
   }
   const count = isFloat ? formatGoFloat(h.sampleCountFloat ?? 0) : String(h.sampleCount ?? 0);
   return { count, buckets };
