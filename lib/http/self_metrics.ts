@@ -107,10 +107,12 @@ export const OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnF
   ["process_network_receive_bytes_total", {
     type: MetricType.COUNTER,
     help: "Number of bytes received by the process over the network.",
+    otherHelp: "rewrite",
   }],
   ["process_network_transmit_bytes_total", {
     type: MetricType.COUNTER,
     help: "Number of bytes sent by the process over the network.",
+    otherHelp: "rewrite",
   }],
 ]);
 

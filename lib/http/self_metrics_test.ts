@@ -14,7 +14,7 @@ const NETWORK = [
 
 Deno.test("OWN_FAMILIES has the network counters with client_golang's HELP", () => {
   for (const [name, help] of NETWORK) {
-    assertEquals(OWN_FAMILIES.get(name), { type: MetricType.COUNTER, help });
+    assertEquals(OWN_FAMILIES.get(name), { type: MetricType.COUNTER, help, otherHelp: "rewrite" });
   }
 });
 
