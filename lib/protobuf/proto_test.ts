@@ -2,8 +2,10 @@ import { assert, assertEquals, assertInstanceOf, assertThrows } from "@std/asser
 import {
   decodeDelimited,
   decodeFamily,
+  delimitedFrame,
   encodeDelimited,
   encodeFamily,
+  encodeMetricFields,
   frameDelimited,
 } from "@lib/protobuf/proto.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
@@ -436,6 +438,31 @@ Deno.test("encodeDelimited() equals frameDelimited(encodeFamily()) per family", 
   const framed = concat(ROUND_TRIPS.map((f) => frameDelimited(encodeFamily(f))));
   assertEquals(encodeDelimited(families()), framed);
   assertEquals(encodeDelimited([]), new Uint8Array(0));
+});
+
+Deno.test("delimitedFrame() around encodeMetricFields() of any split equals the family's frame", () => {
+  const withUnit: MetricFamily = { ...ROUND_TRIPS[0]!, unit: "seconds", help: "h" };
+  // Enough series for a two-byte size prefix.
+  const many: MetricFamily = {
+    name: "many",
+    type: 1,
+    metric: Array.from({ length: 40 }, (_, i) => ({
+      label: [{ name: "i", value: String(i) }],
+      gauge: { value: i },
+    })),
+  };
+  for (const family of [...ROUND_TRIPS, withUnit, many]) {
+    const whole = frameDelimited(encodeFamily(family));
+    for (let split = 0; split <= family.metric.length; split++) {
+      const parts = [
+        encodeMetricFields(family.metric.slice(0, split)),
+        encodeMetricFields(family.metric.slice(split)),
+      ];
+      const { head, tail } = delimitedFrame(family, parts[0]!.length + parts[1]!.length);
+      assertEquals(concat([head, ...parts, tail]), whole, `${family.name} split ${split}`);
+    }
+  }
+  assertEquals(encodeMetricFields([]), new Uint8Array(0));
 });
 
 Deno.test("frameDelimited() writes a varint size", async (t) => {
