@@ -63,6 +63,57 @@ function powersOf2(polynomial: number): Uint32Array {
 }
 
 /**
+ * The operator that carries a CRC over `length` more bytes: x^(8·length) mod
+ * p(x), to pass to {@linkcode crc32CombineShift}. Costs O(log length).
+ *
+ * @param length A length in bytes (any safe integer ≥ 0).
+ * @param polynomial The reflected polynomial (default IEEE).
+ * @returns The operator, a reflected 32-bit polynomial.
+ */
+export function crc32Shift(length: number, polynomial: number = IEEE): number {
+  const powers = powersOf2(polynomial);
+  // Multiply the powers x^(2^k) for the set bits of 8·length.
+  let shift = 0x80000000; // x⁰
+  let n = length;
+  for (let k = 3; n > 0; k++, n = Math.floor(n / 2)) {
+    if (n % 2 === 1) shift = multModP(powers[k]!, shift, polynomial);
+  }
+  return shift;
+}
+
+/**
+ * The operator over `A‖B` from the operators over `A` and over `B`
+ * ({@linkcode crc32Shift} of the sum of the lengths).
+ *
+ * @param shiftA The operator over the first part.
+ * @param shiftB The operator over the second part.
+ * @param polynomial The reflected polynomial (default IEEE).
+ * @returns The operator over both.
+ */
+export function crc32ShiftJoin(shiftA: number, shiftB: number, polynomial: number = IEEE): number {
+  return multModP(shiftA, shiftB, polynomial);
+}
+
+/**
+ * {@linkcode crc32Combine} with the operator of the second part's length
+ * already known: one polynomial multiplication.
+ *
+ * @param crcA The CRC-32 of the first part.
+ * @param crcB The CRC-32 of the second part.
+ * @param shiftB {@linkcode crc32Shift} of the second part's length.
+ * @param polynomial The reflected polynomial (default IEEE).
+ * @returns The CRC-32 of both parts one after the other.
+ */
+export function crc32CombineShift(
+  crcA: number,
+  crcB: number,
+  shiftB: number,
+  polynomial: number = IEEE,
+): number {
+  return (multModP(shiftB, crcA >>> 0, polynomial) ^ crcB) >>> 0;
+}
+
+/**
  * The CRC-32 of the concatenation `A‖B` from `crc32(A)`, `crc32(B)` and the
  * length of `B`, without reading either: the CRC of `A` is carried over
  * `8·lengthB` zero bits (one multiplication by x^(8·lengthB) mod p), then
@@ -90,12 +141,5 @@ export function crc32Combine(
   lengthB: number,
   polynomial: number = IEEE,
 ): number {
-  const powers = powersOf2(polynomial);
-  // x^(8·lengthB): multiply the powers x^(2^k) for the set bits of 8·lengthB.
-  let shift = 0x80000000; // x⁰
-  let n = lengthB;
-  for (let k = 3; n > 0; k++, n = Math.floor(n / 2)) {
-    if (n % 2 === 1) shift = multModP(powers[k]!, shift, polynomial);
-  }
-  return (multModP(shift, crcA >>> 0, polynomial) ^ crcB) >>> 0;
+  return crc32CombineShift(crcA, crcB, crc32Shift(lengthB, polynomial), polynomial);
 }

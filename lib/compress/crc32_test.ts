@@ -1,5 +1,13 @@
 import { assertEquals } from "@std/assert";
-import { CASTAGNOLI, crc32, crc32Combine, IEEE } from "@lib/compress/crc32.ts";
+import {
+  CASTAGNOLI,
+  crc32,
+  crc32Combine,
+  crc32CombineShift,
+  crc32Shift,
+  crc32ShiftJoin,
+  IEEE,
+} from "@lib/compress/crc32.ts";
 
 Deno.test("crc32 matches the standard check values", () => {
   const check = new TextEncoder().encode("123456789");
@@ -77,4 +85,24 @@ Deno.test("crc32Combine() agrees with itself past 2^29 bytes (lengths beyond 32 
       `2^${k}`,
     );
   }
+});
+
+Deno.test("crc32Shift(): operators join like lengths add, and combine like crc32Combine()", () => {
+  for (const polynomial of [IEEE, CASTAGNOLI]) {
+    for (const [a, b] of [[0, 0], [0, 5], [1, 1], [3, 4096], [65_535, 1_000_001]]) {
+      assertEquals(
+        crc32ShiftJoin(crc32Shift(a!, polynomial), crc32Shift(b!, polynomial), polynomial),
+        crc32Shift(a! + b!, polynomial),
+        `${a} + ${b}`,
+      );
+    }
+    const data = bytes(777, 21);
+    const head = crc32(data.subarray(0, 100), polynomial);
+    const tail = crc32(data.subarray(100), polynomial);
+    assertEquals(
+      crc32CombineShift(head, tail, crc32Shift(677, polynomial), polynomial),
+      crc32(data, polynomial),
+    );
+  }
+  assertEquals(crc32Shift(0), 0x80000000); // x⁰: carrying over nothing changes nothing
 });

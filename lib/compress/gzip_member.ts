@@ -18,7 +18,7 @@
  */
 
 import zlib from "node:zlib";
-import { crc32Combine } from "@lib/compress/crc32.ts";
+import { crc32CombineShift, crc32Shift, crc32ShiftJoin } from "@lib/compress/crc32.ts";
 
 /** Raw deflate pieces that decode on their own, with the CRC-32 and length of what they hold. */
 export interface DeflatedRun {
@@ -28,6 +28,8 @@ export interface DeflatedRun {
   readonly crc: number;
   /** Length of the uncompressed bytes. */
   readonly length: number;
+  /** `crc32Shift(length)`, kept so that joining runs costs one multiplication per run. */
+  readonly shift: number;
   /** Length of the compressed bytes (the chunks together). */
   readonly size: number;
 }
@@ -37,6 +39,7 @@ export const EMPTY_RUN: DeflatedRun = Object.freeze({
   chunks: Object.freeze([]) as readonly Uint8Array[],
   crc: 0,
   length: 0,
+  shift: crc32Shift(0),
   size: 0,
 });
 
@@ -83,6 +86,7 @@ export function deflateRun(
     chunks: [chunk],
     crc: zlib.crc32(bytes) >>> 0,
     length: bytes.length,
+    shift: crc32Shift(bytes.length),
     size: chunk.length,
   };
 }
@@ -105,15 +109,17 @@ export function joinRuns(runs: readonly DeflatedRun[]): DeflatedRun {
   const chunks: Uint8Array[] = [];
   let crc = 0;
   let length = 0;
+  let shift = EMPTY_RUN.shift;
   let size = 0;
   for (const run of runs) {
     if (run.length === 0) continue;
     for (const c of run.chunks) chunks.push(c);
-    crc = crc32Combine(crc, run.crc, run.length);
+    crc = crc32CombineShift(crc, run.crc, run.shift);
+    shift = crc32ShiftJoin(shift, run.shift);
     length += run.length;
     size += run.size;
   }
-  return { chunks, crc, length, size };
+  return { chunks, crc, length, shift, size };
 }
 
 /** ID1 ID2, CM=deflate, no flags, no mtime, XFL 0, OS 255 (unknown, as Go writes). */
