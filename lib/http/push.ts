@@ -4,7 +4,7 @@
  * @module
  */
 
-import { decodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
