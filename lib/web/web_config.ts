@@ -17,7 +17,7 @@ import { dirname, isAbsolute, join, resolve } from "@std/path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Node, Pair } from "yaml";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { parseGoDuration } from "@lib/gocompat/go_duration.ts";
+import { DurationError, durationToMs, parseGoDuration } from "@lib/gocompat/duration.ts";
 
 /** The five `client_auth_type` values (Go's `tls.ClientAuthType` names). */
 export type ClientAuthType =
@@ -378,11 +378,12 @@ function parseRateLimit(r: Reader, node: Node | null): RateLimitConfig | undefin
       intervalMs = intervalNode.value / 1e6; // a bare integer is nanoseconds, as in go-yaml
     } else {
       const text = scalarText(intervalNode);
-      const ms = parseGoDuration(text);
-      if (ms === undefined) {
+      try {
+        intervalMs = durationToMs(parseGoDuration(text, "go"));
+      } catch (err) {
+        if (!(err instanceof DurationError)) throw err;
         r.fail(intervalNode, `rate_limit.interval: invalid duration ${JSON.stringify(text)}`);
       }
-      intervalMs = ms;
     }
     if (intervalMs < 0) r.fail(intervalNode, "rate_limit.interval must not be negative");
   }

@@ -211,6 +211,12 @@ const BAD: [string, string, string][] = [
     "curve_preferences is not supported here",
   ],
   ["bad duration", "rate_limit:\n  interval: 1 second\n", "w.yml:2:13: rate_limit.interval"],
+  [
+    "duration beyond Go's int64 nanoseconds",
+    "rate_limit:\n  interval: 3000000h\n",
+    'w.yml:2:13: rate_limit.interval: invalid duration "3000000h"',
+  ],
+  ["duration in days (not Go syntax)", "rate_limit:\n  interval: 1d\n", 'invalid duration "1d"'],
   ["negative duration", "rate_limit:\n  interval: -1s\n", "must not be negative"],
   ["burst not an integer", "rate_limit:\n  burst: 1.5\n", "rate_limit.burst must be an integer"],
   ["users as a list", "basic_auth_users: [a]\n", "basic_auth_users must be a mapping"],
