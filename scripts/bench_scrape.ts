@@ -66,7 +66,13 @@ export function rawScrape(
           const body = concat(chunks);
           const encoding = res.headers["content-encoding"];
           const plainBytes = encoding === "gzip" ? gunzipSync(body).length : body.length;
-          resolve({ ms, status: res.statusCode ?? 0, encoding, wireBytes: body.length, plainBytes });
+          resolve({
+            ms,
+            status: res.statusCode ?? 0,
+            encoding,
+            wireBytes: body.length,
+            plainBytes,
+          });
         } catch (err) {
           reject(new Error(`${url}: body does not decompress: ${err}`));
         }
@@ -138,7 +144,9 @@ export async function prometheusScrapes(
       if (last.status !== 200) throw new Error(`${url}: answered ${last.status}`);
       if (last.encoding !== "gzip") throw new Error(`${url}: not gzip (${last.encoding})`);
       const want = opts.expectBytes;
-      if (want !== undefined && Math.abs(last.plainBytes - want) > want * (opts.tolerance ?? 0.01)) {
+      if (
+        want !== undefined && Math.abs(last.plainBytes - want) > want * (opts.tolerance ?? 0.01)
+      ) {
         throw new Error(`${url}: gzip body holds ${last.plainBytes} bytes, identity ${want}`);
       }
       out.push(last.ms);

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "@std/assert";
-import { encodeDelimited } from "@lib/protobuf/proto.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
 import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
 

@@ -16,7 +16,8 @@
 import { assert, assertEquals } from "@std/assert";
 import { gzipSync } from "node:zlib";
 import { generateInput, mutateBytes, Prng } from "@lib/expfmt/fuzz_gen.ts";
-import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { startGateway } from "./helpers/gateway.ts";
 

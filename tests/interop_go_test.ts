@@ -12,7 +12,7 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { encodeHex } from "@std/encoding/hex";
-import { decodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 import { run, type RunningGateway, startGateway } from "./helpers/gateway.ts";

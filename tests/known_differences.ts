@@ -17,7 +17,7 @@
  */
 
 import { crc32 } from "@lib/compress/crc32.ts";
-import { encodeDelimited } from "@lib/protobuf/proto.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { maskedCrc32c } from "@lib/compress/snappy.ts";
 import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
 

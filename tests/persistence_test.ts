@@ -7,7 +7,8 @@
 
 import { assert, assertEquals, assertMatch, assertNotEquals } from "@std/assert";
 import { join } from "@std/path";
-import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited, decodeFamily } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { decodeSnapshot } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";

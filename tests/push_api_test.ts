@@ -4,7 +4,8 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
 import { sampleLines } from "./helpers/interop.ts";

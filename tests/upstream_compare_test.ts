@@ -19,7 +19,7 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { encodeDelimited } from "@lib/protobuf/proto.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { encodeGroupingPath } from "@lib/model/grouping_key.ts";
 import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import {

@@ -38,9 +38,9 @@
 
 import {
   DurationError,
+  durationToMs,
   formatGoDurationNs,
-  parseDuration,
-  parseDurationNs,
+  parseGoDuration,
 } from "@lib/gocompat/duration.ts";
 import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/bytes_size.ts";
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
@@ -314,7 +314,7 @@ function checkValue(spec: FlagSpec, value: string): string | undefined {
   switch (spec.kind) {
     case "duration":
       try {
-        parseDurationNs(value);
+        parseGoDuration(value, "str2duration");
       } catch (err) {
         if (err instanceof DurationError) return err.message;
         throw err;
@@ -406,7 +406,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   const parsedUrl = parseGoUrlPath(externalUrlRaw);
   const externalUrlPath = "path" in parsedUrl ? parsedUrl.path : "";
   const routePrefix = computeRoutePrefix(str("web.route-prefix"), externalUrlPath);
-  const intervalNs = parseDurationNs(str("persistence.interval"));
+  const intervalNs = parseGoDuration(str("persistence.interval"), "str2duration");
   const maxBodyBytes = parseBytesSize(str("push.max-body-size"));
   const logLevel = str("log.level").toLowerCase() as Config["logLevel"];
   const logFormat = str("log.format") as Config["logFormat"];
@@ -447,7 +447,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     enableLifecycle: bool("web.enable-lifecycle"),
     enableAdminApi: bool("web.enable-admin-api"),
     persistenceFile: str("persistence.file"),
-    persistenceIntervalMs: parseDuration(str("persistence.interval")),
+    persistenceIntervalMs: durationToMs(intervalNs),
     disableConsistencyCheck: bool("push.disable-consistency-check"),
     enableUtf8Names: bool("push.enable-utf8-names"),
     logLevel,

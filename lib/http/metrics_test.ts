@@ -6,7 +6,7 @@ import type { AppContext } from "@lib/http/context.ts";
 import { acceptsGzip } from "@lib/http/metrics.ts";
 import { OWN_FAMILIES } from "@lib/http/self_metrics.ts";
 import { testAppContext } from "@lib/http/test_context.ts";
-import { decodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
 
 /** Prometheus 2.42's Accept header (Debian bookworm), docs/clients.md §3. */
 const PROM_2_42 =

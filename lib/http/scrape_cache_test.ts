@@ -3,7 +3,7 @@ import { gunzipSync } from "node:zlib";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
 import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import { encodeFamily, frameDelimited } from "@lib/protobuf/proto.ts";
+import { encodeFamily, frameDelimited } from "@lib/protobuf/encode.ts";
 import { compareMetrics } from "@lib/store/merged_view.ts";
 import { StoreState } from "@lib/store/state.ts";
 import { ExpositionCache, type ScrapeFamily } from "@lib/http/scrape_cache.ts";

@@ -10,7 +10,7 @@
 import { textFamilyPieces } from "@lib/expfmt/text_render.ts";
 import type { ExpositionFormat } from "@lib/expfmt/negotiate.ts";
 import type { Metric, MetricFamily } from "@lib/model/metric.ts";
-import { delimitedFrame, encodeMetricFields } from "@lib/protobuf/proto.ts";
+import { delimitedFrame, encodeMetricFields } from "@lib/protobuf/encode.ts";
 
 /** The bytes before and after a family's series. */
 export interface FamilyFrame {
