@@ -10,7 +10,7 @@
  * @module
  */
 
-import { negotiate } from "@lib/expfmt/negotiate.ts";
+import { type ExpositionFormat, negotiate } from "@lib/expfmt/negotiate.ts";
 import type { EscapingScheme } from "@lib/model/escaping.ts";
 import { compareMetrics } from "@lib/store/merged_view.ts";
 import type { AppContext } from "@lib/http/context.ts";
@@ -69,7 +69,7 @@ function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array<Ar
 /** The scrape handler. */
 export function metricsHandler(ctx: AppContext): (req: Request) => Response {
   const caches = new Map<string, ExpositionCache>();
-  const cacheFor = (format: "text" | "protobuf", scheme: EscapingScheme): ExpositionCache => {
+  const cacheFor = (format: ExpositionFormat, scheme: EscapingScheme): ExpositionCache => {
     const key = format + " " + scheme;
     let cache = caches.get(key);
     if (cache !== undefined) caches.delete(key); // re-inserted last: most recently used

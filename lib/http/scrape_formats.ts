@@ -69,6 +69,12 @@ export const PROTOBUF_RENDERER: ExpositionRenderer = {
   end: NOTHING,
 };
 
+/** One renderer per negotiable format: a new format does not compile until it has one. */
+const RENDERERS: Readonly<Record<ExpositionFormat, ExpositionRenderer>> = {
+  text: TEXT_RENDERER,
+  protobuf: PROTOBUF_RENDERER,
+};
+
 /**
  * The renderer of a negotiated format.
  *
@@ -76,5 +82,5 @@ export const PROTOBUF_RENDERER: ExpositionRenderer = {
  * @returns Its renderer.
  */
 export function rendererFor(format: ExpositionFormat): ExpositionRenderer {
-  return format === "protobuf" ? PROTOBUF_RENDERER : TEXT_RENDERER;
+  return RENDERERS[format];
 }
