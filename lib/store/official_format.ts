@@ -65,7 +65,9 @@ const UNIX_TO_INTERNAL = 62135596800n;
 export function decodeGoTime(data: Uint8Array): number {
   const version = data[0];
   if (!((version === 1 && data.length === 15) || (version === 2 && data.length === 16))) {
-    throw new OfficialFormatError(`a time value has version ${version} and ${data.length} bytes`);
+    throw new OfficialFormatError(
+      `a time value has version ${version} and ${data.length} bytes (Go writes 1 with 15, 2 with 16)`,
+    );
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const unixSeconds = view.getBigInt64(1, false) - UNIX_TO_INTERNAL;
@@ -219,8 +221,8 @@ const TIMESTAMPED_FAMILY: GobSchema = {
     { name: "GobbableMetricFamily", type: { kind: "gobEncoder", name: "GobbableMetricFamily" } },
   ],
 };
-/** Upstream's `GroupingKeyToMetricGroup` and the types inside it. */
-const FILE_SCHEMA: GobSchema = {
+/** Upstream's `GroupingKeyToMetricGroup` and the types inside it, as {@linkcode encodeGob} takes them. */
+export const OFFICIAL_FILE_SCHEMA: GobSchema = {
   kind: "map",
   name: "GroupingKeyToMetricGroup",
   key: STRING,
@@ -269,5 +271,5 @@ export function encodeOfficialFile(groups: Iterable<Group>): Uint8Array {
       Metrics: metrics,
     }]);
   }
-  return encodeGob(FILE_SCHEMA, entries);
+  return encodeGob(OFFICIAL_FILE_SCHEMA, entries);
 }
