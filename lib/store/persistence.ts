@@ -15,6 +15,7 @@ import { syncDir } from "@lib/store/durable_file.ts";
 import type { OwnFamily } from "@lib/store/metric_store.ts";
 import { looksLikeGob } from "@lib/gob/decode.ts";
 import { restoreOfficialFile } from "@lib/store/official_load.ts";
+import { decodeOfficialFile } from "@lib/store/official_format.ts";
 
 /** The logger methods persistence uses (the application logger has them). */
 export interface PersistenceLogger {
@@ -242,6 +243,31 @@ async function readStart(path: string): Promise<Uint8Array> {
     filled += n;
   }
   return buf.subarray(0, filled);
+}
+
+/** What {@linkcode readPersistenceFile} found. */
+export interface PersistenceFileContent {
+  /** Ours (`pushgateway-deno-snapshot`) or the official Pushgateway's (Go gob). */
+  readonly format: "ours" | "official";
+  /** The groups, as the file holds them. */
+  readonly groups: Group[];
+}
+
+/**
+ * Reads a persistence file of either format without side effects: nothing is
+ * set aside, no temp file removed, no copy made (for the export, which may run
+ * beside a gateway that owns the file).
+ *
+ * @param path The file.
+ * @returns Its format and groups.
+ * @throws {Deno.errors.NotFound} When it does not exist.
+ * @throws {SnapshotError | OfficialFormatError} When it is damaged.
+ */
+export async function readPersistenceFile(path: string): Promise<PersistenceFileContent> {
+  if (looksLikeGob(await readStart(path))) {
+    return { format: "official", groups: decodeOfficialFile(await Deno.readFile(path)) };
+  }
+  return { format: "ours", groups: await readGroups(path) };
 }
 
 /**
