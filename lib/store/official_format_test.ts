@@ -106,7 +106,7 @@ Deno.test("decodeOfficialFile() restores every field of the newest layout's fixt
   assertEquals(native.exemplars.length, 1);
   const summary = latency.families.get("request_size_bytes")!.family.metric[0]!.summary!;
   assert(Number.isNaN(summary.quantile[1]!.value));
-  const gaugeHist = latency.families.get("queue_depth")!.family;
+  const gaugeHist = latency.families.get("worker_queue_depth")!.family;
   assertEquals(gaugeHist.type, MetricType.GAUGE_HISTOGRAM);
   assertEquals(gaugeHist.metric[0]!.histogram!.sampleCountFloat, 5.5);
   const failure = latency.families.get("push_failure_time_seconds")!;

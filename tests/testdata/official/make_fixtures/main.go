@@ -529,7 +529,9 @@ func newestLayout() GroupingKeyToMetricGroup {
 				SampleCount: u64(4), SampleSum: f64(1024), Quantile: []*Quantile{
 					{Quantile: f64(0.5), Value: f64(200)}, {Quantile: f64(0.99), Value: f64(math.NaN())}},
 			}}}},
-		"queue_depth": {Name: str("queue_depth"), Help: str("A float gauge histogram."), Type: typ(GAUGE_HISTOGRAM),
+		// Named to sort after every other family: Debian's 1.5.1 cannot write gauge histograms
+		// as text and ends its text scrape there.
+		"worker_queue_depth": {Name: str("worker_queue_depth"), Help: str("A float gauge histogram."), Type: typ(GAUGE_HISTOGRAM),
 			Metric: []*Metric{{Label: labels(hist), Histogram: &Histogram{
 				SampleCountFloat: f64(5.5), SampleSum: f64(12), Bucket: []*Bucket{
 					{CumulativeCountFloat: f64(2.5), UpperBound: f64(1)},
