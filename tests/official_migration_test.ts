@@ -48,8 +48,8 @@ const GOPATH = "/usr/share/gocode";
 const GO = {
   available: hasProgram("go") &&
     hasProgram(`${GOPATH}/src/google.golang.org/protobuf/encoding/protowire/wire.go`),
-  reason: `go or Debian's google.golang.org/protobuf sources missing ("golang-go", ` +
-    `"golang-google-protobuf-dev")`,
+  reason: `go or Debian's google.golang.org/protobuf sources missing (packages "golang-go" and ` +
+    `"golang-github-prometheus-client-golang-dev", which brings "golang-google-protobuf-dev")`,
 };
 
 const OFFICIAL_DATA = new URL("testdata/official/", import.meta.url);

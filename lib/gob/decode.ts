@@ -39,7 +39,9 @@ export const FIRST_USER_ID = 65;
 
 /** A field of a struct type definition. */
 export interface GobField {
+  /** The field's Go name. */
   readonly name: string;
+  /** The id of the field's type. */
   readonly id: number;
 }
 
@@ -88,7 +90,7 @@ export class GobEncoded {
   readonly typeName: string;
   /** Which interface produced the bytes. */
   readonly kind: "gobEncoder" | "binaryMarshaler" | "textMarshaler";
-  /** The bytes, for the type's own decoder. */
+  /** The bytes, for the type's own decoder (a view into the decoded input). */
   readonly data: Uint8Array;
 
   /** Creates an encoded value. */
@@ -313,7 +315,7 @@ class ValueReader {
         return items;
       }
       default:
-        return new GobEncoded(type.name, type.kind, r.bytesValue().slice());
+        return new GobEncoded(type.name, type.kind, r.bytesValue());
     }
   }
 

@@ -13,20 +13,25 @@ import { BuiltinId, FIRST_USER_ID } from "@lib/gob/decode.ts";
 import { GobError, GobWriter } from "@lib/gob/wire.ts";
 
 /** The basic types and their predefined ids. */
-const BASIC_IDS = {
+const BASIC_IDS: Readonly<Record<GobBasicKind, number>> = {
   bool: BuiltinId.BOOL,
   int: BuiltinId.INT,
   uint: BuiltinId.UINT,
   float: BuiltinId.FLOAT,
   bytes: BuiltinId.BYTES,
   string: BuiltinId.STRING,
-} as const;
+};
 
 /** A field of a {@linkcode GobSchema} struct. */
 export interface GobSchemaField {
+  /** The field's Go name. */
   readonly name: string;
+  /** The field's type. */
   readonly type: GobSchema;
 }
+
+/** The basic Go types a schema can name: each has a predefined gob type id. */
+export type GobBasicKind = "bool" | "int" | "uint" | "float" | "bytes" | "string";
 
 /**
  * The Go type of a value to encode. Values are: `boolean` for bool, `number`
@@ -36,7 +41,7 @@ export interface GobSchemaField {
  * name for a struct (an `undefined` field is left out).
  */
 export type GobSchema =
-  | { readonly kind: keyof typeof BASIC_IDS }
+  | { readonly kind: GobBasicKind }
   | {
     readonly kind: "map";
     readonly name: string;

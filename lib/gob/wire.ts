@@ -21,6 +21,7 @@ export class GobError extends Error {
 }
 
 const TWO_POW_53 = 2n ** 53n;
+const utf8 = new TextEncoder();
 const UINT64_MASK = (1n << 64n) - 1n;
 
 /** Reads gob primitives from `bytes[pos, end)`. */
@@ -66,10 +67,18 @@ export class GobReader {
    * @throws {GobError} When it does not fit, or as {@linkcode GobReader.uintBig}.
    */
   uint(): number {
-    const first = this.bytes[this.pos];
-    if (first !== undefined && first < 0x80 && this.pos < this.end) {
+    if (this.pos >= this.end) throw new GobError("unexpected end of data");
+    const first = this.bytes[this.pos] as number;
+    if (first < 0x80) {
       this.pos++;
       return first;
+    }
+    const count = 0x100 - first;
+    if (count <= 6 && count < this.end - this.pos) { // up to 48 bits: exact in a double
+      let v = 0;
+      for (let i = 1; i <= count; i++) v = v * 256 + (this.bytes[this.pos + i] as number);
+      this.pos += count + 1;
+      return v;
     }
     const v = this.uintBig();
     if (v >= TWO_POW_53) throw new GobError(`integer ${v} is too large`);
@@ -88,6 +97,11 @@ export class GobReader {
    * @throws {GobError} When it does not fit, or as {@linkcode GobReader.uintBig}.
    */
   int(): number {
+    const first = this.bytes[this.pos];
+    if (first !== undefined && this.pos < this.end && (first < 0x80 || 0x100 - first <= 6)) {
+      const u = this.uint(); // below 2^48: the halving is exact
+      return u % 2 === 1 ? -(u - 1) / 2 - 1 : u / 2;
+    }
     const v = this.intBig();
     if (v >= TWO_POW_53 || v <= -TWO_POW_53) throw new GobError(`integer ${v} is too large`);
     return Number(v);
@@ -141,14 +155,18 @@ export class GobWriter {
         this.#buf[this.#len++] = value;
         return;
       }
-      value = BigInt(value);
-    }
-    if (value < 0n || value > UINT64_MASK) throw new GobError(`not a uint64: ${value}`);
-    if (value < 0x80n) {
-      this.#reserve(1);
-      this.#buf[this.#len++] = Number(value);
+      let count = 0;
+      for (let v = value; v > 0; v = Math.floor(v / 256)) count++;
+      this.#reserve(1 + count);
+      this.#buf[this.#len] = 0x100 - count;
+      for (let i = count, v = value; i > 0; i--, v = Math.floor(v / 256)) {
+        this.#buf[this.#len + i] = v % 256;
+      }
+      this.#len += 1 + count;
       return;
     }
+    if (value < 0n || value > UINT64_MASK) throw new GobError(`not a uint64: ${value}`);
+    if (value <= BigInt(Number.MAX_SAFE_INTEGER)) return this.uint(Number(value));
     const bytes: number[] = [];
     for (let v = value; v > 0n; v >>= 8n) bytes.unshift(Number(v & 0xffn));
     this.#reserve(1 + bytes.length);
@@ -158,6 +176,10 @@ export class GobWriter {
 
   /** Writes a signed integer. */
   int(value: number | bigint): void {
+    if (typeof value === "number" && Number.isSafeInteger(value) && Math.abs(value) < 2 ** 51) {
+      this.uint(value < 0 ? (-value - 1) * 2 + 1 : value * 2);
+      return;
+    }
     const v = BigInt(value);
     this.uint(v < 0n ? ((-v - 1n) << 1n) | 1n : v << 1n);
   }
@@ -177,7 +199,7 @@ export class GobWriter {
 
   /** Writes a count-prefixed UTF-8 string. */
   string(text: string): void {
-    this.bytesValue(new TextEncoder().encode(text));
+    this.bytesValue(utf8.encode(text));
   }
 
   /** Appends bytes as they are. */
