@@ -10,9 +10,9 @@
  * @module
  */
 
-import type { LabelPair, Metric, MetricFamily } from "@lib/model/metric.ts";
+import type { LabelPair, MetricFamily } from "@lib/model/metric.ts";
 import { MetricStore, type OwnFamily } from "@lib/store/metric_store.ts";
-import { groupSeriesLabels } from "@lib/store/sanitize.ts";
+import { groupingPairs, groupSeriesLabels, sanitizeFamily } from "@lib/store/sanitize.ts";
 import {
   type Group,
   groupingKey,
@@ -118,12 +118,26 @@ export function selectConsistentGroups(
       leftOut.push({ group, reason: synthetic });
       continue;
     }
-    const originals: MetricFamily[] = [];
+    // The families as a push of them would be stored (sanitised copies): they must be the
+    // restored ones, or the replay would check other series than those restored.
+    const pairs = groupingPairs(group.labels);
     const copies: MetricFamily[] = [];
+    let relabelled: string | undefined;
     for (const [name, stored] of group.families) {
       if (name === PUSH_TIME_METRIC || name === PUSH_FAILURE_TIME_METRIC) continue;
-      originals.push(stored.family);
-      copies.push(pushable(stored.family));
+      const copy = pushable(stored.family);
+      sanitizeFamily(copy, group.labels, pairs);
+      if (!copy.metric.every((m, i) => sameLabels(m.label, stored.family.metric[i]!.label))) {
+        relabelled ??= name;
+      }
+      copies.push(copy);
+    }
+    if (relabelled !== undefined) {
+      leftOut.push({
+        group,
+        reason: `the series of ${relabelled} do not carry the grouping labels`,
+      });
+      continue;
     }
     const result = store.push({
       labels: group.labels,
@@ -134,21 +148,6 @@ export function selectConsistentGroups(
     if (!result.ok) {
       store.delete(group.labels); // a failed push may have created the group
       leftOut.push({ group, reason: result.error });
-      continue;
-    }
-    const relabelled = originals.findIndex((f, i) =>
-      !f.metric.every((m: Metric, j) =>
-        sameLabels(m.label, ((copies[i] as MetricFamily).metric[j] as Metric).label)
-      )
-    );
-    if (relabelled >= 0) {
-      store.delete(group.labels);
-      leftOut.push({
-        group,
-        reason: `the series of ${
-          (originals[relabelled] as MetricFamily).name
-        } do not carry the grouping labels`,
-      });
       continue;
     }
     kept.push(group);
