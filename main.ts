@@ -13,6 +13,7 @@ import { createUiRoutes } from "@lib/ui/routes.ts";
 import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
+import { exportOfficialFile } from "@lib/store/official_export.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
 import { buildContextText, loadBuildInfo, versionInfoText } from "@lib/version.ts";
 import { createGuard, type Guard } from "@lib/web/guard.ts";
@@ -55,13 +56,20 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.error(unsupported);
     return 1;
   }
+  if (config.persistenceExportUpstream !== "") {
+    return await exportOfficialFile({
+      from: config.persistenceFile,
+      to: config.persistenceExportUpstream,
+      logger,
+    });
+  }
   logger.info("starting pushgateway", { version: versionInfoText(buildInfo) });
   logger.info("Build context", { build_context: buildContextText(buildInfo) });
 
   const store = new InMemoryStore({ own: OWN_FAMILIES });
   let persister: Persister | undefined;
   if (config.persistenceFile !== "") {
-    store.restore(await loadSnapshot(config.persistenceFile, logger));
+    store.restore(await loadSnapshot(config.persistenceFile, logger, { own: OWN_FAMILIES }));
     const p = createPersister({
       path: config.persistenceFile,
       intervalMs: config.persistenceIntervalMs,

@@ -46,23 +46,27 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "web.telemetry-path": "/metrics",
 };
 
-/** Our `-h` without the rows of the flag upstream does not have. */
-function withoutOurFlag(help: string): string {
-  const lines = help.split("\n");
-  const start = lines.findIndex((l) => l.startsWith("      --push.max-body-size="));
-  assert(start >= 0, "our --push.max-body-size is listed");
-  let end = start + 1;
-  while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
-  return [...lines.slice(0, start), ...lines.slice(end)].join("\n");
+/** Our `-h` without the rows of the flags upstream does not have. */
+function withoutOurFlags(help: string): string {
+  let lines = help.split("\n");
+  for (const flag of ["--persistence.export-upstream=", "--push.max-body-size="]) {
+    const start = lines.findIndex((l) => l.startsWith(`      ${flag}`));
+    assert(start >= 0, `our ${flag} is listed`);
+    let end = start + 1;
+    while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
+    lines = [...lines.slice(0, start), ...lines.slice(end)];
+  }
+  return lines.join("\n");
 }
 
-Deno.test("-h and --help print upstream's help (plus our flag) on stdout, exit 0", async () => {
+Deno.test("-h and --help print upstream's help (refused features noted, plus our flags) on stdout, exit 0", async () => {
   const want = await Deno.readTextFile(HELP_TXT);
   for (const flag of ["-h", "--help"]) {
     const out = await runMain([flag]);
     assertEquals([out.code, out.stderr], [0, ""], flag);
     assertStringIncludes(out.stdout, "--push.max-body-size=64MiB");
-    assertEquals(withoutOurFlag(out.stdout), want, flag);
+    assertStringIncludes(out.stdout, '--persistence.export-upstream=""');
+    assertEquals(withoutOurFlags(out.stdout), want, flag);
   }
 });
 

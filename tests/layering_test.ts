@@ -20,11 +20,12 @@ const LIB = join(ROOT, "lib");
 const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "gocompat": [],
   "compress": [],
+  "gob": [],
   ".": ["gocompat"],
   "model": ["gocompat"],
   "protobuf": ["model"],
   "expfmt": ["model", "gocompat", "protobuf"],
-  "store": ["model", "gocompat", "protobuf"],
+  "store": ["model", "gocompat", "protobuf", "gob"],
   "cli": [".", "gocompat"],
   "http": [".", "compress", "expfmt", "gocompat", "model", "protobuf", "store"],
   "ui": [".", "gocompat", "http", "model", "store"],

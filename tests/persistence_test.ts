@@ -589,8 +589,13 @@ const DAMAGED: { name: string; bytes: Uint8Array; reason: RegExp }[] = [
     reason: /unsupported format version 2/,
   },
   {
-    name: "garbage",
+    name: "truncated official file (Go gob)",
     bytes: new Uint8Array([0x0e, 0xff, 0x81, 0x02, 0x01, 0x02, 0xff, 0x82, 0x00, 0x01, 0x0c]),
+    reason: /Invalid official Pushgateway persistence file: stream ends inside a message/,
+  },
+  {
+    name: "garbage",
+    bytes: new Uint8Array([0x00, 0xfe, 0x81, 0x02, 0xc3, 0x28, 0xff, 0x82, 0x00, 0x01, 0x0c]),
     reason: /not valid UTF-8|not a pushgateway-deno snapshot/,
   },
   {

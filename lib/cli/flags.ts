@@ -27,7 +27,7 @@
  * `-flag=true|false` as Go's `flag` package took it) is accepted and reported
  * in `deprecatedSingleDash`, where kingpin says `unknown short flag '-p'`. The
  * completion flags (`--completion-bash`, …) are not implemented. We add
- * `--push.max-body-size`.
+ * `--push.max-body-size` and `--persistence.export-upstream`.
  *
  * The pre-pass produces kingpin's errors and the ordered list of flags given;
  * the config is then read from that list, with the table's defaults for flags
@@ -74,6 +74,8 @@ export interface Config {
   persistenceFile: string;
   /** `--persistence.interval` in milliseconds (may be 0 or negative, as kingpin allows). */
   persistenceIntervalMs: number;
+  /** `--persistence.export-upstream` (ours): write the persistence file in upstream's format here and exit; `""` to serve. */
+  persistenceExportUpstream: string;
   /** `--push.disable-consistency-check`. */
   disableConsistencyCheck: boolean;
   /** `--push.enable-utf8-names`. */
@@ -413,7 +415,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
 
   const flagValues: Record<string, string> = {};
   for (const f of FLAGS) {
-    if (f.builtin) continue;
+    if (f.builtin || f.action) continue;
     switch (f.kind) {
       case "bool":
         flagValues[f.name] = String(bool(f.name));
@@ -448,6 +450,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     enableAdminApi: bool("web.enable-admin-api"),
     persistenceFile: str("persistence.file"),
     persistenceIntervalMs: durationToMs(intervalNs),
+    persistenceExportUpstream: str("persistence.export-upstream"),
     disableConsistencyCheck: bool("push.disable-consistency-check"),
     enableUtf8Names: bool("push.enable-utf8-names"),
     logLevel,
