@@ -21,6 +21,7 @@
 import { TextLineStream } from "@std/streams/text-line-stream";
 import { freePort } from "../tests/helpers/gateway.ts";
 import { join } from "@std/path";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import {
   type BenchOptions,
   Budget,
@@ -48,8 +49,7 @@ const DEFAULT_MAIN = new URL("main.ts", ROOT).pathname;
 const SELF = new URL(import.meta.url).pathname;
 
 const TEXT_ACCEPT = "text/plain;version=0.0.4";
-const PROTO_ACCEPT =
-  "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+const PROTO_ACCEPT = PROTO_DELIMITED;
 /** The group the latency probes replace (kept apart from the fill groups). */
 const PROBE_PATH = groupPath(0, "probe");
 

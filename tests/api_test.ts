@@ -7,10 +7,8 @@
 import { assert, assertEquals, assertMatch } from "@std/assert";
 import { encodeDelimited } from "@lib/protobuf/proto.ts";
 import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
-
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 const CORS: Record<string, string> = {
   "access-control-allow-headers": "Accept, Authorization, Content-Type, Origin",
@@ -304,7 +302,7 @@ withGateway(
     const push = await fetch(`${gw.url}/metrics/job/nh`, {
       method: "PUT",
       body: new Uint8Array(body),
-      headers: { "content-type": PROTO_CT },
+      headers: { "content-type": PROTO_DELIMITED },
     });
     assertEquals([push.status, await push.text()], [200, ""]);
     const api = await req(gw, "GET", "/api/v1/metrics");

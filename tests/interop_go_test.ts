@@ -14,6 +14,7 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { encodeHex } from "@std/encoding/hex";
 import { decodeDelimited } from "@lib/protobuf/proto.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 import { run, type RunningGateway, startGateway } from "./helpers/gateway.ts";
 import { getText, INTEROP_DATA, sampleLines } from "./helpers/interop.ts";
@@ -21,8 +22,6 @@ import { getText, INTEROP_DATA, sampleLines } from "./helpers/interop.ts";
 const GOPATH = "/usr/share/gocode";
 const PUSH_PKG = `${GOPATH}/src/github.com/prometheus/client_golang/prometheus/push/push.go`;
 const SOURCE = new URL("go_pusher/main.go", INTEROP_DATA).pathname;
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 const GO = {
   available: hasProgram("go") && hasProgram(PUSH_PKG),
@@ -106,7 +105,7 @@ async function goPushOk(gw: RunningGateway, call: PushCall): Promise<void> {
 
 /** Scrapes `/metrics` in protobuf and returns the families. */
 async function scrapeProto(gw: RunningGateway): Promise<MetricFamily[]> {
-  const res = await fetch(`${gw.url}/metrics`, { headers: { accept: PROTO_CT } });
+  const res = await fetch(`${gw.url}/metrics`, { headers: { accept: PROTO_DELIMITED } });
   assertStringIncludes(res.headers.get("content-type") ?? "", "application/vnd.google.protobuf");
   return decodeDelimited(new Uint8Array(await res.arrayBuffer()));
 }

@@ -12,6 +12,7 @@ import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric
 import { decodeSnapshot } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 import type { Group } from "@lib/store/types.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import {
   type RunningGateway,
   startGateway,
@@ -21,8 +22,6 @@ import {
 import { poll, type PollOptions } from "./helpers/poll.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 const TEXT_UTF8 = "text/plain; version=1.0.0; escaping=allow-utf-8";
 const IN_PROGRESS = ".in_progress.";
 
@@ -189,7 +188,7 @@ interface Outputs {
 async function capture(gw: RunningGateway): Promise<Outputs> {
   const text = (await req(gw, "GET", "/metrics")).text;
   const textUtf8 = (await req(gw, "GET", "/metrics", undefined, { accept: TEXT_UTF8 })).text;
-  const res = await fetch(gw.url + "/metrics", { headers: { accept: PROTO_CT } });
+  const res = await fetch(gw.url + "/metrics", { headers: { accept: PROTO_DELIMITED } });
   const frames = pushedFrames(new Uint8Array(await res.arrayBuffer()));
   const api = JSON.parse((await req(gw, "GET", "/api/v1/metrics")).text);
   return {
@@ -343,7 +342,7 @@ Deno.test("SIGTERM persists every type; a restart restores identical text, proto
         "/metrics/job/native",
         new Uint8Array(encodeDelimited(nativeFamilies())),
         {
-          "content-type": PROTO_CT,
+          "content-type": PROTO_DELIMITED,
         },
       );
       assertEquals(native.status, 200, native.text);

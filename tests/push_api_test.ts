@@ -6,11 +6,9 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
 import { MetricType } from "@lib/model/metric.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
 import { sampleLines } from "./helpers/interop.ts";
-
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 async function req(
   gw: RunningGateway,
@@ -122,7 +120,9 @@ testWithGateway(
       metric: [{ label: [{ name: "l", value: "v" }], counter: { value: 7 } }],
     }]);
     assertEquals(
-      (await req(gw, "PUT", "/metrics/job/c", new Uint8Array(proto), { "content-type": PROTO_CT }))
+      (await req(gw, "PUT", "/metrics/job/c", new Uint8Array(proto), {
+        "content-type": PROTO_DELIMITED,
+      }))
         .status,
       200,
     );
@@ -196,8 +196,8 @@ testWithGateway(
   [],
   async (gw) => {
     await req(gw, "PUT", "/metrics/job/n", "# HELP g a gauge\n# TYPE g gauge\ng 1.5\n");
-    const proto = await fetch(gw.url + "/metrics", { headers: { accept: PROTO_CT } });
-    assertEquals(proto.headers.get("content-type"), PROTO_CT + "; escaping=underscores");
+    const proto = await fetch(gw.url + "/metrics", { headers: { accept: PROTO_DELIMITED } });
+    assertEquals(proto.headers.get("content-type"), PROTO_DELIMITED + "; escaping=underscores");
     const families = decodeDelimited(new Uint8Array(await proto.arrayBuffer()));
     const g = families.find((f) => f.name === "g");
     assertEquals(g?.metric[0]?.gauge?.value, 1.5);

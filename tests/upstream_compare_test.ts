@@ -22,6 +22,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { encodeDelimited } from "@lib/protobuf/proto.ts";
 import { encodeGroupingPath } from "@lib/model/grouping_key.ts";
 import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import {
   REFERENCE_BIN,
   run,
@@ -44,9 +45,6 @@ const REFERENCE = {
   available: hasProgram(REFERENCE_BIN),
   reason: `${REFERENCE_BIN} (Debian's prometheus-pushgateway 1.5.1) is not installed`,
 };
-
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 // ---------------------------------------------------------------------------
 // Talking to a gateway.
@@ -739,7 +737,7 @@ compareScenarios("compare: the consistency check (§4.5)", [], [
             summary: { sampleCount: 1, sampleSum: 1, quantile: [] },
           }],
         }]),
-        { "content-type": PROTO_CT },
+        { "content-type": PROTO_DELIMITED },
       ),
     ],
   },
@@ -852,7 +850,7 @@ compareScenarios("compare: body formats, gzip, Content-Types (§2.3, §4.2)", []
     name: "protobuf bodies",
     steps: [
       put("/metrics/job/pb", proto([PROTO_COUNTER, PROTO_HISTOGRAM, PROTO_SUMMARY]), {
-        "content-type": PROTO_CT,
+        "content-type": PROTO_DELIMITED,
       }),
       put(
         "/metrics/job/pb2",
@@ -872,7 +870,9 @@ compareScenarios("compare: body formats, gzip, Content-Types (§2.3, §4.2)", []
   {
     name: "protobuf errors and non-delimited protobuf",
     steps: [
-      put("/metrics/job/pe", proto([PROTO_COUNTER]).slice(0, 5), { "content-type": PROTO_CT }),
+      put("/metrics/job/pe", proto([PROTO_COUNTER]).slice(0, 5), {
+        "content-type": PROTO_DELIMITED,
+      }),
       put("/metrics/job/pe", proto([PROTO_COUNTER]), {
         "content-type": "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily",
       }),
