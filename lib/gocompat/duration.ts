@@ -52,8 +52,9 @@ function isDigit(c: string | undefined): boolean {
  * `time: missing unit in duration "1"`, `time: unknown unit "y" in duration "1y"`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseDurationNs } from "@lib/gocompat/duration.ts";
- * parseDurationNs("1m30s"); // 90_000_000_000n
+ * assertEquals(parseDurationNs("1m30s"), 90_000_000_000n);
  * ```
  */
 export function parseDurationNs(text: string): bigint {
@@ -135,8 +136,9 @@ export function parseDurationNs(text: string): bigint {
  * @throws {DurationError} With Go's message.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseDuration } from "@lib/gocompat/duration.ts";
- * parseDuration("5m"); // 300000
+ * assertEquals(parseDuration("5m"), 300000);
  * ```
  */
 export function parseDuration(text: string): number {
@@ -160,8 +162,9 @@ function fracText(v: bigint, prec: number): string {
  * @returns E.g. `5m0s`, `24h0m0s`, `1h30m0s`, `1.5s`, `500ms`, `1.5µs`, `0s`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { formatGoDurationNs } from "@lib/gocompat/duration.ts";
- * formatGoDurationNs(90_000_000_000n); // "1m30s"
+ * assertEquals(formatGoDurationNs(90_000_000_000n), "1m30s");
  * ```
  */
 export function formatGoDurationNs(ns: bigint): string {
