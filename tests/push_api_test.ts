@@ -7,8 +7,8 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/as
 import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
+import { sampleLines } from "@lib/http/test_client.ts";
 import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
-import { sampleLines } from "./helpers/interop.ts";
 
 async function req(
   gw: RunningGateway,

@@ -10,6 +10,12 @@
 /** True when running under CI (`CI=true`). */
 export const IN_CI = Deno.env.get("CI") === "true";
 
+/** An outside program a test needs: whether it is there, and what to say when it is not. */
+export interface Requirement {
+  readonly available: boolean;
+  readonly reason: string;
+}
+
 /** Whether an executable exists at `path` (absolute) or on PATH. */
 export function hasProgram(nameOrPath: string): boolean {
   const candidates = nameOrPath.includes("/")
@@ -30,7 +36,7 @@ export function hasProgram(nameOrPath: string): boolean {
  * failing test under CI.
  */
 export function testNeeding(
-  what: { available: boolean; reason: string },
+  what: Requirement,
   name: string,
   fn: (t: Deno.TestContext) => Promise<void> | void,
   options: Omit<Deno.TestDefinition, "name" | "fn" | "ignore"> = {},
