@@ -3,10 +3,11 @@
  * Debian's reference `prometheus-pushgateway` 1.5.1.
  *
  * Every entry names the reason and carries a probe: a request sequence (or a
- * command line, or a signal) that `tests/upstream_compare_test.ts` runs
- * against BOTH binaries, asserting that each answers as described here. So an
- * entry whose difference disappears (on either side) fails the comparison and
- * has to be removed or updated; nothing else in the compare test may excuse a
+ * command line, or a signal) that `tests/compare_known_differences_test.ts`
+ * runs against BOTH binaries, asserting that each answers as described here.
+ * So an entry whose difference disappears (on either side) fails the
+ * comparison and has to be removed or updated; nothing else in the comparison
+ * (`tests/helpers/compare.ts`, `tests/compare_*_test.ts`) may excuse a
  * mismatch.
  *
  * Most entries are behaviour of the newest upstream (1.11.3) that 1.5.1 lacks
