@@ -7,8 +7,13 @@
  * @module
  */
 
-/** True when running under CI (`CI=true`). */
-export const IN_CI = Deno.env.get("CI") === "true";
+/**
+ * True when running under CI (`CI=true`). Read when called, not at import:
+ * the bench's load-generator process imports this module without env access.
+ */
+export function inCi(): boolean {
+  return Deno.env.get("CI") === "true";
+}
 
 /** An outside program a test needs: whether it is there, and what to say when it is not. */
 export interface Requirement {
@@ -43,7 +48,7 @@ export function testNeeding(
 ): void {
   if (what.available) {
     Deno.test({ name, fn, ...options });
-  } else if (IN_CI) {
+  } else if (inCi()) {
     Deno.test({
       name,
       fn() {
