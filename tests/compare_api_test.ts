@@ -4,6 +4,7 @@
  */
 
 import { assertEquals, assertMatch } from "@std/assert";
+import { request } from "@lib/http/test_client.ts";
 import { compareScenarios, del, get, post, put, REFERENCE, withPair } from "./helpers/compare.ts";
 import { testNeeding } from "./helpers/requirements.ts";
 
@@ -48,10 +49,7 @@ compareScenarios("compare: health, quit, API routes, status shape (§2, §7)", [
 testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default values", async () => {
   await withPair([], async (pair) => {
     const [ref, ours] = await Promise.all(
-      [pair.ref, pair.ours].map(async (t) => {
-        const res = await fetch(`${t.url}/api/v1/status`);
-        return { headers: res.headers, text: await res.text() };
-      }),
+      [pair.ref, pair.ours].map((t) => request(t, "GET", "/api/v1/status")),
     );
     for (const side of [ref, ours]) {
       assertEquals(side!.headers.get("content-type"), "application/json");
