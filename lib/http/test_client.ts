@@ -12,8 +12,11 @@ export type Target = AppHandler | string | { readonly url: string };
 
 /** An answer with its body read as text. */
 export interface Reply {
+  /** The HTTP status. */
   readonly status: number;
+  /** The body, decoded as UTF-8. */
   readonly text: string;
+  /** The response headers. */
   readonly headers: Headers;
 }
 
