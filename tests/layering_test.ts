@@ -1,7 +1,8 @@
 /**
  * The architecture as a test: the folders of `lib/` and which may import
  * which (see docs/architecture.md). A new edge fails here until it is added
- * to {@linkcode ALLOWED} on purpose. Tests and benches may import anything.
+ * to {@linkcode ALLOWED} on purpose. Tests, benches and test support
+ * (`test_*.ts`) may import anything.
  *
  * @module
  */
@@ -32,9 +33,11 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "web": ["gocompat", "http"],
 };
 
-/** Source files, not tests or benches. */
+/** Source files: not tests, benches or test support (`test_*.ts`, e.g. `http/test_app.ts`). */
 function isSource(path: string): boolean {
-  return path.endsWith(".ts") && !path.endsWith("_test.ts") && !path.endsWith("_bench.ts");
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return name.endsWith(".ts") && !name.endsWith("_test.ts") && !name.endsWith("_bench.ts") &&
+    !name.startsWith("test_");
 }
 
 /** The import specifiers of a module (static imports, re-exports and dynamic imports). */
