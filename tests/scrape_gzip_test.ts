@@ -13,9 +13,9 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { chromium } from "npm:playwright-core@1.65.1";
-import { run, startGateway } from "./helpers/gateway.ts";
+import { run, testWithGateway } from "./helpers/gateway.ts";
 import { fillGroups, groupBody, groupPath, withoutOwnFamilies } from "./helpers/fill.ts";
-import { hasProgram, testNeeding } from "./helpers/requirements.ts";
+import { hasProgram } from "./helpers/requirements.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const PYTHON = "/usr/bin/python3";
@@ -41,11 +41,10 @@ function fillSamples(text: string, name: string): string[] {
   return text.split("\n").filter((l) => l.startsWith(name + "{"));
 }
 
-testNeeding(
-  { available: missing.length === 0, reason: `missing ${missing.join(", ")}` },
+testWithGateway(
   "gzip scrapes of 3,000 groups: gzip -t, Python, curl --compressed, Deno fetch and Chromium read all of it",
-  async () => {
-    const gw = await startGateway();
+  [],
+  async (gw) => {
     const dir = await Deno.makeTempDir({ prefix: "scrape_gzip_test_" });
     let browser: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
     try {
@@ -136,8 +135,8 @@ testNeeding(
       }
     } finally {
       await browser?.close();
-      await gw.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },
+  { needs: { available: missing.length === 0, reason: `missing ${missing.join(", ")}` } },
 );

@@ -130,8 +130,12 @@ const BY_SHORT: ReadonlyMap<string, FlagSpec> = new Map(
  * @returns E.g. `pushgateway: error: unknown long flag '--bogus', try --help`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { formatFlagError } from "@lib/cli/flags.ts";
- * formatFlagError("pushgateway", "unexpected true"); // "pushgateway: error: unexpected true, try --help"
+ * assertEquals(
+ *   formatFlagError("pushgateway", "unexpected true"),
+ *   "pushgateway: error: unexpected true, try --help",
+ * );
  * ```
  */
 export function formatFlagError(programName: string, message: string): string {
@@ -351,9 +355,11 @@ function checkValue(spec: FlagSpec, value: string): string | undefined {
  * @returns What to do: run with a config, print help or version, or fail with kingpin's message.
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { parseFlags } from "@lib/cli/flags.ts";
  * const r = parseFlags(["--web.listen-address=:9092", "--persistence.interval=1m"]);
- * if (r.kind === "run") console.log(r.config.persistenceIntervalMs); // 60000
+ * assert(r.kind === "run");
+ * assertEquals(r.config.persistenceIntervalMs, 60000);
  * ```
  */
 export function parseFlags(argv: readonly string[], opts: ParseOptions = {}): ParseResult {
@@ -479,8 +485,9 @@ function toWhatwgUrl(raw: string): URL | undefined {
  * @returns The normalised prefix, `""` for the root.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { computeRoutePrefix } from "@lib/cli/flags.ts";
- * computeRoutePrefix("", "/ext/"); // "/ext"
+ * assertEquals(computeRoutePrefix("", "/ext/"), "/ext");
  * ```
  */
 export function computeRoutePrefix(prefix: string, externalUrlPath: string): string {
@@ -497,9 +504,11 @@ export function computeRoutePrefix(prefix: string, externalUrlPath: string): str
  * @returns A message for the operator, or `undefined` when everything is supported.
  * @example
  * ```ts
+ * import { assert, assertMatch } from "@std/assert";
  * import { parseFlags, validateUnsupported } from "@lib/cli/flags.ts";
  * const r = parseFlags(["--web.systemd-socket"]);
- * if (r.kind === "run") validateUnsupported(r.config); // "--web.systemd-socket is not supported …"
+ * assert(r.kind === "run");
+ * assertMatch(validateUnsupported(r.config) ?? "", /^--web\.systemd-socket is not supported /);
  * ```
  */
 export function validateUnsupported(config: Config): string | undefined {

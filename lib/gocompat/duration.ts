@@ -110,9 +110,10 @@ function isDigit(c: string | undefined): boolean {
  * a value beyond the int64 range is `time: invalid duration`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseGoDuration } from "@lib/gocompat/duration.ts";
- * parseGoDuration("1m30s", "go"); // 90_000_000_000n
- * parseGoDuration("1d", "str2duration"); // 86_400_000_000_000n
+ * assertEquals(parseGoDuration("1m30s", "go"), 90_000_000_000n);
+ * assertEquals(parseGoDuration("1d", "str2duration"), 86_400_000_000_000n);
  * ```
  */
 export function parseGoDuration(text: string, dialect: GoDurationDialect): bigint {
@@ -198,8 +199,9 @@ export function parseGoDuration(text: string, dialect: GoDurationDialect): bigin
  * @returns Milliseconds, possibly fractional for sub-millisecond parts.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { durationToMs } from "@lib/gocompat/duration.ts";
- * durationToMs(1_500_000n); // 1.5
+ * assertEquals(durationToMs(1_500_000n), 1.5);
  * ```
  */
 export function durationToMs(ns: bigint): number {
@@ -222,8 +224,9 @@ function fracText(v: bigint, prec: number): string {
  * @returns E.g. `5m0s`, `24h0m0s`, `1h30m0s`, `1.5s`, `500ms`, `1.5µs`, `0s`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { formatGoDurationNs } from "@lib/gocompat/duration.ts";
- * formatGoDurationNs(90_000_000_000n); // "1m30s"
+ * assertEquals(formatGoDurationNs(90_000_000_000n), "1m30s");
  * ```
  */
 export function formatGoDurationNs(ns: bigint): string {

@@ -151,8 +151,9 @@ function checkAuthority(authority: string): string | undefined {
  * @returns `{ path }` or `{ error }`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
- * parseGoUrlPath("http://example.com/ext/"); // { path: "/ext/" }
+ * assertEquals(parseGoUrlPath("http://example.com/ext/"), { path: "/ext/" });
  * ```
  */
 export function parseGoUrlPath(raw: string): { path: string } | { error: string } {
