@@ -22,6 +22,7 @@ import {
   type Summary,
 } from "./bench_lib.ts";
 import { fill, type LoadResult, startLoad } from "./bench_load.ts";
+import { prometheusScrapePhase } from "./bench_scrape.ts";
 import {
   cpuMsOf,
   type Gateway,
@@ -286,6 +287,26 @@ async function measureLevel(
   const a = record(res, `scrape_after_push_ms_${tag}`, after.ms);
   f[`scrape_after_push_ms_${tag}`] = a.p50;
   log(`  ${gw.kind} @ ${level.name}: text scrape right after a push p50 ${a.p50.toFixed(1)} ms`);
+
+  // As Prometheus scrapes: its Accept headers, gzip, raw bytes; unchanged and after a push.
+  let probe = 1000;
+  await prometheusScrapePhase(
+    gw,
+    tag,
+    f[`scrape_text_bytes_${tag}`]!,
+    { n: plan.scrapeN, ms: plan.scrapeMs },
+    budget,
+    res,
+    async () => {
+      const r = await fetch(gw.url + PROBE_PATH, {
+        method: "PUT",
+        body: groupBody(0, probe++),
+        headers: plain,
+      });
+      await r.arrayBuffer();
+      if (r.status >= 300) throw new Error(`${gw.kind}: probe push answered ${r.status}`);
+    },
+  );
 
   if (level.scrapeUnderLoad) {
     const ms = budget.slice(plan.underLoadMs);

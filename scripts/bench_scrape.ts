@@ -11,6 +11,9 @@
 
 import http from "node:http";
 import { gunzipSync } from "node:zlib";
+import { type Budget, summarize } from "./bench_lib.ts";
+import type { GatewayResults } from "./bench_phases.ts";
+import { cpuMsOf, type Gateway, log, MIB } from "./bench_process.ts";
 
 /** The `Accept` headers of the Prometheus versions the bench scrapes as. */
 export const PROMETHEUS_ACCEPT = {
@@ -24,6 +27,12 @@ export const PROMETHEUS_ACCEPT = {
 
 /** A Prometheus version the bench scrapes as. */
 export type PrometheusVersion = keyof typeof PROMETHEUS_ACCEPT;
+
+/** How a version appears in figure names. */
+export const VERSION_TAGS: Readonly<Record<PrometheusVersion, string>> = {
+  "2.42": "p242",
+  "3.x": "p3",
+};
 
 /** One scrape as the wire carried it. */
 export interface RawScrape {
@@ -155,4 +164,55 @@ export async function prometheusScrapes(
     agent.destroy();
   }
   return { ms: out, wireBytes: last?.wireBytes ?? 0, plainBytes: last?.plainBytes ?? 0 };
+}
+
+/**
+ * The Prometheus scrapes of one store level, for each version: sequential
+ * scrapes of the unchanged store, then each right after a one-group push
+ * (`pushOne`, not timed). Figures (per version tag `v`, level `tag`):
+ * `prom_<v>_ms_<tag>` and `prom_<v>_after_push_ms_<tag>` (p50, ms to the last
+ * raw byte), `prom_<v>_cpu_ms_<tag>` (gateway CPU per scrape) and
+ * `prom_<v>_after_push_cpu_ms_<tag>` (per push + scrape), and the sizes
+ * `prom_gzip_bytes_<tag>` and `prom_plain_bytes_<tag>` (2.42's last scrape).
+ * Every body must decompress to the identity scrape's size (within 1%).
+ */
+export async function prometheusScrapePhase(
+  gw: Gateway,
+  tag: string,
+  identityBytes: number,
+  sizes: { readonly n: number; readonly ms: number },
+  budget: Budget,
+  res: GatewayResults,
+  pushOne: () => Promise<void>,
+): Promise<void> {
+  const f = res.figures;
+  const url = gw.url + "/metrics";
+  for (const version of Object.keys(PROMETHEUS_ACCEPT) as PrometheusVersion[]) {
+    const v = VERSION_TAGS[version];
+    for (const afterPush of [false, true]) {
+      const name = afterPush ? `prom_${v}_after_push` : `prom_${v}`;
+      const cpu0 = await cpuMsOf(gw.pid);
+      const run = await prometheusScrapes(url, version, {
+        n: sizes.n,
+        ms: budget.slice(sizes.ms),
+        before: afterPush ? pushOne : undefined,
+        expectBytes: identityBytes,
+      });
+      f[`${name}_cpu_ms_${tag}`] = ((await cpuMsOf(gw.pid)) - cpu0) / run.ms.length;
+      const s = summarize(run.ms);
+      res.details[`${name}_ms_${tag}`] = s;
+      f[`${name}_ms_${tag}`] = s.p50;
+      if (version === "2.42" && !afterPush) {
+        f[`prom_gzip_bytes_${tag}`] = run.wireBytes;
+        f[`prom_plain_bytes_${tag}`] = run.plainBytes;
+      }
+      log(
+        `  ${gw.kind} @ ${tag}: Prometheus ${version} gzip scrape${
+          afterPush ? " right after a push" : ""
+        } p50 ${s.p50.toFixed(1)} ms (n=${s.n}), ${(run.wireBytes / MIB).toFixed(2)} MiB → ${
+          (run.plainBytes / MIB).toFixed(2)
+        } MiB`,
+      );
+    }
+  }
 }
