@@ -264,7 +264,9 @@ export function rows(results: Partial<Record<Kind, GatewayResults>>, heap?: Heap
       better: "lower",
       note: `store ${heap.bytesPerSeries.store.toFixed(0)} + merged view ${
         heap.bytesPerSeries.merged.toFixed(0)
-      }; render cache +${heap.bytesPerSeries.renderCache.toFixed(0)}`,
+      }; scrape caches: gzip +${heap.bytesPerSeries.gzipCache.toFixed(0)}, identity bytes +${
+        heap.bytesPerSeries.renderCache.toFixed(0)
+      }`,
     });
   }
   const rs = "Restart";
@@ -320,9 +322,11 @@ export async function writeReport(run: BenchRun): Promise<void> {
         (heap.heapBodies / MIB).toFixed(1)
       } MiB; store ${((heap.heapStore - heap.heapBaseline) / MIB).toFixed(1)} MiB; merged views +${
         ((heap.heapMerged - heap.heapStore) / MIB).toFixed(1)
-      } MiB; text render cache +${
-        ((heap.heapRendered - heap.heapMerged) / MIB).toFixed(1)
-      } MiB; cold render ${heap.renderMs.toFixed(0)} ms; rss ${
+      } MiB; gzip scrape cache +${
+        ((heap.heapGzip - heap.heapMerged) / MIB).toFixed(1)
+      } MiB (cold gzip scrape ${heap.gzipMs.toFixed(0)} ms); identity bytes +${
+        ((heap.heapRendered - heap.heapGzip) / MIB).toFixed(1)
+      } MiB (first identity scrape ${heap.renderMs.toFixed(0)} ms); rss ${
         (heap.rssRendered / MIB).toFixed(0)
       } MiB.`,
     );
