@@ -145,7 +145,7 @@ Deno.test("parse errors and timestamps: 400, and only store rejections record a 
   assertMatch(text, /push_failure_time_seconds\{instance="",job="ts"\} \d\.\d+e\+09\n/);
 });
 
-Deno.test("inconsistent pushes get 400 and never poison the store (spec §4.6)", async () => {
+Deno.test("refused pushes (400) never poison the store (docs/upstream.md §4.6)", async () => {
   const { app, logs } = appFromFlags();
   await request(app, "PUT", "/metrics/job/a", "# TYPE same gauge\nsame 1\n");
   const clash = await request(app, "PUT", "/metrics/job/b", "# TYPE same counter\nsame 1\n");

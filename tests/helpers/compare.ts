@@ -1,9 +1,10 @@
 /**
  * The comparison harness: the same request sequences (and command lines) go to
  * Debian's reference `prometheus-pushgateway` 1.5.1 and to ours, and the
- * answers must match after normalisation (`compare_normalise.ts`; spec §13,
- * "Unchanged"). The scenarios live in `tests/compare_*_test.ts`; every
- * deliberate difference is listed in `tests/known_differences.ts`.
+ * answers must match after normalisation (`compare_normalise.ts`;
+ * docs/upstream.md §13, "Unchanged since 1.5.1"). The scenarios live in
+ * `tests/compare_*_test.ts`; every deliberate difference is listed in
+ * `tests/known_differences.ts`.
  *
  * Tests registered here are skipped (with a message) when the reference
  * binary is not installed, and fail under `CI=true`.
