@@ -233,6 +233,11 @@ export interface Scenario {
   readonly scrape?: boolean;
   /** Compare the normalised `/api/v1/metrics` afterwards (default false). */
   readonly api?: boolean;
+  /**
+   * Runs last, for what normalisation hides (push-time values, self metrics):
+   * assert it on both sides directly.
+   */
+  readonly check?: (pair: Pair) => Promise<void>;
 }
 
 /** Sends `steps` to both sides in turn and compares what each side answered. */
@@ -263,6 +268,7 @@ async function runScenario(pair: Pair, s: Scenario, prefix = ""): Promise<void> 
   await compareSequence(pair, s.steps);
   if (s.scrape !== false) await compareAfter(pair, prefix + "/metrics");
   if (s.api) await compareAfter(pair, prefix + "/api/v1/metrics");
+  if (s.check) await s.check(pair);
 }
 
 /**
