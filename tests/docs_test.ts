@@ -1,12 +1,14 @@
 /**
  * The project's notes on upstream's behaviour (`docs/upstream.md`): every `§`
- * reference in the sources and docs names its document, and every reference to
- * the notes lands on a section that exists.
+ * reference in the sources and docs names its document, every reference to the
+ * notes lands on a section that exists, and the notes name every entry of
+ * `tests/known_differences.ts`.
  */
 
 import { assert, assertEquals } from "@std/assert";
 import { walk } from "@std/fs";
 import { relative } from "@std/path";
+import { KNOWN_DIFFERENCES } from "./known_differences.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const NOTES = "docs/upstream.md";
@@ -97,4 +99,13 @@ Deno.test("every § reference names its document and lands on a section of the n
   }
   assertEquals(problems, []);
   assert(count > 100, `only ${count} references to ${NOTES} found`);
+});
+
+Deno.test("the notes name every known difference where they describe the behaviour", async () => {
+  const notes = await Deno.readTextFile(`${ROOT}${NOTES}`);
+  const unnamed = KNOWN_DIFFERENCES.map((d) => d.id).filter((id) => !notes.includes(`\`${id}\``));
+  assertEquals(unnamed, [], `add an "Ours:" line naming each id to ${NOTES}`);
+  for (const d of KNOWN_DIFFERENCES) {
+    assert(d.upstream.startsWith(`${NOTES} §`), `${d.id}: upstream must cite ${NOTES}`);
+  }
 });

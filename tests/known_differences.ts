@@ -418,6 +418,31 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: "no-poisoned-store-pushed-failure-type",
+    reason: "a group keeps a pushed push_failure_time_seconds of another type (as upstream), so " +
+      "a new group's zero gauge would clash: that push is refused and creates no group, where " +
+      "1.5.1 creates it and then fails every scrape",
+    upstream: "docs/upstream.md §4.4, §4.6",
+    probe: {
+      kind: "http",
+      steps: [
+        { method: "PUT", path: "/metrics/job/a", body: "m 1\n" },
+        { method: "POST", path: "/metrics/job/a", body: "push_failure_time_seconds 9\n" },
+        { method: "PUT", path: "/metrics/job/b", body: "m2 1\n" },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: {
+        status: 500,
+        bodyIncludes: ["An error has occurred while serving metrics:"],
+      },
+      ours: {
+        status: 200,
+        bodyIncludes: ['push_failure_time_seconds{instance="",job="a"} 9\n'],
+        bodyExcludes: ['job="b"'],
+      },
+    },
+  },
+  {
     id: "unchecked-pushes-still-validated",
     reason: "with --push.disable-consistency-check a push still answers 202 at once, but an " +
       "inconsistent one is then dropped (and logged) instead of breaking every scrape with 500",
@@ -474,6 +499,34 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         status: 400,
         body: "pushed metrics are invalid or inconsistent with existing metrics: " +
           "gathered metric family go_goroutines has type COUNTER but should have GAUGE\n",
+      },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "own-request-family-help",
+    reason: "a push naming the request counter or a push summary with another HELP is refused " +
+      "from the start; 1.5.1 accepts it while its own family has no series yet (here: no push " +
+      "before it), and from then on refuses every other push with client_golang's gatherer error",
+    upstream: "docs/upstream.md §6.1",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: "# HELP pushgateway_http_push_duration_seconds other\n" +
+            "# TYPE pushgateway_http_push_duration_seconds summary\n" +
+            "pushgateway_http_push_duration_seconds_sum 1\n" +
+            "pushgateway_http_push_duration_seconds_count 1\n",
+        },
+        { method: "PUT", path: "/metrics/job/kd2", body: "m 1\n" },
+      ],
+      reference: {
+        status: 400,
+        body: "pushed metrics are invalid or inconsistent with existing metrics: gathered " +
+          'metric family pushgateway_http_push_duration_seconds has help "other" but should ' +
+          'have "HTTP request duration for pushes to the Pushgateway."\n',
       },
       ours: { status: 200, body: "" },
     },
