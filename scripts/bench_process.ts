@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dirname } from "@std/path";
 import { TextLineStream } from "@std/streams/text-line-stream";
 import { freePort } from "../tests/helpers/gateway.ts";
 import { type BenchOptions, parseProcStatCpuMs, parseProcStatus } from "./bench_lib.ts";
@@ -115,8 +116,12 @@ export async function spawnGateway(spec: GatewaySpec, opts: BenchOptions): Promi
       const runtime = ["run", "--allow-all", "--quiet"];
       if (spec.v8Flags) runtime.push(`--v8-flags=${spec.v8Flags}`);
       if (spec.cpuProfDir) runtime.push("--cpu-prof", `--cpu-prof-dir=${spec.cpuProfDir}`);
+      const main = opts.main || DEFAULT_MAIN;
       cmd = new Deno.Command(Deno.execPath(), {
-        args: [...runtime, opts.main || DEFAULT_MAIN, ...common],
+        args: [...runtime, main, ...common],
+        // Deno finds the deno.json (import map, unstable flags) from the working directory, so
+        // another checkout's gateway runs from its own directory.
+        cwd: dirname(main),
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
