@@ -2,7 +2,10 @@
  * Content negotiation for `/metrics` as the newest Pushgateway does it
  * (Content-Type detection for pushes is `media_type.ts`): promhttp with OpenMetrics disabled
  * calls prometheus/common v0.69 `expfmt.Negotiate`, which walks the Accept
- * header as parsed and ordered by munnerz/goautoneg.
+ * header as parsed and ordered by munnerz/goautoneg. With OpenMetrics enabled
+ * (`--web.enable-openmetrics`, not in upstream) the gateway calls
+ * {@linkcode negotiateIncludingOpenMetrics} instead, as promhttp does with
+ * `EnableOpenMetrics`.
  *
  * @module
  */
