@@ -25,19 +25,41 @@ export type FamilyCorpus = "go" | "python";
 
 /**
  * Data the Pushgateway stores and Go's encoder writes that Python's
- * OpenMetrics parser refuses, kept out of the `python` corpus.
+ * OpenMetrics parser refuses, kept out of the `python` corpus (each pinned by
+ * an example in `tests/interop_openmetrics_python_test.ts`).
  */
-export const PYTHON_EXCLUSIONS: readonly string[] = [
-  "negative or NaN counter values, histogram and summary sums (counter-like samples)",
-  "negative quantile values, and quantiles outside [0, 1]",
-  "histograms with negative bucket bounds and a `_sum`",
-  "histogram buckets out of order, counts decreasing, or a `+Inf` bucket that differs from the count",
-  "exemplar labels longer than 128 characters",
-  "exemplars on counters without `_total` (Go types them `unknown`)",
-  "label names with `:` (legacy metric-name characters Go writes unquoted)",
-  "quoted (UTF-8) names",
-  "gauge histograms (Go writes `_sum`/`_count`, OpenMetrics wants `_gsum`/`_gcount`)",
-  "two series with the same labels in one family, or family names whose suffixed names clash",
+export const PYTHON_EXCLUSIONS: readonly { id: string; description: string }[] = [
+  { id: "negative-counter", description: "negative counter values" },
+  { id: "bad-sum", description: "negative or NaN histogram and summary sums (counter-like)" },
+  { id: "negative-quantile", description: "negative quantile values" },
+  { id: "quantile-range", description: "quantiles outside [0, 1]" },
+  { id: "negative-bucket-sum", description: "histograms with negative bucket bounds and a `_sum`" },
+  { id: "bucket-order", description: "histogram buckets out of order" },
+  { id: "inf-bucket-count", description: "an explicit `+Inf` bucket that differs from the count" },
+  { id: "long-exemplar", description: "exemplar labels longer than 128 characters" },
+  {
+    id: "exemplar-brace",
+    description: "exemplar label values with `}` (Python's parser stops at the first `}`)",
+  },
+  {
+    id: "unknown-counter-exemplar",
+    description: "exemplars on counters without `_total` (Go types them `unknown`)",
+  },
+  {
+    id: "colon-label",
+    description: "label names with `:` (valid in metric names, so Go writes them unquoted)",
+  },
+  { id: "quoted-name", description: "quoted (UTF-8) names" },
+  {
+    id: "gauge-histogram",
+    description: "gauge histograms: Go writes `_sum`/`_count` where OpenMetrics wants " +
+      "`_gsum`/`_gcount`, so Python reads them as two more (unknown) families",
+  },
+  {
+    id: "duplicate-series",
+    description: "two series with the same labels in one family (Python keeps the first only)",
+  },
+  { id: "name-clash", description: "family names whose suffixed names clash (`x` and `x_total`)" },
 ];
 
 const SPECIAL = [
@@ -106,7 +128,8 @@ function labels(r: Prng, corpus: FamilyCorpus, avoid: string): LabelPair[] {
 
 function exemplar(r: Prng, corpus: FamilyCorpus): Exemplar {
   const label: LabelPair[] = [{ name: "trace_id", value: (r.next() >>> 0).toString(16) }];
-  if (r.chance(0.3)) label.push({ name: "span_id", value: r.pick(LABEL_VALUES) });
+  const values = corpus === "go" ? LABEL_VALUES : LABEL_VALUES.filter((v) => !v.includes("}"));
+  if (r.chance(0.3)) label.push({ name: "span_id", value: r.pick(values) });
   if (corpus === "go" && r.chance(0.1)) label.push({ name: "long", value: "x".repeat(130) });
   const e: Exemplar = { label, value: float(r, false) };
   if (r.chance(0.6)) {
