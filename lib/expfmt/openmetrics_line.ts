@@ -33,17 +33,25 @@ export class LineError extends Error {
 
 /** The parts of an exemplar: `# {labels} value [timestamp]`. */
 export interface ExemplarParts {
+  /** The exemplar's labels, in line order. */
   labels: LabelPair[];
+  /** The value, as text. */
   value: string;
+  /** The timestamp in seconds, as text, when present. */
   timestamp?: string;
 }
 
 /** The parts of a sample line; numbers are still text. */
 export interface SampleParts {
+  /** The sample's metric name (unquoted). */
   name: string;
+  /** The labels, in line order. */
   labels: LabelPair[];
+  /** The value, as text. */
   value: string;
+  /** The timestamp in seconds, as text, when present. */
   timestamp?: string;
+  /** The exemplar, when present. */
   exemplar?: ExemplarParts;
 }
 
@@ -99,8 +107,15 @@ class Cursor {
   /** A double-quoted string at the cursor (the cursor is on the quote). */
   quoted(what: string): string {
     const line = this.line;
+    const start = this.pos + 1;
+    const close = line.indexOf('"', start);
+    const backslash = line.indexOf("\\", start);
+    if (close !== -1 && (backslash === -1 || backslash > close)) {
+      this.pos = close + 1;
+      return line.slice(start, close);
+    }
     let out = "";
-    let i = this.pos + 1;
+    let i = start;
     for (;;) {
       const c = line[i];
       if (c === undefined) throw new LineError(`unterminated ${what}`);
@@ -155,6 +170,8 @@ class Cursor {
    */
   labels(metric: string, afterComma: boolean): LabelPair[] {
     const out: LabelPair[] = [];
+    // A scan of `out` for a few labels, a set beyond: a line may hold very many.
+    let seen: Set<string> | undefined;
     if (!afterComma && this.peek() === "}") {
       this.pos++;
       return out;
@@ -173,13 +190,15 @@ class Cursor {
         }
       }
       if (name === "__name__") throw new LineError(`label name "__name__" is reserved`);
-      if (out.some((l) => l.name === name)) {
+      if (out.length >= 16) seen ??= new Set(out.map((l) => l.name));
+      if (seen === undefined ? out.some((l) => l.name === name) : seen.has(name)) {
         throw new LineError(`duplicate label names for metric ${goQuote(metric)}`);
       }
       this.expect("=", "'=' after label name");
       if (this.peek() !== '"') {
         throw new LineError(`expected '"' at start of label value, found ${this.found()}`);
       }
+      seen?.add(name);
       out.push({ name, value: this.quoted("label value") });
       if (this.peek() === "}") {
         this.pos++;

@@ -114,6 +114,8 @@ interface Point {
   hasSum: boolean;
   negativeBucket: boolean;
   negativeGsum: boolean;
+  /** The samples seen, for the types with several per metric (suffix, and `=le` or `=quantile`). */
+  samples: Set<string> | undefined;
 }
 
 /** A family while parsing. */
@@ -128,7 +130,6 @@ interface Family {
   allowed: Map<string, string>;
   points: Point[];
   byKey: Map<string, Point>;
-  samples: Set<string>;
   seenGroups: Set<string>;
   group?: string;
   groupTs?: number | null;
@@ -136,10 +137,16 @@ interface Family {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** A collision-free key of a label list (sorted, length-prefixed). */
+/** A collision-free key of a label list (sorted by name, length-prefixed). */
 function labelKey(labels: LabelPair[]): string {
-  const parts = labels.map((l) => `${l.name.length}:${l.name}${l.value.length}:${l.value}`);
-  return parts.sort().join("");
+  let sorted = true;
+  for (let i = 1; i < labels.length; i++) {
+    if (labels[i - 1]!.name > labels[i]!.name) sorted = false;
+  }
+  const list = sorted ? labels : labels.slice().sort((a, b) => a.name < b.name ? -1 : 1);
+  let key = "";
+  for (const l of list) key += l.name.length + ":" + l.name + l.value.length + ":" + l.value;
+  return key;
 }
 
 function codePoints(s: string): number {
@@ -200,7 +207,6 @@ class Parser {
       allowed: new Map([[name, ""]]),
       points: [],
       byKey: new Map(),
-      samples: new Set(),
       seenGroups: new Set(),
     };
     this.families.push(fam);
@@ -216,7 +222,7 @@ class Parser {
     const keyword = m[1]!;
     const [name, rest] = splitDescriptor(line.slice(7), this.scheme);
     let fam = this.fam;
-    if (fam?.name === name && fam.samples.size > 0) {
+    if (fam?.name === name && fam.points.length > 0) {
       throw this.fail(`${keyword} line for metric name ${goQuote(name)} after its samples`);
     }
     if (fam?.name !== name) fam = this.newFamily(name);
@@ -338,7 +344,6 @@ class Parser {
       suffix = "";
     }
     const type = fam.type ?? "unknown";
-    const quoted = goQuote(s.name);
     const value = this.number(s.value, "value");
     let ts: number | null = null;
     if (s.timestamp !== undefined) {
@@ -348,21 +353,23 @@ class Parser {
       }
       ts = ms;
     }
-    const sampleKey = `${s.name}\n${labelKey(s.labels)}\n${ts}`;
-    if (fam.samples.has(sampleKey)) throw this.fail(`duplicate sample ${quoted}`);
-    fam.samples.add(sampleKey);
 
     // The labels that identify the series (OpenMetrics' Metric), and its own labels.
-    const labels = s.labels.slice();
+    let labels = s.labels;
     let special = NaN;
-    if (type === "summary" && suffix === "") special = this.special(labels, "quantile", s.name);
-    if (suffix === "_bucket") special = this.special(labels, "le", s.name);
-    if (type === "stateset" && !labels.some((l) => l.name === fam.name)) {
-      throw this.fail(`stateset sample ${quoted} lacks the label ${goQuote(fam.name)}`);
+    if (type === "summary" && suffix === "") {
+      special = this.special(labels = labels.slice(), "quantile", s.name);
     }
+    if (suffix === "_bucket") special = this.special(labels = labels.slice(), "le", s.name);
+    if (type === "stateset" && !labels.some((l) => l.name === fam.name)) {
+      throw this.fail(`stateset sample ${goQuote(s.name)} lacks the label ${goQuote(fam.name)}`);
+    }
+    const own = labelKey(labels);
     const group = type === "info"
       ? ""
-      : labelKey(type === "stateset" ? labels.filter((l) => l.name !== fam.name) : labels);
+      : type === "stateset"
+      ? labelKey(labels.filter((l) => l.name !== fam.name))
+      : own;
     if (fam.group !== undefined && group !== fam.group && fam.seenGroups.has(group)) {
       throw this.fail(`samples of one series of ${goQuote(fam.name)} are not together`);
     }
@@ -378,21 +385,27 @@ class Parser {
     fam.groupTs = ts;
     fam.seenGroups.add(group);
 
-    this.checkValue(type, suffix, value, quoted);
+    this.checkValue(type, suffix, value, s.name);
     if (
       s.exemplar !== undefined &&
       !(suffix === "_bucket" || (type === "counter" && suffix === "_total"))
     ) {
       throw this.fail(
-        `exemplar on ${quoted}: only counter _total and histogram _bucket samples have exemplars`,
+        `exemplar on ${
+          goQuote(s.name)
+        }: only counter _total and histogram _bucket samples have exemplars`,
       );
     }
     const exemplar = s.exemplar === undefined ? undefined : this.exemplar(s.exemplar);
 
+    // One metric per series and timestamp (MetricPoint): several samples for the
+    // types with suffixes, one sample for the others.
     const oneMetric = type === "counter" || type === "summary" || type === "histogram" ||
       type === "gaugehistogram";
-    const pointKey = (oneMetric ? group : labelKey(labels)) + "@" + ts;
+    const base = oneMetric ? group : own;
+    const pointKey = ts === null ? base : base + "@" + ts;
     let p = fam.byKey.get(pointKey);
+    const sub = suffix + (Number.isNaN(special) ? "" : "=" + special);
     if (p === undefined) {
       const metric: Metric = { label: labels };
       if (ts !== null) metric.timestampMs = ts;
@@ -404,37 +417,43 @@ class Parser {
         hasSum: false,
         negativeBucket: false,
         negativeGsum: false,
+        samples: oneMetric ? new Set([sub]) : undefined,
       };
       fam.byKey.set(pointKey, p);
       fam.points.push(p);
+    } else if (p.samples === undefined || p.samples.has(sub)) {
+      throw this.fail(`duplicate sample ${goQuote(s.name)}`);
+    } else {
+      p.samples.add(sub);
     }
     if (suffix === "_created") this.created(type, p.metric, s.value);
     else this.apply(fam, type, suffix, p, value, special, exemplar);
   }
 
-  checkValue(type: string, suffix: string, value: number, quoted: string): void {
+  checkValue(type: string, suffix: string, value: number, name: string): void {
+    const quoted = (): string => goQuote(name);
     const counterLike = suffix === "_total" || suffix === "_sum" || suffix === "_count" ||
       suffix === "_bucket" || suffix === "_gcount";
     if ((counterLike || suffix === "_gsum") && Number.isNaN(value)) {
-      throw this.fail(`NaN value for counter-like sample ${quoted}`);
+      throw this.fail(`NaN value for counter-like sample ${quoted()}`);
     }
     if (counterLike && value < 0) {
-      throw this.fail(`negative value for counter-like sample ${quoted}`);
+      throw this.fail(`negative value for counter-like sample ${quoted()}`);
     }
     if (
       (suffix === "_bucket" || suffix === "_count" || suffix === "_gcount") &&
       !Number.isInteger(value)
     ) {
-      throw this.fail(`non-integer value for count sample ${quoted}`);
+      throw this.fail(`non-integer value for count sample ${quoted()}`);
     }
     if (type === "summary" && suffix === "" && value < 0) {
-      throw this.fail(`negative quantile value for summary sample ${quoted}`);
+      throw this.fail(`negative quantile value for summary sample ${quoted()}`);
     }
     if (type === "stateset" && value !== 0 && value !== 1) {
-      throw this.fail(`stateset sample ${quoted} must have the value 0 or 1`);
+      throw this.fail(`stateset sample ${quoted()} must have the value 0 or 1`);
     }
     if (type === "info" && value !== 1) {
-      throw this.fail(`info sample ${quoted} must have the value 1`);
+      throw this.fail(`info sample ${quoted()} must have the value 1`);
     }
   }
 

@@ -360,3 +360,18 @@ Deno.test("parseOpenMetrics() reads back what renderOpenMetrics() writes", () =>
   assertEquals(parseOpenMetrics(renderOpenMetrics([utf8]), { scheme: "utf8" }), [utf8]);
   assert(renderOpenMetrics([utf8]).startsWith('# TYPE "a.b" gauge\n'));
 });
+
+Deno.test("parseOpenMetrics() reads huge lines in linear time", () => {
+  // A scan per label or a backtracking number pattern would make these hang.
+  const labels = Array.from({ length: 200_000 }, (_, i) => `l${i}="v"`).join(",");
+  const [f] = parseOpenMetrics(`a{${labels}} 1\n# EOF\n`);
+  assertEquals(f!.metric[0]!.label.length, 200_000);
+  const digits = "1".repeat(300_000);
+  assertEquals(parseOpenMetrics(`a ${digits}\n# EOF\n`)[0]!.metric[0]!.untyped!.value, Infinity);
+  assertThrows(
+    () => parseOpenMetrics(`a ${digits}x\n# EOF\n`),
+    ParseError,
+    "expected float as value",
+  );
+  assertThrows(() => parseOpenMetrics(`a 1 # {a="b"} 1 ${digits}.5\n# EOF\n`), ParseError);
+});
