@@ -109,10 +109,12 @@ class Cursor {
     const line = this.line;
     const start = this.pos + 1;
     const close = line.indexOf('"', start);
-    const backslash = line.indexOf("\\", start);
-    if (close !== -1 && (backslash === -1 || backslash > close)) {
-      this.pos = close + 1;
-      return line.slice(start, close);
+    if (close !== -1) {
+      const plain = line.slice(start, close);
+      if (!plain.includes("\\")) {
+        this.pos = close + 1;
+        return plain;
+      }
     }
     let out = "";
     let i = start;
