@@ -217,7 +217,8 @@ class Parser {
   descriptor(line: string): void {
     const m = /^# (HELP|TYPE|UNIT) /.exec(line);
     if (m === null) {
-      throw this.fail(`invalid comment line ${goQuote(line)}: only HELP, TYPE, UNIT and EOF`);
+      const shown = line.length > 60 ? line.slice(0, 60) + "…" : line;
+      throw this.fail(`invalid comment line ${goQuote(shown)}: only HELP, TYPE, UNIT and EOF`);
     }
     const keyword = m[1]!;
     const [name, rest] = splitDescriptor(line.slice(7), this.scheme);

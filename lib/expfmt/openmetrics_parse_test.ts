@@ -189,6 +189,11 @@ const BAD: [string, number, string][] = [
   ["# EOF\n\n", 2, 'line after "# EOF"'],
   ["a 1\n\n# EOF\n", 2, "empty line"],
   ["# comment\n# EOF\n", 1, 'invalid comment line "# comment": only HELP, TYPE, UNIT and EOF'],
+  [
+    `# ${"x".repeat(100)}\n# EOF\n`,
+    1,
+    `invalid comment line "# ${"x".repeat(58)}…": only HELP, TYPE, UNIT and EOF`,
+  ],
   ["# HELP a\n# EOF\n", 1, 'expected a space after metric name "a", found end of line'],
   ["# TYPE 1a gauge\n# EOF\n", 1, 'invalid metric name "1a"'],
   ["# TYPE a untyped\n# EOF\n", 1, 'unknown metric type "untyped"'],
