@@ -46,6 +46,7 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
     '"persistence.interval":"24h0m0s","push.disable-consistency-check":"false",' +
     '"push.enable-utf8-names":"false","push.max-body-size":"64MiB","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
+    '"web.enable-openmetrics":"false",' +
     '"web.external-url":"http://example.com/ext/","web.listen-address":"127.0.0.1:0",' +
     '"web.route-prefix":"/ext","web.systemd-socket":"false","web.telemetry-path":"/metrics"}';
   const s = '"[^"\\\\]*"';
