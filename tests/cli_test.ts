@@ -1,5 +1,5 @@
 /**
- * Black-box tests of the command line (spec §9): `-h` and `--version`, every
+ * Black-box tests of the command line (docs/upstream.md §9): `-h` and `--version`, every
  * flag's default and value as `/api/v1/status` shows it, kingpin's error texts
  * and exit codes, repeated listen addresses, the old single-dash spelling,
  * unsupported listeners, a port in use, and the log lines' shape.
@@ -26,6 +26,7 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "web.config.file": "",
   "web.enable-admin-api": "false",
   "web.enable-lifecycle": "false",
+  "web.enable-openmetrics": "false",
   "web.external-url": "",
   "web.listen-address": "127.0.0.1:0",
   "web.route-prefix": "",
@@ -82,6 +83,7 @@ Deno.test("every flag accepted with its default value, shown in /api/v1/status",
     "--web.route-prefix=",
     "--no-web.enable-lifecycle",
     "--no-web.enable-admin-api",
+    "--no-web.enable-openmetrics",
     "--persistence.file=",
     "--persistence.interval=5m",
     "--no-push.disable-consistency-check",
@@ -110,6 +112,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
       "--web.route-prefix=pfx/",
       "--web.enable-lifecycle",
       "--web.enable-admin-api",
+      "--web.enable-openmetrics",
       `--persistence.file=${file}`,
       "--persistence.interval=1d",
       "--push.disable-consistency-check",
@@ -130,6 +133,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
         "push.max-body-size": "2MiB",
         "web.enable-admin-api": "true",
         "web.enable-lifecycle": "true",
+        "web.enable-openmetrics": "true",
         "web.external-url": "http://example.com/ext/",
         "web.listen-address": "127.0.0.1:0,127.0.0.1:0",
         "web.route-prefix": "/pfx",

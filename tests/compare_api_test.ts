@@ -8,7 +8,7 @@ import { request } from "@lib/http/test_client.ts";
 import { compareScenarios, del, get, post, put, REFERENCE, withPair } from "./helpers/compare.ts";
 import { testNeeding } from "./helpers/requirements.ts";
 
-compareScenarios("compare: health, quit, API routes, status shape (§2, §7)", [], [
+compareScenarios("compare: health, quit, API routes, status (docs/upstream.md §2, §7)", [], [
   {
     name: "health and ready, quit disabled, bare GET /-/quit",
     steps: [
@@ -69,7 +69,7 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
     assertEquals(Object.keys(o.data), Object.keys(r.data));
     assertEquals(Object.keys(o.data.build_information), Object.keys(r.data.build_information));
     // Known difference "status-flag-set": web.local-assets (Debian) vs our additions.
-    const ourExtras = ["push.enable-utf8-names", "push.max-body-size"];
+    const ourExtras = ["push.enable-utf8-names", "push.max-body-size", "web.enable-openmetrics"];
     const common = (flags: Record<string, string>) =>
       Object.fromEntries(
         Object.entries(flags).filter(([k]) =>
@@ -89,7 +89,7 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
   });
 });
 
-compareScenarios("compare: --web.enable-admin-api wipe (§5)", ["--web.enable-admin-api"], [
+compareScenarios("compare: admin wipe (docs/upstream.md §5)", ["--web.enable-admin-api"], [
   {
     name: "wipe answers 202 without CORS and removes every group",
     steps: [

@@ -1,5 +1,5 @@
 /**
- * The JSON API (`/api/v1/…`) in-process, against spec §5 and §7: byte shapes
+ * The JSON API (`/api/v1/…`) in-process, against docs/upstream.md §5 and §7: byte shapes
  * (Go's field and map-key order, Go's escaping, `-0`, RFC 3339 times), CORS
  * headers, the API router's OPTIONS/404/405/301 answers, and admin wipe. The
  * times are asserted for a UTC zone (`deno task test` runs with `TZ=UTC`);
@@ -46,6 +46,7 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
     '"persistence.interval":"24h0m0s","push.disable-consistency-check":"false",' +
     '"push.enable-utf8-names":"false","push.max-body-size":"64MiB","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
+    '"web.enable-openmetrics":"false",' +
     '"web.external-url":"http://example.com/ext/","web.listen-address":"127.0.0.1:0",' +
     '"web.route-prefix":"/ext","web.systemd-socket":"false","web.telemetry-path":"/metrics"}';
   const s = '"[^"\\\\]*"';
