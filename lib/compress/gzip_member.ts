@@ -136,10 +136,11 @@ const HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
  * @example
  * ```ts
  * import { gunzipSync } from "node:zlib";
+ * import { concat } from "@std/bytes/concat";
  * import { assertEquals } from "@std/assert";
  * const utf8 = new TextEncoder();
  * const run = joinRuns([deflateRun(utf8.encode("a\n")), deflateRun(utf8.encode("b\n"))]);
- * const gz = new Uint8Array(await new Blob(gzipMember(run)).arrayBuffer());
+ * const gz = concat(gzipMember(run));
  * assertEquals(new TextDecoder().decode(gunzipSync(gz)), "a\nb\n");
  * ```
  */

@@ -50,8 +50,9 @@ export function seriesLines(m: Metric): number {
 }
 
 /**
- * A 32-bit FNV-1a hash of a series' label names and values (its identity in
- * the family, independent of its value).
+ * A 32-bit hash of a series' label names and values (its identity in the
+ * family, independent of its value): FNV-1a, then a finaliser so that every
+ * bit depends on every character.
  *
  * @param m The series.
  * @returns An unsigned 32-bit hash.
@@ -68,6 +69,13 @@ export function labelHash(m: Metric): number {
     for (let j = 0; j < value.length; j++) h = Math.imul(h ^ value.charCodeAt(j), 0x01000193);
     h = Math.imul(h ^ 0xfe, 0x01000193);
   }
+  // FNV's high bits barely depend on the last characters (label values that differ only at the
+  // end, as counters do): mix them in (MurmurHash3's finaliser) before the threshold test.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
@@ -108,16 +116,17 @@ function fits(run: SeriesRun, metrics: readonly Metric[], at: number): boolean {
  *
  * @example
  * ```ts
- * import { assertEquals } from "@std/assert";
- * const metrics = Array.from({ length: 5000 }, (_, i) => ({
+ * import { assert } from "@std/assert";
+ * import type { Metric } from "@lib/model/metric.ts";
+ * const metrics: Metric[] = Array.from({ length: 5000 }, (_, i) => ({
  *   label: [{ name: "i", value: String(i) }],
  *   gauge: { value: i },
  * }));
- * const create = (m: readonly typeof metrics[number][], closed: boolean) => ({ metrics: m, closed });
+ * const create = (m: readonly Metric[], closed: boolean) => ({ metrics: m, closed });
  * const before = resegment([], metrics, create);
- * // Drop one series: every run but the one holding it is kept.
+ * // Drop one series: every run but the one holding it (or two, if it ended a run) is kept.
  * const after = resegment(before, metrics.filter((_, i) => i !== 2500), create);
- * assertEquals(after.filter((r) => !before.includes(r)).length <= 2, true);
+ * assert(after.filter((r) => !before.includes(r)).length <= 2);
  * ```
  */
 export function resegment<R extends SeriesRun>(

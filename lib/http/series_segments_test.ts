@@ -85,6 +85,22 @@ Deno.test("resegment() cuts runs of about TARGET_LINES lines that cover the fami
   assertEquals(runs[runs.length - 1]!.closed, endsRun(metrics[metrics.length - 1]!));
 });
 
+Deno.test("resegment(): label values that differ only at the end still spread the boundaries", () => {
+  // `i="0"` … `i="9999"`: a hash whose high bits ignore the last characters would put
+  // boundaries in clumps (runs of 1–2 series) between long stretches cut only by the cap.
+  const metrics: Metric[] = Array.from({ length: 10_000 }, (_, i) => ({
+    label: [{ name: "i", value: String(i) }],
+    gauge: { value: i },
+  }));
+  const runs = resegment([], metrics, create);
+  const capped = runs.filter((r) => r.metrics.length >= MAX_LINES).length;
+  const tiny = runs.filter((r) => r.metrics.length < 8).length;
+  assert(capped <= 2, `${capped} of ${runs.length} runs cut by the cap`);
+  assert(tiny <= runs.length / 8, `${tiny} of ${runs.length} runs under 8 series`);
+  const mean = metrics.length / runs.length;
+  assert(mean > TARGET_LINES / 2 && mean < TARGET_LINES * 2, `mean run ${mean}`);
+});
+
 Deno.test("resegment() of the same series keeps every run", () => {
   const metrics = family(2000, 3);
   const before = resegment([], metrics, create);
