@@ -130,6 +130,33 @@ export const FLAGS: readonly FlagSpec[] = [
       "Maximum size of a push request body, before and after decompression; larger pushes get 413. Not in upstream.",
   },
   {
+    name: "storage.postgres-url",
+    kind: "string",
+    default: "",
+    help:
+      "URL of a PostgreSQL database (postgres://user@host:5432/db?sslmode=verify-full) shared by several replicas, instead of memory and --persistence.file. A password in it is never shown. Not in upstream.",
+  },
+  {
+    name: "storage.postgres-password-file",
+    kind: "string",
+    default: "",
+    help: "File holding the PostgreSQL password (else the URL's, or PGPASSWORD). Not in upstream.",
+  },
+  {
+    name: "storage.postgres-import",
+    kind: "string",
+    default: "",
+    help:
+      "Load this persistence file into the empty database of --storage.postgres-url, then exit. Not in upstream.",
+  },
+  {
+    name: "storage.postgres-checkpoint-interval",
+    kind: "duration",
+    default: "5m",
+    help:
+      "How often the shared state is checkpointed (also every 10000 writes); the log keeps the writes since the previous checkpoint. Not in upstream.",
+  },
+  {
     name: "log.level",
     kind: "enum",
     default: "info",
