@@ -36,6 +36,10 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "push.disable-consistency-check": "false",
   "push.enable-utf8-names": "false",
   "push.max-body-size": "64MiB",
+  "storage.postgres-checkpoint-interval": "5m0s",
+  "storage.postgres-import": "",
+  "storage.postgres-password-file": "",
+  "storage.postgres-url": "",
   "web.config.file": "",
   "web.enable-admin-api": "false",
   "web.enable-lifecycle": "false",
@@ -46,23 +50,36 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "web.telemetry-path": "/metrics",
 };
 
-/** Our `-h` without the rows of the flag upstream does not have. */
-function withoutOurFlag(help: string): string {
+/** Our flags, which upstream does not have (listed together, after --push.enable-utf8-names). */
+const OUR_FLAGS = [
+  "push.max-body-size",
+  "storage.postgres-url",
+  "storage.postgres-password-file",
+  "storage.postgres-import",
+  "storage.postgres-checkpoint-interval",
+];
+
+/** Our `-h` without the rows of the flags upstream does not have. */
+function withoutOurFlags(help: string): string {
   const lines = help.split("\n");
   const start = lines.findIndex((l) => l.startsWith("      --push.max-body-size="));
   assert(start >= 0, "our --push.max-body-size is listed");
-  let end = start + 1;
-  while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
+  let end = start;
+  for (const flag of OUR_FLAGS) {
+    assert(lines[end]!.startsWith(`      --${flag}=`), `--${flag} follows`);
+    end++;
+    while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
+  }
   return [...lines.slice(0, start), ...lines.slice(end)].join("\n");
 }
 
-Deno.test("-h and --help print upstream's help (plus our flag) on stdout, exit 0", async () => {
+Deno.test("-h and --help print upstream's help (plus our flags) on stdout, exit 0", async () => {
   const want = await Deno.readTextFile(HELP_TXT);
   for (const flag of ["-h", "--help"]) {
     const out = await runMain([flag]);
     assertEquals([out.code, out.stderr], [0, ""], flag);
     assertStringIncludes(out.stdout, "--push.max-body-size=64MiB");
-    assertEquals(withoutOurFlag(out.stdout), want, flag);
+    assertEquals(withoutOurFlags(out.stdout), want, flag);
   }
 });
 
@@ -96,6 +113,10 @@ Deno.test("every flag accepted with its default value, shown in /api/v1/status",
     "--no-push.disable-consistency-check",
     "--no-push.enable-utf8-names",
     "--push.max-body-size=64MiB",
+    "--storage.postgres-url=",
+    "--storage.postgres-password-file=",
+    "--storage.postgres-import=",
+    "--storage.postgres-checkpoint-interval=5m",
     "--log.level=info",
     "--log.format=logfmt",
   ];
@@ -124,6 +145,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
       "--push.disable-consistency-check",
       "--push.enable-utf8-names",
       "--push.max-body-size=2MiB",
+      "--storage.postgres-checkpoint-interval=90s",
       "--log.level=DEBUG",
       "--log.format=json",
     ];
@@ -137,6 +159,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
         "push.disable-consistency-check": "true",
         "push.enable-utf8-names": "true",
         "push.max-body-size": "2MiB",
+        "storage.postgres-checkpoint-interval": "1m30s",
         "web.enable-admin-api": "true",
         "web.enable-lifecycle": "true",
         "web.external-url": "http://example.com/ext/",

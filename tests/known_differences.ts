@@ -500,7 +500,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
-      "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size",
+      "web.local-assets; push.enable-utf8-names (1.11.0), our push.max-body-size and our " +
+      "storage.postgres-* flags",
     spec: "§7.1, §9.1, §13.12",
     probe: {
       kind: "http",
@@ -508,11 +509,19 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       reference: {
         status: 200,
         bodyIncludes: ['"web.local-assets":'],
-        bodyExcludes: ['"push.enable-utf8-names"', '"push.max-body-size"'],
+        bodyExcludes: [
+          '"push.enable-utf8-names"',
+          '"push.max-body-size"',
+          '"storage.postgres-url"',
+        ],
       },
       ours: {
         status: 200,
-        bodyIncludes: ['"push.enable-utf8-names":"false"', '"push.max-body-size":"64MiB"'],
+        bodyIncludes: [
+          '"push.enable-utf8-names":"false"',
+          '"push.max-body-size":"64MiB"',
+          '"storage.postgres-url":""',
+        ],
         bodyExcludes: ['"web.local-assets"'],
       },
     },

@@ -134,7 +134,7 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     default: "",
     help:
-      "URL of a PostgreSQL database (postgres://user@host:5432/db?sslmode=verify-full) shared by several replicas, instead of memory and --persistence.file. A password in it is never shown. Not in upstream.",
+      "URL of a PostgreSQL database shared by several replicas, e.g. postgres://user@host:5432/db?sslmode=require (instead of memory and --persistence.file). A password in it is never shown. Not in upstream.",
   },
   {
     name: "storage.postgres-password-file",

@@ -9,9 +9,26 @@ const OUR_ROWS = [
   "                                 Maximum size of a push request body, before and",
   "                                 after decompression; larger pushes get 413.",
   "                                 Not in upstream.",
+  '      --storage.postgres-url=""  URL of a PostgreSQL database',
+  "                                 shared by several replicas, e.g.",
+  "                                 postgres://user@host:5432/db?sslmode=require",
+  "                                 (instead of memory and --persistence.file). A",
+  "                                 password in it is never shown. Not in upstream.",
+  '      --storage.postgres-password-file=""  ',
+  "                                 File holding the PostgreSQL password (else the",
+  "                                 URL's, or PGPASSWORD). Not in upstream.",
+  '      --storage.postgres-import=""  ',
+  "                                 Load this persistence file into the empty",
+  "                                 database of --storage.postgres-url, then exit.",
+  "                                 Not in upstream.",
+  "      --storage.postgres-checkpoint-interval=5m  ",
+  "                                 How often the shared state is checkpointed",
+  "                                 (also every 10000 writes); the log keeps the",
+  "                                 writes since the previous checkpoint. Not in",
+  "                                 upstream.",
 ];
 
-Deno.test("renderHelp() reproduces upstream's -h byte for byte, plus our one flag", async () => {
+Deno.test("renderHelp() reproduces upstream's -h byte for byte, plus our flags", async () => {
   const upstream = await Deno.readTextFile(FIXTURE);
   const lines = renderHelp("pushgateway").split("\n");
   const at = lines.indexOf(OUR_ROWS[0] as string);
