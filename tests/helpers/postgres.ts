@@ -11,7 +11,8 @@
  */
 
 import postgres from "postgres";
-import { freePort, run } from "./gateway.ts";
+import { freePort, run, type RunningGateway, startGateway } from "./gateway.ts";
+import { poll } from "./poll.ts";
 import { hasProgram } from "./requirements.ts";
 
 const PG_ROOT = "/usr/lib/postgresql";
@@ -78,6 +79,11 @@ export interface PgCluster {
   stop(mode?: "fast" | "immediate"): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
+  /**
+   * Creates a login role with a password and makes the server ask for it
+   * (scram-sha-256) when that role connects over TCP; other roles keep trust.
+   */
+  requirePassword(role: string, password: string): Promise<void>;
   /** Stops the server and removes the folder. */
   destroy(): Promise<void>;
 }
@@ -159,6 +165,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
     query,
     stop,
     start,
+    async requirePassword(role: string, password: string) {
+      await query(
+        "postgres",
+        `CREATE ROLE "${role}" LOGIN SUPERUSER PASSWORD '${password.replaceAll("'", "''")}'`,
+      );
+      const hba = `${data}/pg_hba.conf`;
+      const rules = await Deno.readTextFile(hba);
+      await Deno.writeTextFile(hba, `host all ${role} 127.0.0.1/32 scram-sha-256\n${rules}`);
+      await pgRun("pg_ctl", ["-D", data, "reload"]);
+    },
     async destroy() {
       try {
         await stop("immediate");
@@ -167,4 +183,24 @@ export async function startCluster(options: ClusterOptions = {}): Promise<PgClus
       }
     },
   };
+}
+
+/** A gateway on the shared store of `url`, once `/-/ready` answers 200. */
+export async function startReplica(
+  url: string,
+  args: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningGateway> {
+  const gw = await startGateway([`--storage.postgres-url=${url}`, ...args], { env });
+  try {
+    await poll(`${gw.url} to be ready`, async () => {
+      const res = await fetch(`${gw.url}/-/ready`);
+      await res.body?.cancel();
+      return res.ok || undefined;
+    }, { attempts: 400, intervalMs: 50 });
+  } catch (err) {
+    await gw.stop("SIGKILL");
+    throw new Error(`${(err as Error).message}\n${gw.logs.join("\n")}`);
+  }
+  return gw;
 }

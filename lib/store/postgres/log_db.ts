@@ -61,8 +61,9 @@ function logQuery(sql: Sql | TxSql, applied: number, limit: number) {
 export async function lockAndReadLog(tx: TxSql, applied: number): Promise<LogRow[]> {
   const lock = tx`SELECT pg_advisory_xact_lock(${LOCKS.write})`.execute();
   const rows = logQuery(tx, applied, 1_000_000).execute();
-  await lock;
-  return [...await rows];
+  // Both awaited together: a failure of either must not leave the other's unhandled.
+  const [, read] = await Promise.all([lock, rows]);
+  return [...read];
 }
 
 /** Appends rows to the log and notifies the followers (one round trip). */

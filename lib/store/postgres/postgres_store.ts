@@ -567,6 +567,7 @@ export class PostgresStore implements MetricStore {
   async #commitNext(): Promise<void> {
     const batch = this.#takeBatch();
     const results: WriteResult[] = [];
+    const seqs: number[] = [];
     let aborted = false;
     let ownApplied = false;
     const transaction = async (tx: TxSql): Promise<void> => {
@@ -578,6 +579,7 @@ export class PostgresStore implements MetricStore {
       ownApplied = true;
       for (const e of batch) {
         const seq = this.#applied + 1;
+        seqs.push(seq);
         results.push(this.#state.apply(e.write, seq));
         this.#applied = seq;
         newRows.push({ seq, ...e.columns, replica: this.#o.replica, written_at: writtenAt });
@@ -585,7 +587,6 @@ export class PostgresStore implements MetricStore {
       await appendLog(tx, newRows);
       if (aborted) throw new TimeoutError("aborted");
     };
-    const firstSeq = this.#applied + 1;
     try {
       await this.#bounded(this.#sql.begin(transaction), this.#o.timeoutMs, () => {
         aborted = true;
@@ -619,7 +620,7 @@ export class PostgresStore implements MetricStore {
     this.metrics.committedWrites += batch.length;
     batch.forEach((e, i) => {
       const result = results[i] as WriteResult;
-      this.#announce({ seq: firstSeq + i, request: e.write, result });
+      this.#announce({ seq: seqs[i] as number, request: e.write, result });
       e.pending.resolve(result);
     });
   }
