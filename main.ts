@@ -19,6 +19,7 @@ import { createUiRoutes } from "@lib/ui/routes.ts";
 import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
+import { exportOfficialFile } from "@lib/store/official_export.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
 import type { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import { SHARED_SETTINGS, StoreSetupError } from "@lib/store/postgres/schema.ts";
@@ -70,6 +71,13 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.error(unsupported);
     return 1;
   }
+  if (config.persistenceExportUpstream !== "") {
+    return await exportOfficialFile({
+      from: config.persistenceFile,
+      to: config.persistenceExportUpstream,
+      logger,
+    });
+  }
   logger.info("starting pushgateway", { version: versionInfoText(buildInfo) });
   logger.info("Build context", { build_context: buildContextText(buildInfo) });
 
@@ -94,7 +102,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const memory = new InMemoryStore({ own: OWN_FAMILIES });
     store = memory;
     if (config.persistenceFile !== "") {
-      memory.restore(await loadSnapshot(config.persistenceFile, logger));
+      memory.restore(await loadSnapshot(config.persistenceFile, logger, { own: OWN_FAMILIES }));
       const p = createPersister({
         path: config.persistenceFile,
         intervalMs: config.persistenceIntervalMs,
@@ -225,7 +233,7 @@ async function importFile(
       unreadable = true;
       logger.error(msg, attrs);
     },
-  });
+  }, { own: new Map([...OWN_FAMILIES, ...STORAGE_FAMILIES]) });
   if (unreadable) return 1;
   try {
     await importGroups(settings, groups);

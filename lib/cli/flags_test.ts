@@ -39,7 +39,6 @@ Deno.test("parseFlags() gives upstream's defaults and status flag values", () =>
     "push.enable-utf8-names": "false",
     "push.max-body-size": "64MiB",
     "storage.postgres-checkpoint-interval": "5m0s",
-    "storage.postgres-import": "",
     "storage.postgres-password-file": "",
     "storage.postgres-url": "",
     "web.config.file": "",
@@ -313,7 +312,7 @@ Deno.test("formatFlagError() prints kingpin.MustParse's line", () => {
   );
 });
 
-Deno.test("FLAGS lists upstream's flags in registration order, each once", () => {
+Deno.test("FLAGS lists upstream's flags in registration order, each once, and ours", () => {
   const names = FLAGS.filter((f) => !f.hidden).map((f) => f.name);
   assertEquals(names, [
     "help",
@@ -327,6 +326,7 @@ Deno.test("FLAGS lists upstream's flags in registration order, each once", () =>
     "web.enable-admin-api",
     "persistence.file",
     "persistence.interval",
+    "persistence.export-upstream",
     "push.disable-consistency-check",
     "push.enable-utf8-names",
     "push.max-body-size",
@@ -379,4 +379,14 @@ Deno.test("validateStorage() refuses the shared store with a persistence file, a
     validateStorage(run(["--storage.postgres-password-file=/a"])),
     "--storage.postgres-password-file needs --storage.postgres-url",
   );
+});
+
+Deno.test("parseFlags() reads --persistence.export-upstream, an action not listed in the status flags", () => {
+  const r = parseFlags(["--persistence.file=/a", "--persistence.export-upstream=/b"]);
+  assert(r.kind === "run");
+  assertEquals(r.config.persistenceExportUpstream, "/b");
+  assertEquals("persistence.export-upstream" in r.config.flagValues, false);
+  const plain = parseFlags([]);
+  assert(plain.kind === "run");
+  assertEquals(plain.config.persistenceExportUpstream, "");
 });

@@ -8,7 +8,7 @@
 
 import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
-import { decodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import type { GroupingLabels } from "@lib/store/types.ts";
 import type { PushResult } from "@lib/store/store.ts";

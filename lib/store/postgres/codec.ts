@@ -9,7 +9,8 @@
  * @module
  */
 
-import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import type { RestoredGroup } from "@lib/store/state.ts";
 import type { StoredGroup, WriteRequest } from "@lib/store/store.ts";
 import type { GroupingLabels, StoredFamily } from "@lib/store/types.ts";
