@@ -218,3 +218,29 @@ export function decodeCheckpointGroup(row: CheckpointGroupIn): RestoredGroup {
   families.forEach((family, i) => map.set(family.name, { family, lastPushMs: times[i] as number }));
   return { labels, families: map, writeSeq: Number(row.write_seq) };
 }
+
+/**
+ * The state read from the database, decoded before anything is applied: the
+ * checkpoint's groups, and the writes after it, which must follow it without
+ * a gap and hold no import.
+ */
+export function decodeState(
+  checkpointSeq: number,
+  groups: readonly CheckpointGroupIn[],
+  rows: readonly LogRowIn[],
+): { groups: RestoredGroup[]; writes: { seq: number; write: WriteRequest }[] } {
+  const writes = rows.map((row, i) => {
+    const seq = rowSeq(row);
+    if (seq !== checkpointSeq + 1 + i) {
+      throw new CorruptRowError(
+        `the log after checkpoint ${checkpointSeq} has a gap before ${seq}`,
+      );
+    }
+    const write = decodeWrite(row);
+    if (write.kind === "import") {
+      throw new CorruptRowError(`an import at ${seq}, after a checkpoint`);
+    }
+    return { seq, write };
+  });
+  return { groups: groups.map(decodeCheckpointGroup), writes };
+}

@@ -33,12 +33,12 @@
  * @module
  */
 
-import type { NotifyHooks, Sql, TxSql } from "@lib/store/postgres/client.ts";
+import type { Sql, TxSql } from "@lib/store/postgres/client.ts";
+import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import {
-  decodeCheckpointGroup,
+  decodeState,
   decodeWrite,
   encodeWrite,
-  type LoggedWrite,
   rowSeq,
   type WriteColumns,
 } from "@lib/store/postgres/codec.ts";
@@ -49,21 +49,16 @@ import {
   type NewLogRow,
   readLogFrom,
   readState,
-  writeCheckpoint,
 } from "@lib/store/postgres/log_db.ts";
-import {
-  CHANNEL,
-  ensureSchema,
-  type Migration,
-  MIGRATIONS,
-  StoreSetupError,
-} from "@lib/store/postgres/schema.ts";
+import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
+import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
+import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
+import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
 import { StoreState } from "@lib/store/state.ts";
 import {
   type AppliedWrite,
   type MetricStore,
-  type OwnFamily,
   type ProbeResult,
   StoreUnavailableError,
   type StoreView,
@@ -73,44 +68,6 @@ import {
   type WriteResultOf,
 } from "@lib/store/store.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
-
-/** The log lines the store writes. */
-export interface StoreLogger {
-  debug(msg: string, attrs?: Record<string, unknown>): void;
-  info(msg: string, attrs?: Record<string, unknown>): void;
-  warn(msg: string, attrs?: Record<string, unknown>): void;
-  error(msg: string, attrs?: Record<string, unknown>): void;
-}
-
-/** Makes a client: the pool (no hooks), or the one connection that listens. */
-export type ClientFactory = (listen?: NotifyHooks) => Sql;
-
-/** Options of {@linkcode PostgresStore}. */
-export interface PostgresStoreOptions {
-  readonly connect: ClientFactory;
-  readonly logger: StoreLogger;
-  /** The gateway's own families, which pushed families must agree with. */
-  readonly own?: ReadonlyMap<string, OwnFamily>;
-  /** Settings every replica must share (flag name → value), recorded in the database. */
-  readonly settings?: Readonly<Record<string, string>>;
-  readonly migrations?: readonly Migration[];
-  /** A checkpoint after this many writes (default 10,000)… */
-  readonly checkpointWrites?: number;
-  /** …or after this long with writes (default 5 minutes). */
-  readonly checkpointIntervalMs?: number;
-  /** Bound of every database wait of a write (default 5 s). */
-  readonly timeoutMs?: number;
-  /** Bound of loading the whole state and of writing a checkpoint (default 60 s). */
-  readonly bulkTimeoutMs?: number;
-  /** Polling interval of the follower, besides notifications (default 1 s). */
-  readonly pollIntervalMs?: number;
-  /** Writes per transaction at most (default 500). */
-  readonly maxBatch?: number;
-  /** This replica's name in the log. */
-  readonly replica?: string;
-  /** The clock (epoch ms). */
-  readonly now?: () => number;
-}
 
 interface Pending {
   readonly write: WriteRequest;
@@ -128,9 +85,6 @@ interface Encoded {
 
 /** The rows this replica needs next are gone (trimmed, or the database lost them): load the state. */
 class BehindError extends Error {}
-
-/** A wait that took longer than its bound. */
-class TimeoutError extends Error {}
 
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const FOLLOW_LIMIT = 5_000;
@@ -153,9 +107,7 @@ export class PostgresStore implements MetricStore {
   readonly #o: Required<Omit<PostgresStoreOptions, "own">>;
   readonly #listeners = new Set<WriteListener>();
   #sql: Sql;
-  #listener: Sql | undefined;
-  #listening = false;
-  #listenAttempt = false;
+  #listener: LogListener | undefined;
   #pending: Pending[] = [];
   #applied = 0;
   #announced = 0;
@@ -169,7 +121,7 @@ export class PostgresStore implements MetricStore {
   #loop: Promise<void> | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #notices: { seq: number; atMs: number }[] = [];
-  #checkpoint = { seq: 0, atMs: 0, running: false, retryAtMs: 0 };
+  readonly #checkpointer: Checkpointer;
   #failures = 0;
 
   /** Creates the store; nothing happens until {@linkcode run}. */
@@ -188,6 +140,18 @@ export class PostgresStore implements MetricStore {
       ...options,
     };
     this.#state = new StoreState(options.own);
+    this.#checkpointer = new Checkpointer({
+      writes: this.#o.checkpointWrites,
+      intervalMs: this.#o.checkpointIntervalMs,
+      timeoutMs: this.#o.bulkTimeoutMs,
+      replica: this.#o.replica,
+      now: this.#o.now,
+      written: (seq, groups, trimmed) => {
+        this.metrics.checkpoints++;
+        this.#o.logger.debug("checkpoint written", { seq, groups, trimmed });
+      },
+      failed: (err) => this.#o.logger.warn("writing a checkpoint failed", { err: message(err) }),
+    });
     this.#sql = this.#o.connect();
   }
 
@@ -283,7 +247,7 @@ export class PostgresStore implements MetricStore {
   async #endClients(): Promise<void> {
     await Promise.all([
       this.#sql.end({ timeout: 1 }).catch(() => {}),
-      this.#listener?.end({ timeout: 1 }).catch(() => {}),
+      this.#listener?.close(),
     ]);
   }
 
@@ -292,15 +256,16 @@ export class PostgresStore implements MetricStore {
 
   async #runLoop(): Promise<void> {
     this.#sweeper = setInterval(() => this.#sweep(), 250);
-    this.#listener = this.#o.connect({
-      onnotify: (_channel, payload) => this.#notified(payload),
-      onclose: () => {
-        this.#listening = false;
+    const listener = this.#listener = new LogListener(this.#o.connect, this.#o.timeoutMs, {
+      notice: (notice) => this.#noticed(notice),
+      listening: () => {
+        this.#followWanted = true; // notifications may have been missed meanwhile
+        this.#wakeUp();
       },
     });
     try {
       while (!this.#closed) {
-        this.#ensureListening();
+        listener.ensure();
         if (this.#needsLoad) {
           if (!await this.#tryLoad()) continue;
         }
@@ -364,19 +329,6 @@ export class PostgresStore implements MetricStore {
     this.#pending = keep;
   }
 
-  /** Races `promise` against the bound; `onTimeout` runs when the bound wins. */
-  #bounded<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        onTimeout?.();
-        reject(new TimeoutError(`PostgreSQL did not answer within ${ms / 1000} s`));
-      }, ms);
-    });
-    promise.catch(() => {}); // a late failure after the timeout is not unhandled
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
   #setConnected(ok: boolean, err?: unknown): void {
     const was = this.metrics.connected;
     this.metrics.connected = ok;
@@ -399,27 +351,13 @@ export class PostgresStore implements MetricStore {
     old.end({ timeout: 0 }).catch(() => {});
   }
 
-  #ensureListening(): void {
-    if (this.#listening || this.#listenAttempt || this.#listener === undefined) return;
-    this.#listenAttempt = true;
-    this.#bounded(this.#listener.unsafe(`LISTEN ${CHANNEL}`), this.#o.timeoutMs)
-      .then(() => {
-        this.#listening = true;
-        this.#followWanted = true; // notifications may have been missed meanwhile
-        this.#wakeUp();
-      })
-      .catch(() => {})
-      .finally(() => {
-        this.#listenAttempt = false;
-      });
-  }
-
-  #notified(payload: string): void {
-    const [seqText, atText] = payload.split(":");
-    const seq = Number(seqText), atMs = Number(atText);
-    if (!Number.isFinite(seq) || seq <= this.#applied) return;
+  #noticed(notice: Notice): void {
+    if (notice.seq <= this.#applied) return;
     if (this.#notices.length < MAX_NOTICES) {
-      this.#notices.push({ seq, atMs: Number.isFinite(atMs) ? atMs : this.#o.now() });
+      this.#notices.push({
+        seq: notice.seq,
+        atMs: Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now(),
+      });
     }
     this.#followWanted = true;
     this.#wakeUp();
@@ -497,7 +435,7 @@ export class PostgresStore implements MetricStore {
 
   async #load(): Promise<void> {
     if (!this.#schemaChecked) {
-      const outcome = await this.#bounded(
+      const outcome = await bounded(
         ensureSchema(this.#sql, this.#o.settings, this.#o.migrations),
         this.#o.bulkTimeoutMs,
       );
@@ -511,29 +449,18 @@ export class PostgresStore implements MetricStore {
         );
       }
     }
-    const stored = await this.#bounded(
+    const stored = await bounded(
       readState(this.#sql, this.#o.bulkTimeoutMs),
       this.#o.bulkTimeoutMs,
     );
     this.#setConnected(true);
     // Decode everything before the local copy changes, so a bad row leaves it as it was.
-    const groups = stored.groups.map(decodeCheckpointGroup);
-    const writes: { seq: number; write: LoggedWrite }[] = stored.rows.map((row) => ({
-      seq: rowSeq(row),
-      write: decodeWrite(row),
-    }));
-    writes.forEach((w, i) => {
-      if (w.seq !== stored.checkpointSeq + 1 + i) {
-        throw new BehindError(`the log after checkpoint ${stored.checkpointSeq} has a gap`);
-      }
-      if (w.write.kind === "import") throw new BehindError("an import after a checkpoint");
-    });
+    const { groups, writes } = decodeState(stored.checkpointSeq, stored.groups, stored.rows);
     this.#state.restore(groups);
     this.#applied = stored.checkpointSeq;
     if (this.#announced < this.#applied) this.#announced = this.#applied;
-    for (const w of writes) this.#applyOne(w.seq, w.write as WriteRequest);
-    this.#checkpoint.seq = stored.checkpointSeq;
-    this.#checkpoint.atMs = stored.checkpointAtMs || this.#o.now();
+    for (const w of writes) this.#applyOne(w.seq, w.write);
+    this.#checkpointer.reset(stored.checkpointSeq, stored.checkpointAtMs || this.#o.now());
     this.#needsLoad = false;
     this.metrics.reloads++;
     const first = !this.#loaded;
@@ -588,7 +515,7 @@ export class PostgresStore implements MetricStore {
       if (aborted) throw new TimeoutError("aborted");
     };
     try {
-      await this.#bounded(this.#sql.begin(transaction), this.#o.timeoutMs, () => {
+      await bounded(this.#sql.begin(transaction), this.#o.timeoutMs, () => {
         aborted = true;
       });
     } catch (err) {
@@ -630,7 +557,7 @@ export class PostgresStore implements MetricStore {
 
   async #follow(): Promise<void> {
     try {
-      const rows = await this.#bounded(
+      const rows = await bounded(
         readLogFrom(this.#sql, this.#applied, FOLLOW_LIMIT),
         this.#o.timeoutMs,
       );
@@ -651,36 +578,7 @@ export class PostgresStore implements MetricStore {
   }
 
   #maybeCheckpoint(): void {
-    const cp = this.#checkpoint;
-    if (cp.running || !this.#loaded || this.#needsLoad || this.#applied <= cp.seq) return;
-    const now = this.#o.now();
-    if (now < cp.retryAtMs) return;
-    const due = this.#applied - cp.seq >= this.#o.checkpointWrites ||
-      now - cp.atMs >= this.#o.checkpointIntervalMs;
-    if (!due) return;
-    const seq = this.#applied;
-    const groups = this.#state.snapshot();
-    cp.running = true;
-    this.#bounded(
-      writeCheckpoint(this.#sql, seq, groups, this.#o.replica, this.#o.bulkTimeoutMs),
-      this.#o.bulkTimeoutMs,
-    ).then((outcome) => {
-      if (outcome.written) {
-        this.metrics.checkpoints++;
-        this.#o.logger.debug("checkpoint written", {
-          seq,
-          groups: groups.length,
-          trimmed: outcome.trimmed,
-        });
-      }
-      // Another replica's checkpoint (or one being written) counts as this one's.
-      cp.seq = Math.max(cp.seq, outcome.newestSeq ?? seq);
-      cp.atMs = now;
-    }).catch((err) => {
-      this.#o.logger.warn("writing a checkpoint failed", { err: message(err) });
-      cp.retryAtMs = this.#o.now() + 10_000;
-    }).finally(() => {
-      cp.running = false;
-    });
+    if (!this.#loaded || this.#needsLoad) return;
+    this.#checkpointer.maybe(this.#sql, this.#applied, () => this.#state.snapshot());
   }
 }

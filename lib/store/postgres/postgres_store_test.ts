@@ -9,11 +9,8 @@ import { Prng } from "@lib/expfmt/fuzz_gen.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { openClient } from "@lib/store/postgres/client.ts";
 import { parsePostgresUrl } from "@lib/store/postgres/connection_url.ts";
-import {
-  type ClientFactory,
-  PostgresStore,
-  type PostgresStoreOptions,
-} from "@lib/store/postgres/postgres_store.ts";
+import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
+import type { ClientFactory, PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { importGroups } from "@lib/store/postgres/setup.ts";
 import { StoreState } from "@lib/store/state.ts";

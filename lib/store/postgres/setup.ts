@@ -19,11 +19,8 @@ import {
   PostgresUrlError,
 } from "@lib/store/postgres/connection_url.ts";
 import { importState } from "@lib/store/postgres/log_db.ts";
-import {
-  type ClientFactory,
-  PostgresStore,
-  type StoreLogger,
-} from "@lib/store/postgres/postgres_store.ts";
+import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
+import type { ClientFactory, StoreLogger } from "@lib/store/postgres/store_options.ts";
 import { ensureSchema } from "@lib/store/postgres/schema.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 import type { Group } from "@lib/store/types.ts";
