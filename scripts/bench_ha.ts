@@ -18,7 +18,6 @@
  * @module
  */
 
-import { startCluster } from "../tests/helpers/postgres.ts";
 import type { BenchOptions } from "./bench_lib.ts";
 import { fill, type LoadResult, startLoad } from "./bench_load.ts";
 import { cpuMsOf, type Gateway, killAll, log, spawnGateway } from "./bench_process.ts";
@@ -85,6 +84,8 @@ export interface HaFigures {
   readonly lagP99Ms: number;
   /** Writes the lag figures are taken from. */
   readonly lagSamples: number;
+  /** Writes per transaction, both replicas (group commit at work). */
+  readonly writesPerCommit: number;
   /** CPU ms per push of each replica. */
   readonly replicaCpuMsPerPush: readonly number[];
   readonly errors: number;
@@ -101,8 +102,13 @@ async function ownMetrics(gw: Gateway): Promise<string> {
   return await (await fetch(`${gw.url}/-/metrics`)).text();
 }
 
+/** The value of an unlabelled sample in a text scrape. */
+function sample(text: string, name: string): number {
+  return Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+}
+
 function appliedSeq(text: string): number {
-  return Number(/^pushgateway_storage_applied_sequence (\S+)$/m.exec(text)?.[1] ?? NaN);
+  return sample(text, "pushgateway_storage_applied_sequence");
 }
 
 /** Waits until both replicas applied the same sequence (bounded). */
@@ -141,6 +147,9 @@ export async function haRun(opts: BenchOptions): Promise<HaFigures> {
   }
 
   log("HA: PostgreSQL (fsync on) and two replicas");
+  // Loaded here: the load-generator processes import this module without the permissions the
+  // cluster helper needs at load time.
+  const { startCluster } = await import("../tests/helpers/postgres.ts");
   const cluster = await startCluster({ fsync: true });
   try {
     const url = await cluster.createDatabase("bench");
@@ -179,6 +188,8 @@ export async function haRun(opts: BenchOptions): Promise<HaFigures> {
           bucketDelta(parseHistogram(after[i]!, DELAY), parseHistogram(before[i]!, DELAY))
         ),
       );
+      const delta = (name: string) =>
+        [0, 1].reduce((s, i) => s + sample(after[i]!, name) - sample(before[i]!, name), 0);
       const figures: HaFigures = {
         singlePushRate: singleRate,
         haPushRate: haRate,
@@ -186,6 +197,8 @@ export async function haRun(opts: BenchOptions): Promise<HaFigures> {
         lagP50Ms: bucketQuantile(delay, 0.5) * 1000,
         lagP99Ms: bucketQuantile(delay, 0.99) * 1000,
         lagSamples: delay.at(-1)?.count ?? 0,
+        writesPerCommit: delta("pushgateway_storage_committed_writes_total") /
+          delta("pushgateway_storage_commits_total"),
         replicaCpuMsPerPush: [0, 1].map((i) => (cpu1[i]! - cpu0[i]!) / loads[i]!.pushes),
         errors,
         targetsMet: {
@@ -223,6 +236,7 @@ export function haReport(f: HaFigures, conns: number): string {
     `| replication lag p50 / p99, ms (${f.lagSamples} writes) | ${f.lagP50Ms.toFixed(1)} / ${
       f.lagP99Ms.toFixed(1)
     } | p99 ≤ 200 (${yes(f.targetsMet.lag)}) |`,
+    `| writes per transaction (group commit) | ${f.writesPerCommit.toFixed(1)} | |`,
     `| CPU ms per push, each replica | ${
       f.replicaCpuMsPerPush.map((c) => c.toFixed(3)).join(" / ")
     } | |`,

@@ -46,10 +46,12 @@ Deno.test("haReport() says which targets were met", () => {
     lagP50Ms: 3,
     lagP99Ms: 40,
     lagSamples: 9000,
+    writesPerCommit: 3.5,
     replicaCpuMsPerPush: [0.4, 0.5],
     errors: 0,
     targetsMet: { ratio: false, absolute: true, lag: true },
   }, 8);
   assertEquals(text.includes("≥ half (**missed**), ≥ 1,000/s (met)"), true, text);
   assertEquals(text.includes("| 3.0 / 40.0 | p99 ≤ 200 (met) |"), true, text);
+  assertEquals(text.includes("| writes per transaction (group commit) | 3.5 | |"), true, text);
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Sql, TxSql } from "@lib/store/postgres/client.ts";
+import type { ReservedSql, Sql, TxSql } from "@lib/store/postgres/client.ts";
 import {
   type CheckpointGroupIn,
   encodeCheckpointGroup,
@@ -52,43 +52,77 @@ function logQuery(sql: Sql | TxSql, applied: number, limit: number) {
 }
 
 /**
- * Takes the writers' lock (waits for it) and reads the log from `applied`
- * on, in one round trip: both statements are sent at once, in this order, so
- * the read's snapshot is taken after the lock is granted and sees every write
- * committed before. (The client sends a query when it is first awaited,
- * hence the explicit `execute()`.)
+ * A batch's first round trip, on the writer's own connection: `BEGIN`, the
+ * writers' advisory lock (waits for it), and the log from `applied` on. The
+ * three are sent at once, in this order, so the read's snapshot is taken
+ * after the lock is granted and sees every write committed before. (The
+ * client sends a query when it is first awaited, hence `execute()`.)
  */
-export async function lockAndReadLog(tx: TxSql, applied: number): Promise<LogRow[]> {
-  const lock = tx`SELECT pg_advisory_xact_lock(${LOCKS.write})`.execute();
-  const rows = logQuery(tx, applied, 1_000_000).execute();
-  // Both awaited together: a failure of either must not leave the other's unhandled.
-  const [, read] = await Promise.all([lock, rows]);
+export async function beginBatch(conn: ReservedSql, applied: number): Promise<LogRow[]> {
+  const begin = conn`BEGIN`.execute();
+  const lock = conn`SELECT pg_advisory_xact_lock(${LOCKS.write})`.execute();
+  const rows = logQuery(conn, applied, 1_000_000).execute();
+  // Awaited together: a failure of one must not leave the others' unhandled.
+  const [, , read] = await Promise.all([begin, lock, rows]);
   return [...read];
 }
 
-/** Appends rows to the log and notifies the followers (one round trip). */
-export async function appendLog(tx: TxSql, rows: readonly NewLogRow[]): Promise<void> {
+/**
+ * A batch's second round trip: the rows inserted, the followers notified,
+ * `COMMIT`, sent at once. Throws unless the transaction committed (after a
+ * failed statement the server answers `COMMIT` with `ROLLBACK`).
+ */
+export async function commitBatch(conn: ReservedSql, rows: readonly NewLogRow[]): Promise<void> {
+  const last = rows.at(-1);
+  if (last === undefined) throw new Error("an empty batch");
+  const insert = conn`INSERT INTO pushgateway_log ${
+    conn(
+      rows as NewLogRow[],
+      "seq",
+      "kind",
+      "labels",
+      "families",
+      "replace",
+      "push_time_ms",
+      "if_not_written_since",
+      "replica",
+      "written_at",
+    )
+  }`.execute();
+  const notify = conn`SELECT pg_notify(${CHANNEL}, ${notifyPayload(last)})`.execute();
+  const commit = conn`COMMIT`.execute();
+  const [, , done] = await Promise.all([insert, notify, commit]);
+  if (done.command !== "COMMIT") throw new Error(`the transaction ended with ${done.command}`);
+}
+
+/** Ends whatever transaction the writer's connection is in (after a failed batch). */
+export async function rollbackBatch(conn: ReservedSql): Promise<void> {
+  await conn`ROLLBACK`;
+}
+
+function notifyPayload(last: NewLogRow): string {
+  return `${last.seq}:${last.written_at.getTime()}`;
+}
+
+/** Appends rows to the log and notifies the followers, inside a transaction (the import). */
+async function appendLog(tx: TxSql, rows: readonly NewLogRow[]): Promise<void> {
   const last = rows.at(-1);
   if (last === undefined) return;
-  const payload = `${last.seq}:${last.written_at.getTime()}`;
-  await Promise.all([
-    // Sent in this order (see lockAndReadLog); the order does not matter here.
-    tx`INSERT INTO pushgateway_log ${
-      tx(
-        rows as NewLogRow[],
-        "seq",
-        "kind",
-        "labels",
-        "families",
-        "replace",
-        "push_time_ms",
-        "if_not_written_since",
-        "replica",
-        "written_at",
-      )
-    }`,
-    tx`SELECT pg_notify(${CHANNEL}, ${payload})`,
-  ]);
+  await tx`INSERT INTO pushgateway_log ${
+    tx(
+      rows as NewLogRow[],
+      "seq",
+      "kind",
+      "labels",
+      "families",
+      "replace",
+      "push_time_ms",
+      "if_not_written_since",
+      "replica",
+      "written_at",
+    )
+  }`;
+  await tx`SELECT pg_notify(${CHANNEL}, ${notifyPayload(last)})`;
 }
 
 /** The state as the database holds it: the newest checkpoint and the log after it. */

@@ -33,26 +33,22 @@
  * @module
  */
 
-import type { Sql, TxSql } from "@lib/store/postgres/client.ts";
+import type { ReservedSql, Sql } from "@lib/store/postgres/client.ts";
 import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
+import { decodeState, decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
 import {
-  decodeState,
-  decodeWrite,
-  encodeWrite,
-  rowSeq,
-  type WriteColumns,
-} from "@lib/store/postgres/codec.ts";
-import {
-  appendLog,
-  lockAndReadLog,
+  beginBatch,
+  commitBatch,
   type LogRow,
   type NewLogRow,
   readLogFrom,
   readState,
+  rollbackBatch,
 } from "@lib/store/postgres/log_db.ts";
 import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
 import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
 import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
+import { type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
 import { StoreState } from "@lib/store/state.ts";
@@ -69,24 +65,9 @@ import {
 } from "@lib/store/store.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 
-interface Pending {
-  readonly write: WriteRequest;
-  readonly since: number;
-  resolve(result: WriteResult): void;
-  reject(err: Error): void;
-}
-
-interface Encoded {
-  readonly pending: Pending;
-  readonly columns: WriteColumns;
-  /** The decoded copy, applied locally (every replica applies exactly what the log holds). */
-  readonly write: WriteRequest;
-}
-
 /** The rows this replica needs next are gone (trimmed, or the database lost them): load the state. */
 class BehindError extends Error {}
 
-const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 const FOLLOW_LIMIT = 5_000;
 const MAX_NOTICES = 10_000;
 
@@ -107,15 +88,20 @@ export class PostgresStore implements MetricStore {
   readonly #o: Required<Omit<PostgresStoreOptions, "own">>;
   readonly #listeners = new Set<WriteListener>();
   #sql: Sql;
+  /** The writer's own connection (reserved from the pool), once a batch needed it. */
+  #writer: ReservedSql | undefined;
   #listener: LogListener | undefined;
-  #pending: Pending[] = [];
+  readonly #queue = new WriteQueue();
   #applied = 0;
   #announced = 0;
   #loaded = false;
   #needsLoad = true;
   #schemaChecked = false;
   #down: string | undefined;
+  /** Follow now (a poll, or listening again): there may be writes nobody notified. */
   #followWanted = false;
+  /** The newest sequence notified. */
+  #knownHead = 0;
   #closed = false;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
@@ -186,7 +172,7 @@ export class PostgresStore implements MetricStore {
       );
     }
     return new Promise<WriteResultOf<W>>((resolve, reject) => {
-      this.#pending.push({
+      this.#queue.push({
         write,
         since: this.#o.now(),
         resolve: resolve as (r: WriteResult) => void,
@@ -238,9 +224,7 @@ export class PostgresStore implements MetricStore {
   #stop(): void {
     this.#closed = true;
     clearInterval(this.#sweeper);
-    for (const p of this.#pending.splice(0)) {
-      p.reject(new StoreUnavailableError("the store is shut down"));
-    }
+    this.#queue.rejectAll(() => new StoreUnavailableError("the store is shut down"));
     this.#wakeUp();
   }
 
@@ -255,7 +239,16 @@ export class PostgresStore implements MetricStore {
   // The loop
 
   async #runLoop(): Promise<void> {
-    this.#sweeper = setInterval(() => this.#sweep(), 250);
+    this.#sweeper = setInterval(() => {
+      const s = this.#o.timeoutMs / 1000;
+      this.#queue.expire(
+        this.#o.now() - this.#o.timeoutMs,
+        () =>
+          new StoreUnavailableError(
+            `PostgreSQL did not take the write within ${s} s; it was not applied`,
+          ),
+      );
+    }, 250);
     const listener = this.#listener = new LogListener(this.#o.connect, this.#o.timeoutMs, {
       notice: (notice) => this.#noticed(notice),
       listening: () => {
@@ -269,12 +262,14 @@ export class PostgresStore implements MetricStore {
         if (this.#needsLoad) {
           if (!await this.#tryLoad()) continue;
         }
-        if (this.#pending.length > 0) {
+        if (this.#queue.size > 0) {
           await this.#commitNext();
           this.#maybeCheckpoint();
           continue;
         }
-        if (this.#followWanted) {
+        // Notified writes not applied yet (a commit of this replica may have applied them
+        // meanwhile), or a poll.
+        if (this.#followWanted || this.#knownHead > this.#applied) {
           this.#followWanted = false;
           await this.#follow();
           continue;
@@ -310,25 +305,6 @@ export class PostgresStore implements MetricStore {
   }
 
   /** Refuses writes that waited longer than the bound without getting into a transaction. */
-  #sweep(): void {
-    const limit = this.#o.now() - this.#o.timeoutMs;
-    if (this.#pending.length === 0 || this.#pending[0]!.since > limit) return;
-    const keep: Pending[] = [];
-    for (const p of this.#pending) {
-      if (p.since > limit) keep.push(p);
-      else {
-        p.reject(
-          new StoreUnavailableError(
-            `PostgreSQL did not take the write within ${
-              this.#o.timeoutMs / 1000
-            } s; it was not applied`,
-          ),
-        );
-      }
-    }
-    this.#pending = keep;
-  }
-
   #setConnected(ok: boolean, err?: unknown): void {
     const was = this.metrics.connected;
     this.metrics.connected = ok;
@@ -347,19 +323,20 @@ export class PostgresStore implements MetricStore {
   /** After a stalled request: drop every connection (a transaction may hang on one) and start anew. */
   #resetClient(): void {
     const old = this.#sql;
+    this.#writer = undefined;
     this.#sql = this.#o.connect();
     old.end({ timeout: 0 }).catch(() => {});
   }
 
   #noticed(notice: Notice): void {
     if (notice.seq <= this.#applied) return;
+    if (notice.seq > this.#knownHead) this.#knownHead = notice.seq;
     if (this.#notices.length < MAX_NOTICES) {
       this.#notices.push({
         seq: notice.seq,
         atMs: Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now(),
       });
     }
-    this.#followWanted = true;
     this.#wakeUp();
   }
 
@@ -421,13 +398,8 @@ export class PostgresStore implements MetricStore {
       if (err instanceof TimeoutError) this.#resetClient();
       this.#down = message(err);
       this.#setConnected(false, err);
-      for (const p of this.#pending.splice(0)) {
-        p.reject(
-          new StoreUnavailableError(
-            `PostgreSQL is unreachable (${this.#down}); the write was not applied`,
-          ),
-        );
-      }
+      const why = `PostgreSQL is unreachable (${this.#down}); the write was not applied`;
+      this.#queue.rejectAll(() => new StoreUnavailableError(why));
       await this.#sleep(Math.min(1_000, 50 * 2 ** Math.min(this.#failures, 5)));
       return false;
     }
@@ -476,34 +448,25 @@ export class PostgresStore implements MetricStore {
   // ---------------------------------------------------------------------------
   // Committing
 
-  #takeBatch(): Encoded[] {
-    const batch: Encoded[] = [];
-    let bytes = 0;
-    while (this.#pending.length > 0 && batch.length < this.#o.maxBatch) {
-      const next = this.#pending[0]!;
-      const { columns, write } = encodeWrite(next.write);
-      const size = columns.families?.length ?? 0;
-      if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
-      this.#pending.shift();
-      bytes += size;
-      batch.push({ pending: next, columns, write });
-    }
-    return batch;
-  }
-
+  /**
+   * One batch in one transaction of two round trips on the writer's
+   * connection: `BEGIN`, lock, read (others' writes, applied); then the
+   * batch applied locally, inserted, notified, `COMMIT`.
+   */
   async #commitNext(): Promise<void> {
-    const batch = this.#takeBatch();
+    let batch: Encoded[] = [];
     const results: WriteResult[] = [];
     const seqs: number[] = [];
     let aborted = false;
-    let ownApplied = false;
-    const transaction = async (tx: TxSql): Promise<void> => {
-      const rows = await lockAndReadLog(tx, this.#applied);
+    const transaction = async (conn: ReservedSql): Promise<void> => {
+      const rows = await beginBatch(conn, this.#applied);
       if (aborted) throw new TimeoutError("aborted");
       this.#applyRows(rows);
+      // Taken now, holding the lock: every write that arrived while it waited goes in too.
+      batch = this.#queue.take(this.#o.maxBatch);
+      if (batch.length === 0) return await rollbackBatch(conn); // all expired meanwhile
       const writtenAt = new Date(this.#o.now());
       const newRows: NewLogRow[] = [];
-      ownApplied = true;
       for (const e of batch) {
         const seq = this.#applied + 1;
         seqs.push(seq);
@@ -511,26 +474,27 @@ export class PostgresStore implements MetricStore {
         this.#applied = seq;
         newRows.push({ seq, ...e.columns, replica: this.#o.replica, written_at: writtenAt });
       }
-      await appendLog(tx, newRows);
-      if (aborted) throw new TimeoutError("aborted");
+      await commitBatch(conn, newRows);
     };
     try {
-      await bounded(this.#sql.begin(transaction), this.#o.timeoutMs, () => {
+      const conn = this.#writer ??= await bounded(this.#sql.reserve(), this.#o.timeoutMs);
+      await bounded(transaction(conn), this.#o.timeoutMs, () => {
         aborted = true;
       });
     } catch (err) {
       aborted = true;
-      if (err instanceof BehindError && !ownApplied) {
-        // Nothing of this batch was applied: load the state, then commit the batch.
-        this.#pending.unshift(...batch.map((e) => e.pending));
+      await this.#endWriterTransaction(err);
+      if (err instanceof BehindError && batch.length === 0) {
+        // Nothing of the waiting writes was applied: load the state, then commit them.
         this.#needsLoad = true;
         return;
       }
       this.metrics.commitFailures++;
-      if (err instanceof TimeoutError) this.#resetClient();
       // The local copy may hold writes that were not committed: load it again before the next write.
-      if (ownApplied) this.#needsLoad = true;
+      if (batch.length > 0) this.#needsLoad = true;
       if (!(err instanceof BehindError)) this.#setConnected(false, err);
+      // The batch, or (failed before it was taken) the writes waiting for it.
+      if (batch.length === 0) batch = this.#queue.take(this.#o.maxBatch);
       for (const e of batch) {
         e.pending.reject(
           new StoreUnavailableError(
@@ -542,6 +506,7 @@ export class PostgresStore implements MetricStore {
       }
       return;
     }
+    if (batch.length === 0) return;
     this.#setConnected(true);
     this.metrics.commits++;
     this.metrics.committedWrites += batch.length;
@@ -550,6 +515,25 @@ export class PostgresStore implements MetricStore {
       this.#announce({ seq: seqs[i] as number, request: e.write, result });
       e.pending.resolve(result);
     });
+  }
+
+  /**
+   * After a failed batch: the writer's connection leaves its transaction, or
+   * is given up (a stalled request drops every connection).
+   */
+  async #endWriterTransaction(err: unknown): Promise<void> {
+    const conn = this.#writer;
+    if (err instanceof TimeoutError || conn === undefined) {
+      this.#writer = undefined;
+      this.#resetClient();
+      return;
+    }
+    try {
+      await bounded(rollbackBatch(conn), this.#o.timeoutMs);
+    } catch {
+      this.#writer = undefined;
+      this.#resetClient();
+    }
   }
 
   // ---------------------------------------------------------------------------
