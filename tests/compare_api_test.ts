@@ -75,6 +75,7 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
       "storage.postgres-checkpoint-interval",
       "storage.postgres-password-file",
       "storage.postgres-url",
+      "web.enable-openmetrics",
     ];
     const common = (flags: Record<string, string>) =>
       Object.fromEntries(

@@ -500,8 +500,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
-      "web.local-assets; push.enable-utf8-names (1.11.0), our push.max-body-size and our " +
-      "storage.postgres-* flags",
+      "web.local-assets; push.enable-utf8-names (1.11.0), our push.max-body-size, " +
+      "web.enable-openmetrics and storage.postgres-* flags",
     spec: "§7.1, §9.1, §13.12",
     probe: {
       kind: "http",
@@ -513,6 +513,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
           '"push.enable-utf8-names"',
           '"push.max-body-size"',
           '"storage.postgres-url"',
+          '"web.enable-openmetrics"',
         ],
       },
       ours: {
@@ -521,6 +522,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
           '"push.enable-utf8-names":"false"',
           '"push.max-body-size":"64MiB"',
           '"storage.postgres-url":""',
+          '"web.enable-openmetrics":"false"',
         ],
         bodyExcludes: ['"web.local-assets"'],
       },

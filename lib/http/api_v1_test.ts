@@ -48,6 +48,7 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
     '"storage.postgres-checkpoint-interval":"5m0s","storage.postgres-password-file":"",' +
     '"storage.postgres-url":"","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
+    '"web.enable-openmetrics":"false",' +
     '"web.external-url":"http://example.com/ext/","web.listen-address":"127.0.0.1:0",' +
     '"web.route-prefix":"/ext","web.systemd-socket":"false","web.telemetry-path":"/metrics"}';
   const s = '"[^"\\\\]*"';
