@@ -202,7 +202,10 @@ function refusal(store: PostgresStore): Promise<string> {
 function postgresSettings(config: Config, logger: Logger): PostgresSettings {
   const settings: Record<string, string> = {};
   for (const flag of SHARED_SETTINGS) settings[flag] = config.flagValues[flag] ?? "";
-  const envPassword = Deno.env.get("PGPASSWORD");
+  let envPassword: string | undefined;
+  try {
+    envPassword = Deno.env.get("PGPASSWORD");
+  } catch { /* not allowed to read it: none */ }
   return {
     url: config.postgresUrl,
     passwordFile: config.postgresPasswordFile,
@@ -210,7 +213,9 @@ function postgresSettings(config: Config, logger: Logger): PostgresSettings {
     settings,
     checkpointIntervalMs: config.postgresCheckpointIntervalMs,
     logger,
-    replica: `${Deno.hostname()}:${Deno.pid}`,
+    // No host name: the release runs without --allow-sys. The pid and a random part tell
+    // replicas apart in the log's `replica` column.
+    replica: `pid${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
   };
 }
 

@@ -16,10 +16,13 @@ import { testAppContext } from "@lib/http/test_context.ts";
 import { decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
 import { StoreState } from "@lib/store/state.ts";
 import type { MetricStore, WriteRequest } from "@lib/store/store.ts";
-import { runMain, type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import { RUNTIME_PERMISSIONS } from "../scripts/release_lib.ts";
+import { freePort, runMain, type RunningGateway, startGateway } from "./helpers/gateway.ts";
 import { poll } from "./helpers/poll.ts";
 import { type PgCluster, POSTGRES, startCluster, startReplica } from "./helpers/postgres.ts";
 import { testNeeding } from "./helpers/requirements.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 let cluster: PgCluster;
 let databases = 0;
@@ -328,6 +331,49 @@ testNeeding(POSTGRES, "gateways sharing one PostgreSQL", async (t) => {
           await Deno.remove(dir, { recursive: true });
         }
         await stop(a);
+      },
+    );
+
+    await t.step(
+      "a replica runs with the release's narrow permissions (PG* variables read)",
+      async () => {
+        const { name } = await database();
+        const port = freePort();
+        // No user in the URL: the client takes PGUSER, as libpq does.
+        const url = `postgres://127.0.0.1:${cluster.port}/${name}`;
+        const child = new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--quiet",
+            ...RUNTIME_PERMISSIONS,
+            MAIN,
+            `--web.listen-address=127.0.0.1:${port}`,
+            `--storage.postgres-url=${url}`,
+          ],
+          env: { PGUSER: "postgres", PGAPPNAME: "gw-test" },
+          stdout: "piped",
+          stderr: "piped",
+        }).spawn();
+        const output = child.output();
+        try {
+          const base = `http://127.0.0.1:${port}`;
+          await poll("the narrow replica to be ready", async () => {
+            const res = await fetch(`${base}/-/ready`);
+            await res.body?.cancel();
+            return res.ok || undefined;
+          }, { attempts: 400, intervalMs: 50 });
+          const push = await fetch(`${base}/metrics/job/narrow`, { method: "PUT", body: "m 1\n" });
+          await push.body?.cancel();
+          assertEquals(push.status, 200);
+          const [row] = await cluster.query(name, "SELECT count(*) AS n FROM pushgateway_log");
+          assertEquals(Number(row!.n), 1);
+        } finally {
+          try {
+            child.kill("SIGTERM");
+          } catch { /* exited: the assertion below shows why */ }
+          const out = await output;
+          assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
+        }
       },
     );
 

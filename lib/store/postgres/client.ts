@@ -119,6 +119,27 @@ export interface ClientOptions {
   readonly max?: number;
 }
 
+/**
+ * The environment variables the client may read (libpq's names it honours,
+ * and the OS user name it falls back to when the URL names no user): what a
+ * gateway with narrow permissions must be allowed to read (`--allow-env`).
+ * Its other settings are all given explicitly, so no other `PG*` variable
+ * changes how it behaves.
+ */
+export const POSTGRES_ENV: readonly string[] = [
+  "PGHOST",
+  "PGPORT",
+  "PGUSER",
+  "PGUSERNAME",
+  "PGDATABASE",
+  "PGPASSWORD",
+  "PGAPPNAME",
+  "PGTARGETSESSIONATTRS",
+  "USER",
+  "USERNAME",
+  "LOGNAME",
+];
+
 /** Hooks of a client that listens for notifications (one connection). */
 export interface NotifyHooks {
   onnotify(channel: string, payload: string): void;
@@ -176,10 +197,20 @@ export function openClient(options: ClientOptions, hooks?: NotifyHooks): Sql {
     // store paces its own retries.
     backoff: (attempt: number) => Math.min(0.05 * 2 ** attempt, 0.5),
     max_lifetime: null,
-    ...(t.targetSessionAttrs !== undefined
-      ? { target_session_attrs: t.targetSessionAttrs as "read-write" }
-      : {}),
+    // Present even when undefined, so that the client does not look at PGTARGET_SESSION_ATTRS.
+    target_session_attrs: t.targetSessionAttrs as "read-write" | undefined,
     onnotice: () => {},
+    // Every other setting explicit (the client's defaults), so that the client reads no
+    // further environment variables (see POSTGRES_ENV).
+    ...({
+      max_pipeline: 100,
+      keep_alive: 60,
+      prepare: true,
+      debug: false,
+      fetch_types: true,
+      sslnegotiation: null,
+      publications: "alltables",
+    } as Record<string, unknown>),
     connection: {
       application_name: t.applicationName ?? "pushgateway",
       statement_timeout: options.timeoutMs,
