@@ -1,5 +1,5 @@
 /**
- * Black-box tests of the command line (spec §9): `-h` and `--version`, every
+ * Black-box tests of the command line (docs/upstream.md §9): `-h` and `--version`, every
  * flag's default and value as `/api/v1/status` shows it, kingpin's error texts
  * and exit codes, repeated listen addresses, the old single-dash spelling,
  * unsupported listeners, a port in use, and the log lines' shape.

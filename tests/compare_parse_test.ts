@@ -71,7 +71,7 @@ const TYPES_BODY = [
   "",
 ].join("\n");
 
-compareScenarios("compare: text format rules unchanged since 1.5.1 (§4.3)", [], [
+compareScenarios("compare: text format rules unchanged since 1.5.1 (docs/upstream.md §4.3)", [], [
   {
     name: "classic types, values and escapes",
     steps: [put("/metrics/job/types", TYPES_BODY)],
@@ -173,7 +173,7 @@ compareScenarios("compare: text format rules unchanged since 1.5.1 (§4.3)", [],
   },
 ]);
 
-compareScenarios("compare: body formats, gzip, Content-Types (§2.3, §4.2)", [], [
+compareScenarios("compare: bodies, gzip, Content-Types (docs/upstream.md §2.3, §4.2)", [], [
   {
     name: "protobuf bodies",
     steps: [

@@ -1,5 +1,5 @@
 /**
- * The JSON API (`/api/v1/…`) in-process, against spec §5 and §7: byte shapes
+ * The JSON API (`/api/v1/…`) in-process, against docs/upstream.md §5 and §7: byte shapes
  * (Go's field and map-key order, Go's escaping, `-0`, RFC 3339 times), CORS
  * headers, the API router's OPTIONS/404/405/301 answers, and admin wipe. The
  * times are asserted for a UTC zone (`deno task test` runs with `TZ=UTC`);

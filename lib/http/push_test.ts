@@ -145,7 +145,7 @@ Deno.test("parse errors and timestamps: 400, and only store rejections record a 
   assertMatch(text, /push_failure_time_seconds\{instance="",job="ts"\} \d\.\d+e\+09\n/);
 });
 
-Deno.test("inconsistent pushes get 400 and never poison the store (spec §4.6)", async () => {
+Deno.test("refused pushes (400) never poison the store (docs/upstream.md §4.6)", async () => {
   const { app, logs } = appFromFlags();
   await request(app, "PUT", "/metrics/job/a", "# TYPE same gauge\nsame 1\n");
   const clash = await request(app, "PUT", "/metrics/job/b", "# TYPE same counter\nsame 1\n");
@@ -187,4 +187,127 @@ Deno.test("the body cap answers 413, also after decompression", async () => {
     413,
   );
   assertEquals((await request(app, "PUT", "/metrics/job/a", "m 1\n")).status, 200);
+});
+
+/** The group `{job="<job>"}` of `/api/v1/metrics`. */
+async function apiGroup(app: Target, job: string): Promise<Record<string, unknown>> {
+  const data = JSON.parse((await request(app, "GET", "/api/v1/metrics")).text).data as {
+    labels: Record<string, string>;
+  }[];
+  const group = data.find((g) => g.labels.job === job);
+  assert(group, `no group ${job}`);
+  return group as Record<string, unknown>;
+}
+
+interface ApiFamily {
+  time_stamp: string;
+  type: string;
+  help?: string;
+  metrics: { value: string }[];
+}
+
+/** Type, HELP and the one value of a family in an API group. */
+function typeHelpValue(group: Record<string, unknown>, name: string): unknown[] {
+  const f = group[name] as ApiFamily;
+  assertEquals(f.metrics.length, 1);
+  return [f.type, f.help, f.metrics[0]?.value];
+}
+
+/** Asserts that `push_time_seconds` holds its own push time (`time_stamp`), as a standard gauge. */
+function assertPushTime(group: Record<string, unknown>): void {
+  const f = group.push_time_seconds as ApiFamily;
+  assertEquals([f.type, f.help], ["GAUGE", PUSHED_HELP]);
+  const value = Number(f.metrics[0]?.value);
+  const at = Date.parse(f.time_stamp) / 1000;
+  assert(value > 1e9 && Math.abs(value - at) < 1e-3, `${value} is not the push time ${at}`);
+}
+
+const FAILURE_HELP = "Last Unix time when changing this group in the Pushgateway failed.";
+const PUSHED_HELP = "Last Unix time when changing this group in the Pushgateway succeeded.";
+
+Deno.test("pushed failure times: 0 in new groups, kept in others (docs/upstream.md §4.4)", async () => {
+  const { app } = appFromFlags();
+  const typed =
+    "# HELP push_failure_time_seconds mine\n# TYPE push_failure_time_seconds counter\n" +
+    "push_failure_time_seconds 9\n# TYPE push_time_seconds counter\npush_time_seconds 5\n";
+  assertEquals((await request(app, "PUT", "/metrics/job/n", typed)).status, 200);
+  assertEquals((await request(app, "POST", "/metrics/job/n2", typed)).status, 200);
+  for (const job of ["n", "n2"]) {
+    const group = await apiGroup(app, job);
+    assertEquals(typeHelpValue(group, "push_failure_time_seconds"), ["GAUGE", FAILURE_HELP, "0"]);
+    assertPushTime(group);
+  }
+  // An existing group keeps a pushed failure family as pushed; a gauge later than the push time
+  // makes the last push read as failed.
+  await request(app, "PUT", "/metrics/job/e", "m 1\n");
+  const mine = "# HELP push_failure_time_seconds mine\n# TYPE push_failure_time_seconds gauge\n" +
+    "push_failure_time_seconds 9e9\npush_time_seconds 5\n";
+  assertEquals((await request(app, "POST", "/metrics/job/e", mine)).status, 200);
+  const e = await apiGroup(app, "e");
+  assertEquals(typeHelpValue(e, "push_failure_time_seconds"), ["GAUGE", "mine", "9e+09"]);
+  assertPushTime(e);
+  assertEquals(e.last_push_successful, false);
+  const text = await scrape(app);
+  assertEquals(sampleLines(text, "push_failure_time_seconds"), [
+    'push_failure_time_seconds{instance="",job="e"} 9e+09',
+    'push_failure_time_seconds{instance="",job="n"} 0',
+    'push_failure_time_seconds{instance="",job="n2"} 0',
+  ]);
+  assert(!text.includes('push_time_seconds{instance="",job="e"} 5\n'));
+});
+
+Deno.test("a failure family of another type: kept alone, refused beside gauges", async () => {
+  const { app } = appFromFlags();
+  await request(app, "PUT", "/metrics/job/e", "m 1\n");
+  const untyped = "push_failure_time_seconds 9\n";
+  assertEquals((await request(app, "POST", "/metrics/job/e", untyped)).status, 200);
+  const e = await apiGroup(app, "e");
+  assertEquals(typeHelpValue(e, "push_failure_time_seconds"), ["UNTYPED", undefined, "9"]);
+  assertEquals(e.last_push_successful, true);
+  let text = await scrape(app);
+  assertStringIncludes(
+    text,
+    '# TYPE push_failure_time_seconds untyped\npush_failure_time_seconds{instance="",job="e"} 9\n',
+  );
+  // A new group's zero gauge would clash: refused, and (unlike upstream) not created.
+  const other = await request(app, "PUT", "/metrics/job/other", "m2 1\n");
+  assertEquals(other.status, 400);
+  assertStringIncludes(other.text, '"push_failure_time_seconds"');
+  assertStringIncludes(other.text, "is not a UNTYPED\n");
+  text = await scrape(app);
+  assert(!text.includes('job="other"'), "no group from the refused push");
+  // A group beside gauges refuses another type and records its failure time.
+  const { app: two } = appFromFlags();
+  await request(two, "PUT", "/metrics/job/a", "m 1\n");
+  await request(two, "PUT", "/metrics/job/b", "m 1\n");
+  assertEquals((await request(two, "POST", "/metrics/job/b", untyped)).status, 400);
+  const b = await apiGroup(two, "b");
+  const failure = b.push_failure_time_seconds as ApiFamily;
+  assertEquals([failure.type, failure.help], ["GAUGE", FAILURE_HELP]);
+  // The failure time is the refused push's own time (in-process, possibly the same millisecond).
+  const pushedAt = Number((b.push_time_seconds as ApiFamily).metrics[0]?.value);
+  assert(Number(failure.metrics[0]?.value) >= pushedAt && pushedAt > 1e9);
+  assertEquals(Object.keys(b).includes("m"), true, "the refused push changed nothing else");
+});
+
+Deno.test("request metrics refuse another HELP from the start (docs/upstream.md §6.1)", async () => {
+  const { app } = appFromFlags();
+  const name = "pushgateway_http_push_duration_seconds";
+  const body = (help: string) =>
+    `# HELP ${name} ${help}\n# TYPE ${name} summary\n${name}_sum 1\n${name}_count 1\n`;
+  const refused = await request(app, "PUT", "/metrics/job/h", body("other"));
+  assertEquals(refused.status, 400);
+  assertEquals(
+    refused.text,
+    "pushed metrics are invalid or inconsistent with existing metrics: gathered metric family " +
+      `${name} has help "other" but should have ` +
+      '"HTTP request duration for pushes to the Pushgateway."\n',
+  );
+  assertEquals(sampleLines(await scrape(app), `${name}_sum`).filter((l) => l.includes("job=")), []);
+  const own = "HTTP request duration for pushes to the Pushgateway.";
+  assertEquals((await request(app, "PUT", "/metrics/job/h", body(own))).status, 200);
+  assertEquals(
+    sampleLines(await scrape(app), `${name}_sum`).filter((l) => l.includes("job=")),
+    ['pushgateway_http_push_duration_seconds_sum{instance="",job="h"} 1'],
+  );
 });

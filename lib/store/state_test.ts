@@ -371,7 +371,7 @@ Deno.test("a value field that does not match the family type is rejected", () =>
   assertMatch(res.error, /is not a GAUGE$/);
 });
 
-Deno.test("the upstream poisoning sequence (spec §4.6) leaves the store usable", () => {
+Deno.test("upstream's poisoning sequence (docs/upstream.md §4.6) leaves the store usable", () => {
   const store = new StoreState();
   assertEquals(push(store, { job: "ts" }, []), { ok: true });
   const res = push(store, { job: "ts", instance: "" }, []);
