@@ -249,6 +249,7 @@ testNeeding(POSTGRES, "gateways sharing one PostgreSQL", async (t) => {
             return Number(row!.s) > appliedByB + 1 || undefined;
           }, { attempts: 400, intervalMs: 20 });
         } catch (err) {
+          // Once seen and never again: the log was not trimmed in time. Say what held it.
           console.error(
             await cluster.query(db.name, "SELECT seq, groups FROM pushgateway_checkpoints"),
           );
