@@ -557,8 +557,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
-      "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size and " +
-      "web.enable-openmetrics",
+      "web.local-assets; push.enable-utf8-names (1.11.0), our push.max-body-size, " +
+      "web.enable-openmetrics and storage.postgres-* flags",
     upstream: "docs/upstream.md §7.1, §9.1, §13.12",
     probe: {
       kind: "http",
@@ -569,6 +569,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyExcludes: [
           '"push.enable-utf8-names"',
           '"push.max-body-size"',
+          '"storage.postgres-url"',
           '"web.enable-openmetrics"',
         ],
       },
@@ -577,6 +578,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyIncludes: [
           '"push.enable-utf8-names":"false"',
           '"push.max-body-size":"64MiB"',
+          '"storage.postgres-url":""',
           '"web.enable-openmetrics":"false"',
         ],
         bodyExcludes: ['"web.local-assets"'],

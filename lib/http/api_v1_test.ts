@@ -44,7 +44,9 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
   assertCors(res.headers, true, "status");
   const flags = '{"log.format":"logfmt","log.level":"debug","persistence.file":"",' +
     '"persistence.interval":"24h0m0s","push.disable-consistency-check":"false",' +
-    '"push.enable-utf8-names":"false","push.max-body-size":"64MiB","web.config.file":"",' +
+    '"push.enable-utf8-names":"false","push.max-body-size":"64MiB",' +
+    '"storage.postgres-checkpoint-interval":"5m0s","storage.postgres-password-file":"",' +
+    '"storage.postgres-url":"","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
     '"web.enable-openmetrics":"false",' +
     '"web.external-url":"http://example.com/ext/","web.listen-address":"127.0.0.1:0",' +

@@ -1,7 +1,9 @@
 /**
  * `GET <prefix><telemetry-path>`: every group merged per family, plus the
  * gateway's own metrics, in text 0.0.4 or protobuf as upstream negotiates,
- * gzip-compressed when the client accepts it.
+ * gzip-compressed when the client accepts it. `GET <prefix>/-/metrics`: the
+ * gateway's own metrics alone (with the shared store, the telemetry path
+ * serves the pushed groups alone: the own metrics differ per replica).
  *
  * @module
  */
@@ -50,14 +52,19 @@ export function acceptsGzip(header: string | null): boolean {
   return false;
 }
 
-/** All families to expose, sorted by name, own and pushed ones merged. */
-export function gatherFamilies(ctx: AppContext): MetricFamily[] {
-  const own = new Map(ctx.self.collect().map((f) => [f.name, f]));
+/** Which families a scrape serves: all, the pushed groups only, or the gateway's own only. */
+export type ScrapeContent = "all" | "pushed" | "own";
+
+/** The families to expose, sorted by name, own and pushed ones merged. */
+export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"): MetricFamily[] {
+  const own = new Map(
+    content === "pushed" ? [] : ctx.self.collect().map((f): [string, MetricFamily] => [f.name, f]),
+  );
   const view = ctx.store.view;
-  const names = new Set([...view.familyNames(), ...own.keys()]);
+  const names = new Set([...(content === "own" ? [] : view.familyNames()), ...own.keys()]);
   const out: MetricFamily[] = [];
   for (const name of [...names].sort()) {
-    const pushed = view.mergedFamily(name);
+    const pushed = content === "own" ? undefined : view.mergedFamily(name);
     const mine = own.get(name);
     if (pushed && mine) {
       const metric = [...mine.metric, ...pushed.metric].sort(compareMetrics);
@@ -104,11 +111,11 @@ function partsStream(parts: Uint8Array<ArrayBuffer>[]): ReadableStream<Uint8Arra
   });
 }
 
-/** The scrape handler. */
-export function metricsHandler(ctx: AppContext) {
+/** The scrape handler, serving `content`. */
+export function metricsHandler(ctx: AppContext, content: ScrapeContent = "all") {
   return (req: Request): Response => {
     const negotiated = negotiate(req.headers.get("accept"));
-    const families = gatherFamilies(ctx);
+    const families = gatherFamilies(ctx, content);
     const parts = renderParts(families, negotiated.escaping, negotiated.format);
     const headers = new Headers({ "content-type": negotiated.contentType });
     if (acceptsGzip(req.headers.get("accept-encoding"))) {
