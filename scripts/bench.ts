@@ -6,6 +6,7 @@
  * deno run --allow-all scripts/bench.ts [--quick] [--json out.json] [--budget seconds]
  *   [--v8-flags=--max-semi-space-size=1,--optimize-for-size] [--conns 8] [--no-upstream]
  * deno run --allow-all scripts/bench.ts --profile push|scrape|mixed [--profile-groups 10000]
+ * deno run --allow-all scripts/bench.ts --ha [--quick] [--conns 8]
  * ```
  *
  * Every gateway runs as its own process; concurrent pushes come from a
@@ -18,13 +19,15 @@
  * This file is the entry point and the run's order; the parts are
  * `bench_process.ts` (gateway processes, `/proc`), `bench_load.ts` (the load
  * generator), `bench_phases.ts` (the scenarios and `--profile`),
- * `bench_heap.ts` (the heap probe), `bench_report.ts` (table, Markdown, JSON)
+ * `bench_heap.ts` (the heap probe), `bench_ha.ts` (`--ha`: replicas on one PostgreSQL),
+ * `bench_report.ts` (table, Markdown, JSON)
  * and `bench_lib.ts` (pure helpers: workload, statistics, options, formatting).
  *
  * @module
  */
 
 import { type BenchOptions, Budget, parseBenchArgs, REFERENCE_GROUPS } from "./bench_lib.ts";
+import { haMain } from "./bench_ha.ts";
 import { type HeapProbe, heapProbeMain, runHeapProbe } from "./bench_heap.ts";
 import { loadWorkerMain } from "./bench_load.ts";
 import {
@@ -123,7 +126,9 @@ const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
   --profile push|scrape|mixed
                           instead of benchmarking: --cpu-prof our gateway in one scenario
                           and print the functions by self time
-  --profile-groups N      store size for --profile (default 10000)`;
+  --profile-groups N      store size for --profile (default 10000)
+  --ha                    instead of the rest: one in-memory gateway, then two replicas on one
+                          PostgreSQL (fsync on), same workload; pushes/s and replication lag`;
 
 if (import.meta.main) {
   if (Deno.args[0] === "--load-worker") {
@@ -141,6 +146,7 @@ if (import.meta.main) {
       Deno.exit(130);
     });
     if (opts.profile !== "") await profileMain(opts);
+    else if (opts.ha) await haMain(opts);
     else await benchMain(opts);
   }
 }

@@ -409,6 +409,8 @@ export interface BenchOptions {
   readonly profile: "" | "push" | "scrape" | "mixed";
   /** Groups in the store for `--profile`. */
   readonly profileGroups: number;
+  /** `--ha`: two replicas on one PostgreSQL beside one in-memory gateway, instead of the rest. */
+  readonly ha: boolean;
 }
 
 /** The V8 flags of the second variant unless `--v8-flags` says otherwise. */
@@ -428,7 +430,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
       unknown.push(arg.replace(/^-+/, "").split("=")[0] as string);
       return false;
     },
-    boolean: ["quick", "no-upstream", "help"],
+    boolean: ["quick", "no-upstream", "help", "ha"],
     string: [
       "json",
       "budget",
@@ -476,6 +478,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
     conns,
     profile,
     profileGroups,
+    ha: a.ha,
   };
 }
 

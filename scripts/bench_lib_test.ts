@@ -228,6 +228,10 @@ Deno.test("parseBenchArgs: defaults, options and errors", () => {
   const p = parseBenchArgs(["--profile", "scrape", "--profile-groups", "500", "--budget", "60"]);
   assert(!("error" in p));
   assertEquals([p.profile, p.profileGroups, p.budgetMs], ["scrape", 500, 60_000]);
+  assertEquals(d.ha, false);
+  const ha = parseBenchArgs(["--ha", "--quick"]);
+  assert(!("error" in ha));
+  assertEquals([ha.ha, ha.quick], [true, true]);
   const bad: string[][] = [
     ["--nope"],
     ["extra"],

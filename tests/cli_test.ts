@@ -23,6 +23,9 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "push.disable-consistency-check": "false",
   "push.enable-utf8-names": "false",
   "push.max-body-size": "64MiB",
+  "storage.postgres-checkpoint-interval": "5m0s",
+  "storage.postgres-password-file": "",
+  "storage.postgres-url": "",
   "web.config.file": "",
   "web.enable-admin-api": "false",
   "web.enable-lifecycle": "false",
@@ -37,7 +40,16 @@ const DEFAULT_FLAGS: Record<string, string> = {
 /** Our `-h` without the rows of the flags upstream does not have. */
 function withoutOurFlags(help: string): string {
   let lines = help.split("\n");
-  for (const flag of ["--persistence.export-upstream=", "--push.max-body-size="]) {
+  for (
+    const flag of [
+      "--persistence.export-upstream=",
+      "--push.max-body-size=",
+      "--storage.postgres-url=",
+      "--storage.postgres-password-file=",
+      "--storage.postgres-import=",
+      "--storage.postgres-checkpoint-interval=",
+    ]
+  ) {
     const start = lines.findIndex((l) => l.startsWith(`      ${flag}`));
     assert(start >= 0, `our ${flag} is listed`);
     let end = start + 1;
@@ -89,6 +101,10 @@ Deno.test("every flag accepted with its default value, shown in /api/v1/status",
     "--no-push.disable-consistency-check",
     "--no-push.enable-utf8-names",
     "--push.max-body-size=64MiB",
+    "--storage.postgres-url=",
+    "--storage.postgres-password-file=",
+    "--storage.postgres-import=",
+    "--storage.postgres-checkpoint-interval=5m",
     "--log.level=info",
     "--log.format=logfmt",
   ];
@@ -118,6 +134,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
       "--push.disable-consistency-check",
       "--push.enable-utf8-names",
       "--push.max-body-size=2MiB",
+      "--storage.postgres-checkpoint-interval=90s",
       "--log.level=DEBUG",
       "--log.format=json",
     ];
@@ -131,6 +148,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
         "push.disable-consistency-check": "true",
         "push.enable-utf8-names": "true",
         "push.max-body-size": "2MiB",
+        "storage.postgres-checkpoint-interval": "1m30s",
         "web.enable-admin-api": "true",
         "web.enable-lifecycle": "true",
         "web.enable-openmetrics": "true",

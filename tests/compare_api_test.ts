@@ -69,7 +69,14 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
     assertEquals(Object.keys(o.data), Object.keys(r.data));
     assertEquals(Object.keys(o.data.build_information), Object.keys(r.data.build_information));
     // Known difference "status-flag-set": web.local-assets (Debian) vs our additions.
-    const ourExtras = ["push.enable-utf8-names", "push.max-body-size", "web.enable-openmetrics"];
+    const ourExtras = [
+      "push.enable-utf8-names",
+      "push.max-body-size",
+      "storage.postgres-checkpoint-interval",
+      "storage.postgres-password-file",
+      "storage.postgres-url",
+      "web.enable-openmetrics",
+    ];
     const common = (flags: Record<string, string>) =>
       Object.fromEntries(
         Object.entries(flags).filter(([k]) =>

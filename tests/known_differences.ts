@@ -557,8 +557,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
-      "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size and " +
-      "web.enable-openmetrics",
+      "web.local-assets; push.enable-utf8-names (1.11.0), our push.max-body-size, " +
+      "web.enable-openmetrics and storage.postgres-* flags",
     upstream: "docs/upstream.md §7.1, §9.1, §13.12",
     probe: {
       kind: "http",
@@ -569,6 +569,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyExcludes: [
           '"push.enable-utf8-names"',
           '"push.max-body-size"',
+          '"storage.postgres-url"',
           '"web.enable-openmetrics"',
         ],
       },
@@ -577,9 +578,150 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyIncludes: [
           '"push.enable-utf8-names":"false"',
           '"push.max-body-size":"64MiB"',
+          '"storage.postgres-url":""',
           '"web.enable-openmetrics":"false"',
         ],
         bodyExcludes: ['"web.local-assets"'],
+      },
+    },
+  },
+  {
+    id: "openmetrics-push-second-chance",
+    reason: "a body the text parser refuses whose last line is `# EOF` is parsed as OpenMetrics " +
+      "(issue 23: prom-client's OpenMetrics registry sends its exemplars without a " +
+      "Content-Type); upstream has no OpenMetrics parser (its issue #400) and refuses the push",
+    upstream: "docs/upstream.md §4.2, §14 (issue #400)",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: '# TYPE c counter\nc_total 1 # {trace_id="abc"} 1\n# EOF\n',
+        },
+      ],
+      reference: {
+        status: 400,
+        body: 'text format parsing error in line 2: expected integer as timestamp, got "#"\n',
+      },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "openmetrics-push-eof-without-newline",
+    reason: "the text parser refuses a final comment line without a newline, so a body ending " +
+      "in `# EOF` without one gets the OpenMetrics second chance too, and is then read with " +
+      "OpenMetrics' rules (a counter with its created timestamp); upstream refuses it",
+    upstream: "docs/upstream.md §4.2, §4.3",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: "# TYPE bar counter\nbar_total 1\nbar_created 2\n# EOF",
+        },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: { status: 200, bodyExcludes: ["bar_"] },
+      ours: {
+        status: 200,
+        bodyIncludes: ['# TYPE bar_total counter\nbar_total{instance="",job="kd"} 1\n'],
+        bodyExcludes: ["bar_created"],
+      },
+    },
+  },
+  {
+    id: "openmetrics-push-error-text",
+    reason: "when both parsers refuse a body ending in `# EOF`, the OpenMetrics parser's error " +
+      "is reported (the body was evidently meant as OpenMetrics); upstream reports the text " +
+      "parser's",
+    upstream: "docs/upstream.md §4.2, §4.3",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: '# TYPE c counter\nc_total -1 # {trace_id="abc"} 1\n# EOF\n',
+        },
+      ],
+      reference: {
+        status: 400,
+        body: 'text format parsing error in line 2: expected integer as timestamp, got "#"\n',
+      },
+      ours: {
+        status: 400,
+        body: "openmetrics format parsing error in line 2: negative value for counter-like " +
+          'sample "c_total"\n',
+      },
+    },
+  },
+  {
+    id: "openmetrics-push-content-type",
+    reason: "a push declared `application/openmetrics-text` is parsed with OpenMetrics' rules, " +
+      "so counter `foo` with sample `foo_total` is the counter family `foo_total`; upstream " +
+      "parses every non-protobuf body as text 0.0.4, where `foo_total` is untyped",
+    upstream: "docs/upstream.md §4.2, §4.3",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: "# TYPE foo counter\nfoo_total 1\n# EOF\n",
+          headers: { "content-type": "application/openmetrics-text; version=1.0.0; charset=utf-8" },
+        },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: { status: 200, bodyIncludes: ["# TYPE foo_total untyped\n"] },
+      ours: {
+        status: 200,
+        bodyIncludes: ['# TYPE foo_total counter\nfoo_total{instance="",job="kd"} 1\n'],
+        bodyExcludes: ["untyped"],
+      },
+    },
+  },
+  {
+    id: "api-openmetrics-fields",
+    reason: "/api/v1/metrics shows a family's unit and a series' exemplars and created " +
+      "timestamp as extra fields where present (here pushed in protobuf, which upstream keeps " +
+      "but does not show); the existing fields are unchanged",
+    upstream: "docs/upstream.md §7.2",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: new Uint8Array(encodeDelimited([{
+            name: "c_total",
+            type: MetricType.COUNTER,
+            metric: [{
+              label: [],
+              counter: {
+                value: 1,
+                exemplar: { label: [{ name: "trace_id", value: "abc" }], value: 1 },
+              },
+            }],
+          }])),
+          headers: { "content-type": PROTO_DELIMITED },
+        },
+        { method: "GET", path: "/api/v1/metrics" },
+      ],
+      reference: {
+        status: 200,
+        bodyIncludes: [
+          '"type":"COUNTER","metrics":[{"labels":{"instance":"","job":"kd"},"value":"1"}]',
+        ],
+        bodyExcludes: ['"exemplar"'],
+      },
+      ours: {
+        status: 200,
+        bodyIncludes: [
+          '"type":"COUNTER","metrics":[{"exemplar":{"labels":{"trace_id":"abc"},"value":"1"},' +
+          '"labels":{"instance":"","job":"kd"},"value":"1"}]',
+        ],
       },
     },
   },

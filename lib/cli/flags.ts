@@ -45,6 +45,7 @@ import {
 import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/bytes_size.ts";
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
 import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
+import { redactUrlPassword } from "@lib/cli/redact.ts";
 
 /** The parsed command line. */
 export interface Config {
@@ -88,11 +89,25 @@ export interface Config {
   logFormat: "logfmt" | "json";
   /** `--push.max-body-size` in bytes. */
   maxBodyBytes: number;
+  /** `--storage.postgres-url` as given ("" for the in-memory store); may hold a password. */
+  postgresUrl: string;
+  /** `--storage.postgres-password-file`. */
+  postgresPasswordFile: string;
+  /** `--storage.postgres-import`. */
+  postgresImport: string;
+  /** `--storage.postgres-checkpoint-interval` in milliseconds. */
+  postgresCheckpointIntervalMs: number;
+  /**
+   * The telemetry path serves the pushed groups only, the gateway's own metrics being at
+   * `/-/metrics` alone (with the shared store: they differ per replica).
+   */
+  ownMetricsApart: boolean;
   /**
    * kingpin's string form of every flag except kingpin's own (help, version), for
    * `/api/v1/status`: booleans `true`/`false`, durations in Go form (`5m0s`),
    * repeated listen addresses comma-joined, the route prefix after normalisation,
-   * the external URL as given, sizes as `64MiB`.
+   * the external URL as given, sizes as `64MiB`, `--storage.postgres-url` with its password
+   * replaced by `xxxxx`.
    */
   flagValues: Record<string, string>;
   /** Flags given in the old single-dash spelling, e.g. `-persistence.file`, for a deprecation warning. */
@@ -432,7 +447,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
         flagValues[f.name] = listenAddresses.join(",");
         break;
       case "duration":
-        flagValues[f.name] = formatGoDurationNs(intervalNs);
+        flagValues[f.name] = formatGoDurationNs(parseGoDuration(str(f.name), "str2duration"));
         break;
       case "bytes":
         flagValues[f.name] = formatBytesSize(maxBodyBytes);
@@ -443,6 +458,8 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   }
   flagValues["web.route-prefix"] = routePrefix;
   flagValues["log.level"] = logLevel;
+  flagValues["storage.postgres-url"] = redactUrlPassword(str("storage.postgres-url"));
+  const postgresUrl = str("storage.postgres-url");
 
   return {
     listenAddresses,
@@ -465,6 +482,13 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     logLevel,
     logFormat,
     maxBodyBytes,
+    postgresUrl,
+    postgresPasswordFile: str("storage.postgres-password-file"),
+    postgresImport: str("storage.postgres-import"),
+    postgresCheckpointIntervalMs: durationToMs(
+      parseGoDuration(str("storage.postgres-checkpoint-interval"), "str2duration"),
+    ),
+    ownMetricsApart: postgresUrl !== "",
     flagValues,
     deprecatedSingleDash: deprecated,
   };
@@ -522,6 +546,37 @@ export function validateUnsupported(config: Config): string | undefined {
   const vsock = config.listenAddresses.find((a) => a.toLowerCase().startsWith("vsock://"));
   if (vsock !== undefined) {
     return `vsock listen addresses are not supported by this implementation: ${vsock}`;
+  }
+  return undefined;
+}
+
+/**
+ * Says which storage flags do not go together.
+ *
+ * @param config The parsed config.
+ * @returns A message for the operator, or `undefined` when the combination is fine.
+ * @example
+ * ```ts
+ * import { parseFlags, validateStorage } from "@lib/cli/flags.ts";
+ * const r = parseFlags(["--storage.postgres-url=postgres://db/x", "--persistence.file=a"]);
+ * if (r.kind === "run") validateStorage(r.config); // "--storage.postgres-url and --persistence.file …"
+ * ```
+ */
+export function validateStorage(config: Config): string | undefined {
+  if (config.postgresUrl !== "" && config.persistenceFile !== "") {
+    return "--storage.postgres-url and --persistence.file cannot be used together: the shared " +
+      "store keeps every group in PostgreSQL. To move a persistence file's groups there, run " +
+      "once with --storage.postgres-url and --storage.postgres-import=FILE";
+  }
+  if (config.postgresUrl === "") {
+    for (
+      const [flag, value] of [
+        ["storage.postgres-password-file", config.postgresPasswordFile],
+        ["storage.postgres-import", config.postgresImport],
+      ]
+    ) {
+      if (value !== "") return `--${flag} needs --storage.postgres-url`;
+    }
   }
   return undefined;
 }

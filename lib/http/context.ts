@@ -25,6 +25,11 @@ export interface AppConfig {
   readonly enableUtf8Names: boolean;
   /** Cap on push bodies, before and after decompression. */
   readonly maxBodyBytes: number;
+  /**
+   * The telemetry path serves the pushed groups only; the gateway's own
+   * metrics are at `/-/metrics` (always served there).
+   */
+  readonly ownMetricsApart?: boolean;
   /** Flag values as `/api/v1/status` shows them. */
   readonly flagValues: Readonly<Record<string, string>>;
 }

@@ -1,7 +1,9 @@
 /**
  * `GET <prefix><telemetry-path>`: every group merged per family, plus the
  * gateway's own metrics, in text 0.0.4 or protobuf as upstream negotiates,
- * gzip-compressed when the client accepts it.
+ * gzip-compressed when the client accepts it. `GET <prefix>/-/metrics`: the
+ * gateway's own metrics alone (with the shared store, the telemetry path
+ * serves the pushed groups alone: the own metrics differ per replica).
  *
  * The rendered and compressed bytes are kept between scrapes, per format and
  * escaping scheme, in an {@linkcode ExpositionCache}: a scrape after a write
@@ -12,6 +14,7 @@
 
 import { type ExpositionFormat, negotiate } from "@lib/expfmt/negotiate.ts";
 import type { EscapingScheme } from "@lib/model/escaping.ts";
+import type { MetricFamily } from "@lib/model/metric.ts";
 import { compareMetrics } from "@lib/store/merged_view.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { ExpositionCache, type ScrapeBody, type ScrapeFamily } from "@lib/http/scrape_cache.ts";
@@ -29,19 +32,24 @@ export function acceptsGzip(header: string | null): boolean {
   return false;
 }
 
+/** Which families a scrape serves: all, the pushed groups only, or the gateway's own only. */
+export type ScrapeContent = "all" | "pushed" | "own";
+
 /**
- * All families to expose, sorted by name, own and pushed ones merged. The
+ * The families to expose, sorted by name, own and pushed ones merged. The
  * gateway's own families are volatile (new objects on every call); a pushed
  * family is the store's merged family, or a merge of it with an own family of
  * the same name, whose pushed series are the store's objects.
  */
-export function gatherFamilies(ctx: AppContext): ScrapeFamily[] {
-  const own = new Map(ctx.self.collect().map((f) => [f.name, f]));
+export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"): ScrapeFamily[] {
+  const own = new Map(
+    content === "pushed" ? [] : ctx.self.collect().map((f): [string, MetricFamily] => [f.name, f]),
+  );
   const view = ctx.store.view;
-  const names = new Set([...view.familyNames(), ...own.keys()]);
+  const names = new Set([...(content === "own" ? [] : view.familyNames()), ...own.keys()]);
   const out: ScrapeFamily[] = [];
   for (const name of [...names].sort()) {
-    const pushed = view.mergedFamily(name);
+    const pushed = content === "own" ? undefined : view.mergedFamily(name);
     const mine = own.get(name);
     if (pushed && mine) {
       const metric = [...mine.metric, ...pushed.metric].sort(compareMetrics);
@@ -95,8 +103,11 @@ function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array<Ar
   });
 }
 
-/** The scrape handler. */
-export function metricsHandler(ctx: AppContext): (req: Request) => Response {
+/** The scrape handler, serving `content`. */
+export function metricsHandler(
+  ctx: AppContext,
+  content: ScrapeContent = "all",
+): (req: Request) => Response {
   const caches = new Map<string, ExpositionCache>();
   const cacheFor = (format: ExpositionFormat, scheme: EscapingScheme): ExpositionCache => {
     const key = format + " " + scheme;
@@ -110,7 +121,7 @@ export function metricsHandler(ctx: AppContext): (req: Request) => Response {
   return (req: Request): Response => {
     const negotiated = negotiate(req.headers.get("accept"));
     const cache = cacheFor(negotiated.format, negotiated.escaping);
-    const families = gatherFamilies(ctx);
+    const families = gatherFamilies(ctx, content);
     const headers = new Headers({ "content-type": negotiated.contentType });
     let body: ScrapeBody;
     if (acceptsGzip(req.headers.get("accept-encoding"))) {

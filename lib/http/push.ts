@@ -6,9 +6,7 @@
  * @module
  */
 
-import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
-import { parseText } from "@lib/expfmt/text_parse.ts";
-import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { parsePushBody } from "@lib/expfmt/push_body.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import type { GroupingLabels } from "@lib/store/types.ts";
 import type { PushResult } from "@lib/store/store.ts";
@@ -22,11 +20,15 @@ import type { Params } from "@lib/http/router.ts";
 export const INCONSISTENT_PREFIX =
   "pushed metrics are invalid or inconsistent with existing metrics: ";
 
-/** Parses a push body: protobuf-delimited when the Content-Type says so, text 0.0.4 otherwise. */
+/**
+ * Parses a push body: protobuf-delimited or OpenMetrics when the Content-Type
+ * says so, text 0.0.4 otherwise, and OpenMetrics after all for a body the text
+ * parser refuses whose last line is `# EOF` (`parsePushBody`).
+ */
 function parseBody(ctx: AppContext, contentType: string | null, body: Uint8Array): MetricFamily[] {
   // Families of the same name in one push are left to the store (the later one wins).
-  if (isProtobufDelimited(contentType)) return decodeDelimited(body);
-  return parseText(body, { scheme: ctx.config.enableUtf8Names ? "utf8" : "legacy" });
+  const scheme = ctx.config.enableUtf8Names ? "utf8" : "legacy";
+  return parsePushBody(contentType, body, { scheme }).families;
 }
 
 /** The grouping labels of a push or delete URL (throws a 400 `HttpError` with upstream's text). */

@@ -189,6 +189,158 @@ Deno.test("the body cap answers 413, also after decompression", async () => {
   assertEquals((await request(app, "PUT", "/metrics/job/a", "m 1\n")).status, 200);
 });
 
+const OM_CT = { "content-type": "application/openmetrics-text; version=1.0.0; charset=utf-8" };
+
+/** What prom-client 15.1.3's OpenMetrics registry with exemplars sends (no Content-Type). */
+const PROM_CLIENT_OM = "# HELP jobs_processed Jobs processed.\n# TYPE jobs_processed counter\n" +
+  'jobs_processed_total{queue="a"} 2 # {traceId="abc123"} 2 1796605437.911\n' +
+  "# HELP job_duration_seconds Job duration.\n# TYPE job_duration_seconds histogram\n" +
+  'job_duration_seconds_bucket{le="0.1"} 0\n' +
+  'job_duration_seconds_bucket{le="1"} 1 # {traceId="def456"} 0.5 1796605437.912\n' +
+  'job_duration_seconds_bucket{le="+Inf"} 1\njob_duration_seconds_sum 0.5\n' +
+  "job_duration_seconds_count 1\n# HELP queue_depth Depth.\n# TYPE queue_depth gauge\n" +
+  "queue_depth 3\n# EOF\n";
+
+Deno.test("OpenMetrics with exemplars and no Content-Type: refused by text, parsed as OpenMetrics", async () => {
+  const { app } = appFromFlags();
+  for (
+    const [job, headers] of [["none", {}], ["plain", { "content-type": "text/plain" }]] as const
+  ) {
+    const put = await request(app, "PUT", `/metrics/job/${job}`, PROM_CLIENT_OM, headers);
+    assertEquals([put.status, put.text], [200, ""], job);
+  }
+  // The same bytes gzip-compressed, as prom-client sends them with a Content-Encoding header.
+  const gz = await request(app, "PUT", "/metrics/job/gz", await gzip(PROM_CLIENT_OM), {
+    "content-encoding": "gzip",
+  });
+  assertEquals(gz.status, 200);
+  const text = await scrape(app);
+  assertStringIncludes(
+    text,
+    "# HELP jobs_processed_total Jobs processed.\n# TYPE jobs_processed_total counter\n",
+  );
+  assertEquals(sampleLines(text, "jobs_processed_total"), [
+    'jobs_processed_total{instance="",job="gz",queue="a"} 2',
+    'jobs_processed_total{instance="",job="none",queue="a"} 2',
+    'jobs_processed_total{instance="",job="plain",queue="a"} 2',
+  ]);
+  assertStringIncludes(text, "# TYPE job_duration_seconds histogram\n");
+  assertEquals(sampleLines(text, "job_duration_seconds_bucket").slice(0, 3), [
+    'job_duration_seconds_bucket{instance="",job="gz",le="0.1"} 0',
+    'job_duration_seconds_bucket{instance="",job="gz",le="1"} 1',
+    'job_duration_seconds_bucket{instance="",job="gz",le="+Inf"} 1',
+  ]);
+  assertEquals(sampleLines(text, "queue_depth").length, 3);
+  assert(!text.includes("# EOF") && !text.includes("traceId"), "text 0.0.4 output unchanged");
+});
+
+Deno.test("a body text accepts is stored as upstream stores it, even with # EOF", async () => {
+  const { app } = appFromFlags();
+  const body = "# TYPE x counter\nx_total 1\nx_created 2\n# EOF\n";
+  assertEquals((await request(app, "PUT", "/metrics/job/text", body)).status, 200);
+  let text = await scrape(app);
+  assertEquals(sampleLines(text, "x_total"), ['x_total{instance="",job="text"} 1']);
+  assertEquals(sampleLines(text, "x_created"), ['x_created{instance="",job="text"} 2']);
+  assertStringIncludes(text, "# TYPE x_total untyped\n");
+  assertStringIncludes(text, "# TYPE x_created untyped\n");
+  // Declared as OpenMetrics, the same bytes are one counter with a created timestamp. It
+  // clashes with the untyped x_total of the other group, so that group goes first.
+  assertEquals((await request(app, "DELETE", "/metrics/job/text")).status, 202);
+  assertEquals((await request(app, "PUT", "/metrics/job/om", body, OM_CT)).status, 200);
+  text = await scrape(app);
+  assertStringIncludes(text, "# TYPE x_total counter\n");
+  assertEquals(sampleLines(text, "x_total"), ['x_total{instance="",job="om"} 1']);
+  assertEquals(sampleLines(text, "x_created"), []);
+});
+
+Deno.test("declared OpenMetrics: info, stateset, gaugehistogram, unknown, units", async () => {
+  const { app } = appFromFlags();
+  const body = "# TYPE y_seconds counter\n# UNIT y_seconds seconds\n# HELP y_seconds Help.\n" +
+    'y_seconds_total{a="1"} 1 # {t="x"} 1 5\ny_seconds_created{a="1"} 2\n' +
+    '# TYPE i info\ni_info{v="1"} 1\n# TYPE s stateset\ns{s="a"} 1\ns{s="b"} 0\n' +
+    '# TYPE g gaugehistogram\ng_bucket{le="1"} 1\ng_bucket{le="+Inf"} 2\ng_gcount 2\ng_gsum 3\n' +
+    "# TYPE u unknown\nu 3\n# EOF\n";
+  const put = await request(app, "PUT", "/metrics/job/b", body, OM_CT);
+  assertEquals([put.status, put.text], [200, ""]);
+  const text = await scrape(app);
+  assertStringIncludes(text, "# HELP y_seconds_total Help.\n# TYPE y_seconds_total counter\n");
+  assertEquals(sampleLines(text, "y_seconds_total"), [
+    'y_seconds_total{a="1",instance="",job="b"} 1',
+  ]);
+  assertStringIncludes(text, '# TYPE i_info gauge\ni_info{instance="",job="b",v="1"} 1\n');
+  assertEquals(sampleLines(text, "s"), [
+    's{instance="",job="b",s="a"} 1',
+    's{instance="",job="b",s="b"} 0',
+  ]);
+  assertEquals(sampleLines(text, "g_bucket"), [
+    'g_bucket{instance="",job="b",le="1"} 1',
+    'g_bucket{instance="",job="b",le="+Inf"} 2',
+  ]);
+  assertEquals(sampleLines(text, "g_sum"), ['g_sum{instance="",job="b"} 3']);
+  assertStringIncludes(text, '# TYPE u untyped\nu{instance="",job="b"} 3\n');
+  assert(!text.includes("y_seconds_created"), "a created line is no family of its own");
+});
+
+Deno.test("OpenMetrics errors: 400 with line numbers, and which parser has the last word", async () => {
+  const { app } = appFromFlags();
+  const put = (job: string, body: string, headers: Record<string, string> = {}) =>
+    request(app, "PUT", `/metrics/job/${job}`, body, headers);
+  // Text refuses and the body does not end with # EOF: the text error, as upstream.
+  const exemplar = '# TYPE c counter\nc_total 1 # {a="b"} 1\n';
+  const noEof = await put("a", exemplar);
+  assertEquals([noEof.status, noEof.text], [
+    400,
+    'text format parsing error in line 2: expected integer as timestamp, got "#"\n',
+  ]);
+  // Both refuse a body ending in # EOF: the OpenMetrics error.
+  const both = await put("b", '# TYPE c counter\nc_total -1 # {a="b"} 1\n# EOF\n');
+  assertEquals([both.status, both.text], [
+    400,
+    'openmetrics format parsing error in line 2: negative value for counter-like sample "c_total"\n',
+  ]);
+  // Declared OpenMetrics without # EOF.
+  const declared = await put("c", "a 1\n", OM_CT);
+  assertEquals([declared.status, declared.text], [
+    400,
+    'openmetrics format parsing error in line 2: missing "# EOF" at the end\n',
+  ]);
+  // Quoted names need --push.enable-utf8-names, as in text.
+  const quoted = await put("d", '{"a.b"} 1\n# EOF\n', OM_CT);
+  assertEquals(quoted.status, 400);
+  assertStringIncludes(quoted.text, "openmetrics format parsing error in line 1: ");
+  const text = await scrape(app);
+  for (const job of ["a", "b", "c", "d"]) {
+    assert(!text.includes(`job="${job}"`), `a refused body creates no group (${job})`);
+  }
+});
+
+Deno.test("OpenMetrics sample timestamps are refused by the store as in text", async () => {
+  const { app } = appFromFlags();
+  for (const [job, headers] of [["declared", OM_CT], ["second-chance", {}]] as const) {
+    const body = job === "declared"
+      ? "a 1 1.5\n# EOF\n"
+      : '# TYPE a counter\na_total 1 1.5 # {x="y"} 1\n# EOF\n';
+    const res = await request(app, "PUT", `/metrics/job/${job}`, body, headers);
+    assertEquals([res.status, res.text], [
+      400,
+      "pushed metrics are invalid or inconsistent with existing metrics: pushed metrics must not have timestamps\n",
+    ], job);
+  }
+  const text = await scrape(app);
+  assertMatch(text, /push_failure_time_seconds\{instance="",job="declared"\} \d\.\d+e\+09\n/);
+  assertMatch(text, /push_failure_time_seconds\{instance="",job="second-chance"\} \d\.\d+e\+09\n/);
+});
+
+Deno.test("OpenMetrics quoted UTF-8 names with --push.enable-utf8-names", async () => {
+  const { app } = appFromFlags(["--push.enable-utf8-names"]);
+  const body = '# TYPE "a.b" info\n{"a.b_info",x="1"} 1\n# EOF\n';
+  const put = await request(app, "PUT", "/metrics/job/u", body, OM_CT);
+  assertEquals([put.status, put.text], [200, ""]);
+  const api = JSON.parse((await request(app, "GET", "/api/v1/metrics")).text);
+  assertEquals(api.data[0]["a.b_info"].type, "GAUGE");
+  assertEquals(api.data[0]["a.b_info"].metrics[0].labels, { instance: "", job: "u", x: "1" });
+});
+
 /** The group `{job="<job>"}` of `/api/v1/metrics`. */
 async function apiGroup(app: Target, job: string): Promise<Record<string, unknown>> {
   const data = JSON.parse((await request(app, "GET", "/api/v1/metrics")).text).data as {

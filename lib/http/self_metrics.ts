@@ -170,6 +170,9 @@ function readProc(path: string): string | undefined {
   }
 }
 
+/** A source of more own families (e.g. the store's), called at every collection. */
+export type Collector = () => MetricFamily[];
+
 /** Collects and renders the gateway's own metrics. */
 export class SelfMetrics {
   readonly #build: BuildLabels;
@@ -178,11 +181,16 @@ export class SelfMetrics {
   readonly #durations = new Map<string, WindowedSummary>();
   readonly #sizes = new Map<string, WindowedSummary>();
   readonly #now: () => number;
+  readonly #extra: readonly Collector[];
 
-  /** Creates the collector; `now` returns epoch milliseconds. */
-  constructor(build: BuildLabels, now: () => number = Date.now) {
+  /**
+   * Creates the collector; `now` returns epoch milliseconds; `extra` adds
+   * families of other parts (their names must be among the store's own families).
+   */
+  constructor(build: BuildLabels, now: () => number = Date.now, extra: readonly Collector[] = []) {
     this.#build = build;
     this.#now = now;
+    this.#extra = extra;
     this.#startSeconds = (performance.timeOrigin) / 1000;
   }
 
@@ -244,6 +252,7 @@ export class SelfMetrics {
     own("pushgateway_http_push_duration_seconds", summaries(this.#durations));
     own("pushgateway_http_push_size_bytes", summaries(this.#sizes));
     this.#process(own);
+    for (const collect of this.#extra) out.push(...collect());
     return out;
   }
 

@@ -50,6 +50,12 @@ import {
   type StoredFamily,
 } from "@lib/store/types.ts";
 
+/** A group to restore: its content and, when known, the sequence of its last write. */
+export interface RestoredGroup extends Group {
+  /** The sequence of the group's last write (0 when absent: restored and not written since). */
+  readonly writeSeq?: number;
+}
+
 /** The timestamp-check error text. */
 export const TIMESTAMP_ERROR = "pushed metrics must not have timestamps";
 
@@ -159,14 +165,21 @@ export class StoreState implements StoreView {
     return { seq, deleted };
   }
 
-  /** Replaces the whole content with restored groups (write sequence 0), without checking them. */
-  restore(groups: Iterable<Group>): void {
+  /**
+   * Replaces the whole content with restored groups, without checking them.
+   * Each keeps its `writeSeq` (0 when not given).
+   */
+  restore(groups: Iterable<RestoredGroup>): void {
     this.#groups.clear();
     this.#index.entries.clear();
     this.#sortedNames = undefined;
     for (const g of groups) {
       const key = groupingKey(g.labels);
-      const group: MutableGroup = { labels: g.labels, families: new Map(g.families), writeSeq: 0 };
+      const group: MutableGroup = {
+        labels: g.labels,
+        families: new Map(g.families),
+        writeSeq: g.writeSeq ?? 0,
+      };
       this.#groups.set(key, group);
       for (const [name, stored] of group.families) this.#indexFamily(key, name, stored, false);
     }
@@ -184,11 +197,13 @@ export class StoreState implements StoreView {
   /**
    * A point-in-time copy of every group (the family maps are copied; the
    * families themselves are immutable), safe to iterate while writes go on.
+   * Each carries its `writeSeq`, so that {@linkcode restore} can bring it back.
    */
-  snapshot(): Group[] {
+  snapshot(): StoredGroup[] {
     return [...this.#groups.values()].map((g) => ({
       labels: g.labels,
       families: new Map(g.families),
+      writeSeq: g.writeSeq,
     }));
   }
 
