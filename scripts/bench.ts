@@ -116,7 +116,7 @@ async function benchMain(opts: BenchOptions): Promise<void> {
 const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
   --quick                 ~1 minute run (fewer levels, shorter phases)
   --json FILE             results file (default bench-results.json)
-  --budget SECONDS        time budget of the whole run (default 470; quick 90)
+  --budget SECONDS        time budget of the whole run (default 600; quick 150)
   --v8-flags=A,B          V8 flags of the second variant of our gateway ("" to skip);
                           default --max-semi-space-size=1,--optimize-for-size
   --conns N               connections of the concurrent throughput phase (default 8)

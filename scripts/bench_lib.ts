@@ -453,7 +453,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
   });
   if (a.help) return { error: "usage" };
   if (unknown.length > 0) return { error: `unknown argument: ${unknown[0]}` };
-  const budgetS = a.budget === undefined ? (a.quick ? 90 : 470) : Number(a.budget);
+  const budgetS = a.budget === undefined ? (a.quick ? 150 : 600) : Number(a.budget);
   if (!Number.isFinite(budgetS) || budgetS <= 0) return { error: "--budget: seconds > 0" };
   const conns = Number(a.conns);
   if (!Number.isInteger(conns) || conns < 2 || conns > 256) {
