@@ -312,7 +312,10 @@ function fresh(
   negotiated: { format: string; escaping: EscapingScheme },
 ): Uint8Array {
   const escaped = families.map((f) => escapeMetricFamily(f, negotiated.escaping));
-  if (negotiated.format === "protobuf") return encodeDelimited(escaped);
+  // Protobuf scrapes carry no unit, as upstream's (client_golang's Gatherers drop it).
+  if (negotiated.format === "protobuf") {
+    return encodeDelimited(escaped.map((f) => ({ ...f, unit: undefined })));
+  }
   if (negotiated.format === "text") return new TextEncoder().encode(renderText(escaped));
   return new TextEncoder().encode(renderOpenMetrics(escaped, { escaping: "allow-utf-8" }));
 }
@@ -361,6 +364,18 @@ Deno.test("--web.enable-openmetrics off: every Accept negotiates and renders as 
     }
   }
   assertEquals(openMetricsAnswers, 3);
+  // The unit pushed in OpenMetrics: `# UNIT` in OpenMetrics, never in protobuf (as upstream).
+  assert(families.some((f) => f.unit === "seconds"), "the merged family has its unit");
+  const om = await appOn(new Request("http://gw/metrics", { headers: { accept: PROM_2_42 } }));
+  assertStringIncludes(await om.text(), "# UNIT om_latency_seconds seconds\n");
+  for (const app of [appOff, appOn]) {
+    const proto = await app(
+      new Request("http://gw/metrics", { headers: { accept: PROM_3_PROTO } }),
+    );
+    const decoded = decodeDelimited(await bytesOf(proto));
+    assertEquals(decoded.find((f) => f.name === "om_latency_seconds")?.unit, undefined);
+    assertEquals(decoded.length, families.length);
+  }
   // Without the flag an OpenMetrics-first Accept gets text; names escaped as negotiated either way.
   const p242 = { headers: { accept: PROM_2_42 } };
   const text = await (await appOff(new Request("http://gw/metrics", p242))).text();

@@ -40,7 +40,7 @@ function reference(
       ? utf8.encode(renderFamilyText(escaped))
       : format === "openmetrics"
       ? utf8.encode(renderFamilyOpenMetrics(escaped))
-      : frameDelimited(encodeFamily(escaped));
+      : frameDelimited(encodeFamily({ ...escaped, unit: undefined })); // never a unit, as upstream
   });
   if (format === "openmetrics") rendered.push(utf8.encode(OPENMETRICS_EOF));
   return concat(rendered);

@@ -59,12 +59,18 @@ export const TEXT_RENDERER: ExpositionRenderer = {
   end: NOTHING,
 };
 
-/** Length-delimited protobuf `MetricFamily` messages, as `encodeDelimited` writes them. */
+/**
+ * Length-delimited protobuf `MetricFamily` messages, as `encodeDelimited`
+ * writes them, without the family's unit: upstream's scrape goes through
+ * client_golang's `Gatherers`, which rebuild every family from its name, help
+ * and type only, so its protobuf scrapes never carry a unit.
+ */
 export const PROTOBUF_RENDERER: ExpositionRenderer = {
   family(head: MetricFamily): FamilyRenderer {
+    const { unit: _, ...bare } = head;
     return {
       series: (metrics) => encodeMetricFields(metrics),
-      frame: (bodyLength) => delimitedFrame(head, bodyLength),
+      frame: (bodyLength) => delimitedFrame(bare, bodyLength),
     };
   },
   end: NOTHING,
