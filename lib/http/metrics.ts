@@ -2,9 +2,10 @@
  * `GET <prefix><telemetry-path>`: every group merged per family, plus the
  * gateway's own metrics, in text 0.0.4 or protobuf as upstream negotiates
  * (with `--web.enable-openmetrics`, OpenMetrics too, as promhttp negotiates
- * with `EnableOpenMetrics`), gzip-compressed when the client accepts it. `GET <prefix>/-/metrics`: the
- * gateway's own metrics alone (with the shared store, the telemetry path
- * serves the pushed groups alone: the own metrics differ per replica).
+ * with `EnableOpenMetrics`), gzip-compressed when the client accepts it.
+ * `GET <prefix>/-/metrics`: the gateway's own metrics alone, negotiated alike
+ * (with the shared store, the telemetry path serves the pushed groups alone:
+ * the own metrics differ per replica).
  *
  * The rendered and compressed bytes are kept between scrapes, per format and
  * escaping scheme, in an {@linkcode ExpositionCache}: a scrape after a write
