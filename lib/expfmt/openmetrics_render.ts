@@ -243,7 +243,7 @@ const TYPE_WORDS: Readonly<Record<MetricType, string>> = {
   [MetricType.GAUGE_HISTOGRAM]: "gaugehistogram",
 };
 
-/** A family's OpenMetrics text in pieces: its descriptor lines and the lines of any run of its series. */
+/** A family's OpenMetrics text in pieces: its descriptor lines, the lines of any run of series. */
 export interface OpenMetricsFamilyPieces {
   /** The `# HELP` (when the family has help), `# TYPE` and `# UNIT` (when it has a unit) lines. */
   readonly head: string;
@@ -265,7 +265,8 @@ export interface OpenMetricsFamilyPieces {
  * ```ts
  * import { assertEquals } from "@std/assert";
  * import { MetricType } from "@lib/model/metric.ts";
- * const pieces = openMetricsFamilyPieces({ name: "jobs_total", type: MetricType.COUNTER, metric: [] })!;
+ * const family = { name: "jobs_total", type: MetricType.COUNTER, metric: [] };
+ * const pieces = openMetricsFamilyPieces(family)!;
  * assertEquals(pieces.head, "# TYPE jobs counter\n");
  * assertEquals(pieces.series([{ label: [], counter: { value: 3 } }]), "jobs_total 3.0\n");
  * ```
