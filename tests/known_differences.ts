@@ -116,6 +116,10 @@ export interface KnownDifference {
 
 const enc = new TextEncoder();
 
+/** Prometheus 2.42's Accept header (Debian bookworm's; docs/clients.md §3). */
+const PROMETHEUS_2_42_ACCEPT = "application/openmetrics-text;version=1.0.0," +
+  "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
 /**
  * A valid gzip member holding `text` in one stored (uncompressed) deflate
  * block: real gzip, built synchronously for module constants.
@@ -721,6 +725,54 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyIncludes: [
           '"type":"COUNTER","metrics":[{"exemplar":{"labels":{"trace_id":"abc"},"value":"1"},' +
           '"labels":{"instance":"","job":"kd"},"value":"1"}]',
+        ],
+      },
+    },
+  },
+  {
+    id: "openmetrics-scrape",
+    reason: "with our --web.enable-openmetrics, a scrape whose Accept puts OpenMetrics first " +
+      "(every Prometheus since 2.5) gets OpenMetrics 1.0.0 as promhttp with EnableOpenMetrics " +
+      "negotiates and writes it: `_total` counters under their short name, exemplars, `# EOF` " +
+      "(issue 23); upstream has no such switch and answers text 0.0.4, as ours does without it",
+    upstream: "docs/upstream.md §6.3",
+    probe: {
+      kind: "http",
+      oursArgs: ["--web.enable-openmetrics"],
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: new Uint8Array(encodeDelimited([{
+            name: "c_total",
+            type: MetricType.COUNTER,
+            metric: [{
+              label: [],
+              counter: {
+                value: 1,
+                exemplar: { label: [{ name: "trace_id", value: "abc" }], value: 1 },
+              },
+            }],
+          }])),
+          headers: { "content-type": PROTO_DELIMITED },
+        },
+        { method: "GET", path: "/metrics", headers: { accept: PROMETHEUS_2_42_ACCEPT } },
+      ],
+      reference: {
+        status: 200,
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        bodyIncludes: ['# TYPE c_total counter\nc_total{instance="",job="kd"} 1\n'],
+        bodyExcludes: ["# EOF", "trace_id"],
+      },
+      ours: {
+        status: 200,
+        headers: {
+          "content-type":
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+        },
+        bodyIncludes: [
+          '# TYPE c counter\nc_total{instance="",job="kd"} 1.0 # {trace_id="abc"} 1.0\n',
+          "\n# EOF\n",
         ],
       },
     },

@@ -169,7 +169,10 @@ Deno.test("metrics: map keys that look like integers keep Go's byte order", asyn
 });
 
 Deno.test("metrics: a failed push shows last_push_successful false", async () => {
-  const { app } = appFromFlags();
+  // A clock that moves on every reading, as the gateway's (sub-millisecond) clock does: two pushes
+  // in one millisecond of Date.now() would have equal times, which upstream also reads as success.
+  let clock = 1_700_000_000_000;
+  const { app } = appFromFlags([], { now: () => clock += 1 });
   assertEquals((await request(app, "PUT", "/metrics/job/f", "m 1\n")).status, 200);
   assertEquals((await request(app, "PUT", "/metrics/job/f", "m 1 123\n")).status, 400);
   const data = JSON.parse((await request(app, "GET", "/api/v1/metrics")).text).data;

@@ -23,6 +23,8 @@ export interface AppConfig {
   readonly enableAdminApi: boolean;
   readonly disableConsistencyCheck: boolean;
   readonly enableUtf8Names: boolean;
+  /** The scrape paths offer OpenMetrics (`--web.enable-openmetrics`); off when absent. */
+  readonly enableOpenMetrics?: boolean;
   /** Cap on push bodies, before and after decompression. */
   readonly maxBodyBytes: number;
   /**
