@@ -69,8 +69,10 @@ withGateway(
     assertEquals(res.headers.get("content-type"), "application/json");
     assertCors(res.headers, true, "status");
     const flags = '{"log.format":"logfmt","log.level":"debug","persistence.file":"",' +
-      '"persistence.interval":"24h0m0s","push.disable-consistency-check":"false",' +
-      '"push.enable-utf8-names":"false","push.max-body-size":"64MiB","web.config.file":"",' +
+      '"persistence.interval":"24h0m0s","push.default-ttl":"0s",' +
+      '"push.disable-consistency-check":"false","push.enable-utf8-names":"false",' +
+      '"push.max-body-size":"64MiB","push.max-concurrent-body-size":"128MiB",' +
+      '"push.max-series-per-push":"100000","storage.max-series":"0","web.config.file":"",' +
       '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
       '"web.external-url":"http://example.com/ext/","web.listen-address":"127.0.0.1:0",' +
       '"web.route-prefix":"/ext","web.systemd-socket":"false","web.telemetry-path":"/metrics"}';

@@ -35,7 +35,11 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "persistence.interval": "5m0s",
   "push.disable-consistency-check": "false",
   "push.enable-utf8-names": "false",
+  "push.default-ttl": "0s",
   "push.max-body-size": "64MiB",
+  "push.max-concurrent-body-size": "128MiB",
+  "push.max-series-per-push": "100000",
+  "storage.max-series": "0",
   "web.config.file": "",
   "web.enable-admin-api": "false",
   "web.enable-lifecycle": "false",
@@ -46,23 +50,35 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "web.telemetry-path": "/metrics",
 };
 
-/** Our `-h` without the rows of the flag upstream does not have. */
-function withoutOurFlag(help: string): string {
-  const lines = help.split("\n");
-  const start = lines.findIndex((l) => l.startsWith("      --push.max-body-size="));
-  assert(start >= 0, "our --push.max-body-size is listed");
-  let end = start + 1;
-  while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
-  return [...lines.slice(0, start), ...lines.slice(end)].join("\n");
+/** The flags upstream does not have. */
+const OUR_FLAGS = [
+  "push.max-body-size",
+  "push.max-concurrent-body-size",
+  "push.max-series-per-push",
+  "push.default-ttl",
+  "storage.max-series",
+];
+
+/** Our `-h` without the rows of the flags upstream does not have. */
+function withoutOurFlags(help: string): string {
+  let lines = help.split("\n");
+  for (const flag of OUR_FLAGS) {
+    const start = lines.findIndex((l) => l.startsWith(`      --${flag}=`));
+    assert(start >= 0, `our --${flag} is listed`);
+    let end = start + 1;
+    while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
+    lines = [...lines.slice(0, start), ...lines.slice(end)];
+  }
+  return lines.join("\n");
 }
 
-Deno.test("-h and --help print upstream's help (plus our flag) on stdout, exit 0", async () => {
+Deno.test("-h and --help print upstream's help (plus our flags) on stdout, exit 0", async () => {
   const want = await Deno.readTextFile(HELP_TXT);
   for (const flag of ["-h", "--help"]) {
     const out = await runMain([flag]);
     assertEquals([out.code, out.stderr], [0, ""], flag);
     assertStringIncludes(out.stdout, "--push.max-body-size=64MiB");
-    assertEquals(withoutOurFlag(out.stdout), want, flag);
+    assertEquals(withoutOurFlags(out.stdout), want, flag);
   }
 });
 
@@ -96,6 +112,10 @@ Deno.test("every flag accepted with its default value, shown in /api/v1/status",
     "--no-push.disable-consistency-check",
     "--no-push.enable-utf8-names",
     "--push.max-body-size=64MiB",
+    "--push.max-concurrent-body-size=128MiB",
+    "--push.max-series-per-push=100000",
+    "--push.default-ttl=0",
+    "--storage.max-series=0",
     "--log.level=info",
     "--log.format=logfmt",
   ];
@@ -124,6 +144,10 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
       "--push.disable-consistency-check",
       "--push.enable-utf8-names",
       "--push.max-body-size=2MiB",
+      "--push.max-concurrent-body-size=1GiB",
+      "--push.max-series-per-push=0x10",
+      "--push.default-ttl=1d12h",
+      "--storage.max-series=1_000",
       "--log.level=DEBUG",
       "--log.format=json",
     ];
@@ -137,6 +161,10 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
         "push.disable-consistency-check": "true",
         "push.enable-utf8-names": "true",
         "push.max-body-size": "2MiB",
+        "push.max-concurrent-body-size": "1GiB",
+        "push.max-series-per-push": "16",
+        "push.default-ttl": "36h0m0s",
+        "storage.max-series": "1000",
         "web.enable-admin-api": "true",
         "web.enable-lifecycle": "true",
         "web.external-url": "http://example.com/ext/",
@@ -172,6 +200,9 @@ Deno.test("kingpin's errors: one line on stderr, exit 1", async (t) => {
     [["--log.level=verbose"], "unrecognized log level verbose"],
     [["--log.format=xml"], "unrecognized log format xml"],
     [["--web.external-url=:x"], 'invalid URL: parse ":x": missing protocol scheme'],
+    [["--push.default-ttl=1y"], 'time: unknown unit "y" in duration "1y"'],
+    [["--push.max-series-per-push=-1"], 'strconv.ParseUint: parsing "-1": invalid syntax'],
+    [["--storage.max-series=lots"], 'strconv.ParseUint: parsing "lots": invalid syntax'],
   ];
   for (const [args, message] of cases) {
     await t.step(args.join(" "), async () => {

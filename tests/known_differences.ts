@@ -500,7 +500,9 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
-      "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size",
+      "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size, " +
+      "push.max-concurrent-body-size, push.max-series-per-push, push.default-ttl and " +
+      "storage.max-series",
     spec: "§7.1, §9.1, §13.12",
     probe: {
       kind: "http",
@@ -508,11 +510,23 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       reference: {
         status: 200,
         bodyIncludes: ['"web.local-assets":'],
-        bodyExcludes: ['"push.enable-utf8-names"', '"push.max-body-size"'],
+        bodyExcludes: [
+          '"push.enable-utf8-names"',
+          '"push.max-body-size"',
+          '"push.default-ttl"',
+          '"storage.max-series"',
+        ],
       },
       ours: {
         status: 200,
-        bodyIncludes: ['"push.enable-utf8-names":"false"', '"push.max-body-size":"64MiB"'],
+        bodyIncludes: [
+          '"push.enable-utf8-names":"false"',
+          '"push.max-body-size":"64MiB"',
+          '"push.max-concurrent-body-size":"128MiB"',
+          '"push.max-series-per-push":"100000"',
+          '"push.default-ttl":"0s"',
+          '"storage.max-series":"0"',
+        ],
         bodyExcludes: ['"web.local-assets"'],
       },
     },

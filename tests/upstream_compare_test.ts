@@ -1053,7 +1053,14 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
     assertEquals(Object.keys(o.data), Object.keys(r.data));
     assertEquals(Object.keys(o.data.build_information), Object.keys(r.data.build_information));
     // Known difference "status-flag-set": web.local-assets (Debian) vs our additions.
-    const ourExtras = ["push.enable-utf8-names", "push.max-body-size"];
+    const ourExtras = [
+      "push.enable-utf8-names",
+      "push.max-body-size",
+      "push.max-concurrent-body-size",
+      "push.max-series-per-push",
+      "push.default-ttl",
+      "storage.max-series",
+    ];
     const common = (flags: Record<string, string>) =>
       Object.fromEntries(
         Object.entries(flags).filter(([k]) =>

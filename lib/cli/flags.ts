@@ -27,7 +27,9 @@
  * `-flag=true|false` as Go's `flag` package took it) is accepted and reported
  * in `deprecatedSingleDash`, where kingpin says `unknown short flag '-p'`. The
  * completion flags (`--completion-bash`, …) are not implemented. We add
- * `--push.max-body-size`.
+ * `--push.max-body-size`, `--push.max-concurrent-body-size`,
+ * `--push.max-series-per-push`, `--push.default-ttl` and `--storage.max-series`
+ * (help texts ending in "Not in upstream.").
  *
  * The pre-pass produces kingpin's errors and the ordered list of flags given;
  * the config is then read from that list, with the table's defaults for flags
@@ -45,6 +47,7 @@ import {
 import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/bytes_size.ts";
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
 import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
+import { GoUintError, parseGoUint } from "@lib/gocompat/go_uint.ts";
 
 /** The parsed command line. */
 export interface Config {
@@ -84,6 +87,14 @@ export interface Config {
   logFormat: "logfmt" | "json";
   /** `--push.max-body-size` in bytes. */
   maxBodyBytes: number;
+  /** `--push.max-concurrent-body-size` in bytes. */
+  maxConcurrentBodyBytes: number;
+  /** `--push.max-series-per-push` (0: no limit). */
+  maxSeriesPerPush: number;
+  /** `--push.default-ttl` in milliseconds (0: never expire; a negative value counts as 0). */
+  defaultTtlMs: number;
+  /** `--storage.max-series` (0: no limit). */
+  maxSeries: number;
   /**
    * kingpin's string form of every flag except kingpin's own (help, version), for
    * `/api/v1/status`: booleans `true`/`false`, durations in Go form (`5m0s`),
@@ -328,6 +339,14 @@ function checkValue(spec: FlagSpec, value: string): string | undefined {
         throw err;
       }
       return undefined;
+    case "uint":
+      try {
+        parseGoUint(value);
+      } catch (err) {
+        if (err instanceof GoUintError) return err.message;
+        throw err;
+      }
+      return undefined;
     case "url": {
       const parsed = parseGoUrlPath(value);
       return "error" in parsed ? `invalid URL: ${parsed.error}` : undefined;
@@ -406,7 +425,6 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   const parsedUrl = parseGoUrlPath(externalUrlRaw);
   const externalUrlPath = "path" in parsedUrl ? parsedUrl.path : "";
   const routePrefix = computeRoutePrefix(str("web.route-prefix"), externalUrlPath);
-  const intervalNs = parseDurationNs(str("persistence.interval"));
   const maxBodyBytes = parseBytesSize(str("push.max-body-size"));
   const logLevel = str("log.level").toLowerCase() as Config["logLevel"];
   const logFormat = str("log.format") as Config["logFormat"];
@@ -422,10 +440,13 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
         flagValues[f.name] = listenAddresses.join(",");
         break;
       case "duration":
-        flagValues[f.name] = formatGoDurationNs(intervalNs);
+        flagValues[f.name] = formatGoDurationNs(parseDurationNs(str(f.name)));
         break;
       case "bytes":
-        flagValues[f.name] = formatBytesSize(maxBodyBytes);
+        flagValues[f.name] = formatBytesSize(parseBytesSize(str(f.name)));
+        break;
+      case "uint":
+        flagValues[f.name] = String(parseGoUint(str(f.name)));
         break;
       default:
         flagValues[f.name] = str(f.name);
@@ -453,6 +474,10 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     logLevel,
     logFormat,
     maxBodyBytes,
+    maxConcurrentBodyBytes: parseBytesSize(str("push.max-concurrent-body-size")),
+    maxSeriesPerPush: parseGoUint(str("push.max-series-per-push")),
+    defaultTtlMs: Math.max(0, parseDuration(str("push.default-ttl"))),
+    maxSeries: parseGoUint(str("storage.max-series")),
     flagValues,
     deprecatedSingleDash: deprecated,
   };

@@ -4,14 +4,31 @@ import { buildInfoFrom } from "@lib/version.ts";
 
 const FIXTURE = new URL("../../tests/testdata/cli/help.txt", import.meta.url);
 
+/** The rows of our own flags, together after upstream's `--push.enable-utf8-names`. */
 const OUR_ROWS = [
   "      --push.max-body-size=64MiB  ",
   "                                 Maximum size of a push request body, before and",
   "                                 after decompression; larger pushes get 413.",
   "                                 Not in upstream.",
+  "      --push.max-concurrent-body-size=128MiB  ",
+  "                                 Maximum total size of the push bodies being",
+  "                                 read or decompressed at the same time;",
+  "                                 a push past it gets 503 with Retry-After.",
+  "                                 Not in upstream.",
+  "      --push.max-series-per-push=100000  ",
+  "                                 Maximum number of series in one push;",
+  "                                 larger pushes get 413 and are not stored.",
+  "                                 0 means no limit. Not in upstream.",
+  "      --push.default-ttl=0       Time to live of a group after its last",
+  "                                 successful push, unless the push sets one with",
+  "                                 the Pushgateway-TTL header. 0 means groups",
+  "                                 never expire. Not in upstream.",
+  "      --storage.max-series=0     Maximum number of series stored; a push that",
+  "                                 would pass it gets 507 and is not stored.",
+  "                                 0 means no limit. Not in upstream.",
 ];
 
-Deno.test("renderHelp() reproduces upstream's -h byte for byte, plus our one flag", async () => {
+Deno.test("renderHelp() reproduces upstream's -h byte for byte, plus our flags", async () => {
   const upstream = await Deno.readTextFile(FIXTURE);
   const lines = renderHelp("pushgateway").split("\n");
   const at = lines.indexOf(OUR_ROWS[0] as string);
