@@ -27,11 +27,25 @@ import {
 } from "@lib/model/metric.ts";
 import type { ValidationScheme } from "@lib/model/names.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
+import { PushBudget, type PushLimits } from "@lib/model/push_limits.ts";
 
 /** Options of {@linkcode parseText}. */
 export interface TextParseOptions {
   /** Name validation: `"legacy"` unless `--push.enable-utf8-names`. */
   scheme: ValidationScheme;
+  /**
+   * Limits of one push: the parse stops with a `PushLimitError` at the first
+   * series or value past them (default: none).
+   */
+  limits?: PushLimits;
+  /**
+   * Stop after the line of the first series that repeats an earlier one of
+   * its family (same labels), returning what was parsed up to it, the
+   * repeat included. A push with a repeated series is refused by the
+   * consistency check anyway, with the error for that series; the rest of
+   * the body is not held in memory.
+   */
+  stopAtDuplicate?: boolean;
 }
 
 /**
@@ -115,7 +129,12 @@ interface Family {
   help: string | undefined;
   type: MetricType | undefined;
   metric: Metric[];
+  /** Label signatures of its series so far, when duplicates are looked for. */
+  seen?: Set<string>;
 }
+
+/** A label list this long is checked for repeated names with a set instead of a scan. */
+const LABEL_SCAN_MAX = 16;
 
 /** What a metric name resolved to in setOrCreateCurrentMF. */
 interface Resolution {
@@ -272,6 +291,16 @@ function isAscii(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+/** A canonical, collision-free key for a label list (names sorted, every part length-prefixed). */
+function pairsSignature(pairs: readonly LabelPair[]): string {
+  const sorted = pairs.length > 1
+    ? pairs.slice().sort((a, b) => (a.name < b.name ? -1 : 1))
+    : pairs;
+  let key = "";
+  for (const { name, value } of sorted) key += `${name.length}:${name}${value.length}:${value}`;
+  return key;
+}
+
 /**
  * A canonical, collision-free key for a label map, standing in for
  * `model.LabelsToSignature` (names sorted, every part length-prefixed).
@@ -314,6 +343,12 @@ class TextParser {
   metric: Metric | null = null;
   pair: LabelPair | null = null;
   pairs: LabelPair[] = [];
+  /** The names in `pairs`, once it is longer than {@linkcode LABEL_SCAN_MAX}. */
+  pairNames: Set<string> | null = null;
+  readonly budget: PushBudget | null;
+  readonly stopAtDuplicate: boolean;
+  /** A repeated series was found: stop at the end of its line. */
+  stopAfterLine = false;
   labels: Map<string, string> | null = null;
   readonly summaries = new Map<string, Metric>();
   readonly histograms = new Map<string, Metric>();
@@ -337,8 +372,10 @@ class TextParser {
   /** Recently made ASCII token strings, see internRange. */
   readonly cache: string[] = new Array<string>(1024).fill("");
 
-  constructor(b: Uint8Array, scheme: ValidationScheme) {
+  constructor(b: Uint8Array, options: TextParseOptions) {
     this.b = b;
+    this.budget = options.limits ? new PushBudget(options.limits) : null;
+    this.stopAtDuplicate = options.stopAtDuplicate ?? false;
     if (b.length > MAX_TEXT) {
       // Too big for one JavaScript string: build token strings from bytes.
       this.text = null;
@@ -349,7 +386,7 @@ class TextParser {
       this.text = text.length === b.length ? text : byteDecoder.decode(b);
     }
     this.n = b.length;
-    this.scheme = scheme;
+    this.scheme = options.scheme;
   }
 
   run(): MetricFamily[] {
@@ -357,7 +394,7 @@ class TextParser {
     while (state !== DONE) {
       switch (state) {
         case START_OF_LINE:
-          state = this.startOfLine();
+          state = this.stopAfterLine ? DONE : this.startOfLine();
           break;
         case START_COMMENT:
           state = this.startComment();
@@ -893,6 +930,7 @@ class TextParser {
     if (metric.label.length === 0) metric.label = this.pairs;
     else for (const lp of this.pairs) metric.label.push(lp);
     this.pairs = [];
+    this.pairNames = null;
   }
 
   startLabelName(): number {
@@ -941,14 +979,35 @@ class TextParser {
       (isHistogramType(t) && name === "le");
     if (!special) {
       const pairs = this.pairs;
-      for (let i = 0; i < pairs.length; i++) {
-        if (pairs[i]!.name === name) {
-          throw this.fail(`duplicate label names for metric ${goQuoteString(this.mf?.name ?? "")}`);
-        }
+      if (this.hasLabel(name)) {
+        throw this.fail(`duplicate label names for metric ${goQuoteString(this.mf?.name ?? "")}`);
       }
+      this.budget?.check(pairs.length + 1);
       pairs.push(pair);
+      this.pairNames?.add(name);
     }
     return START_LABEL_VALUE;
+  }
+
+  /** Whether the current line's labels already have `name` (a scan, or a set for long lists). */
+  hasLabel(name: string): boolean {
+    const pairs = this.pairs;
+    if (pairs.length <= LABEL_SCAN_MAX) {
+      for (let i = 0; i < pairs.length; i++) if (pairs[i]!.name === name) return true;
+      return false;
+    }
+    this.pairNames ??= new Set(pairs.map((p) => p.name));
+    return this.pairNames.has(name);
+  }
+
+  /** Counts a new series against the limits and, when asked, looks for an earlier equal one. */
+  newSeries(mf: Family, metric: Metric, simple: boolean): void {
+    this.budget?.series(metric.label.length);
+    if (!this.stopAtDuplicate || !simple) return;
+    const seen = mf.seen ??= new Set();
+    const key = pairsSignature(metric.label);
+    if (seen.has(key)) this.stopAfterLine = true;
+    else seen.add(key);
   }
 
   startLabelValue(): number {
@@ -1021,9 +1080,11 @@ class TextParser {
       } else {
         registry.set(sig, metric);
         mf.metric.push(metric);
+        this.newSeries(mf, metric, false);
       }
     } else {
       mf.metric.push(metric);
+      this.newSeries(mf, metric, true);
     }
     this.readTokenUntilWhitespace();
     const value = parseGoFloat(this.b, this.tS, this.tE);
@@ -1045,6 +1106,7 @@ class TextParser {
         if (this.isSummaryCount) summary.sampleCount = goFloatToUint64(value);
         else if (this.isSummarySum) summary.sampleSum = value;
         else if (!Number.isNaN(this.quantile)) {
+          this.budget?.values(1);
           summary.quantile.push({ quantile: this.quantile, value });
         }
         break;
@@ -1059,6 +1121,7 @@ class TextParser {
         } else if (this.isHistogramSum) {
           h.sampleSum = value;
         } else if (!Number.isNaN(this.bucket)) {
+          this.budget?.values(1);
           if (isUint64(value)) {
             h.bucket.push({ upperBound: this.bucket, cumulativeCount: value + 0 });
           } else if (value < 0) {
@@ -1140,11 +1203,12 @@ function normalizeHistogram(m: Metric): void {
  * @throws {ParseError} `text format parsing error in line N: <msg>` with
  *   upstream's message and line number ({@linkcode TextParsePanic} where
  *   upstream crashes).
+ * @throws {PushLimitError} At the first series or value past `options.limits`.
  */
 export function parseText(
   input: Uint8Array | string,
   options: TextParseOptions = { scheme: "legacy" },
 ): MetricFamily[] {
   const bytes = typeof input === "string" ? encoder.encode(input) : input;
-  return new TextParser(bytes, options.scheme).run();
+  return new TextParser(bytes, options).run();
 }
