@@ -10,9 +10,11 @@ import { renderHelp, renderManPage, renderVersion } from "@lib/cli/usage.ts";
 import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { createUiRoutes } from "@lib/ui/routes.ts";
-import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
+import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
+import { Expirer, SYSTEM_CLOCK } from "@lib/store/expiry.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
+import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
 import { buildContextText, loadBuildInfo, versionInfoText } from "@lib/version.ts";
 import { createGuard, type Guard } from "@lib/web/guard.ts";
@@ -58,7 +60,11 @@ async function main(argv: readonly string[]): Promise<number> {
   logger.info("starting pushgateway", { version: versionInfoText(buildInfo) });
   logger.info("Build context", { build_context: buildContextText(buildInfo) });
 
-  const store = new InMemoryStore({ own: OWN_FAMILIES });
+  const store = new InMemoryStore({
+    own: withOwnFamilies(STORE_OWN_FAMILIES),
+    defaultTtlMs: config.defaultTtlMs,
+    maxSeries: config.maxSeries,
+  });
   let persister: Persister | undefined;
   if (config.persistenceFile !== "") {
     store.restore(await loadSnapshot(config.persistenceFile, logger));
@@ -71,12 +77,21 @@ async function main(argv: readonly string[]): Promise<number> {
     store.subscribe(() => p.notifyWrite());
     persister = p;
   }
+  // Groups whose deadline passed while the gateway was down are removed before serving.
+  const expirer = new Expirer({ store, logger, clock: SYSTEM_CLOCK });
+  await expirer.start();
 
   let quit: () => void = () => {};
   const quitRequested = new Promise<string>((resolve) => {
     quit = () => resolve("web");
   });
   const self = new SelfMetrics(buildLabels(buildInfo));
+  self.addSource(storeOwnMetrics({
+    view: () => store.view,
+    expired: () => expirer.expiredTotal,
+    maxSeries: config.maxSeries,
+    maxSeriesPerPush: config.maxSeriesPerPush,
+  }));
   const ctx: AppContext = {
     config,
     store,
@@ -84,7 +99,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
     buildInfo,
     startTimeMs: Date.now(),
-    now: () => performance.timeOrigin + performance.now(),
+    now: () => SYSTEM_CLOCK.now(),
     requestQuit: () => setTimeout(quit, 0),
   };
   const app = createApp(ctx, createUiRoutes(ctx));
@@ -94,6 +109,7 @@ async function main(argv: readonly string[]): Promise<number> {
     guard = await createGuard({ path: config.webConfigFile, logger });
   } catch (err) {
     logger.error("invalid web configuration", { err: (err as Error).message });
+    expirer.stop();
     persister?.stop();
     return 1;
   }
@@ -107,6 +123,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     logger.error("failed to start the HTTP server", { err: (err as Error).message });
     guard.close();
+    expirer.stop();
     persister?.stop();
     return 1;
   }
@@ -127,6 +144,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await server.shutdown();
   guard.close();
   logger.info("HTTP server stopped");
+  expirer.stop();
   await store.close();
   return await shutdownStore(persister, logger);
 }

@@ -25,6 +25,10 @@ export interface AppConfig {
   readonly enableUtf8Names: boolean;
   /** Cap on push bodies, before and after decompression. */
   readonly maxBodyBytes: number;
+  /** Cap on the push-body bytes held by all requests at once (0: none). */
+  readonly maxConcurrentBodyBytes: number;
+  /** The most series one push may hold (0: no limit). */
+  readonly maxSeriesPerPush: number;
   /** Flag values as `/api/v1/status` shows them. */
   readonly flagValues: Readonly<Record<string, string>>;
 }

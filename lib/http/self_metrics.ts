@@ -9,7 +9,7 @@
 import { cpuUsage } from "node:process";
 import { parseNetstatOctets } from "@lib/http/proc_netstat.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import type { OwnFamily } from "@lib/store/store.ts";
+import type { OwnFamily, OwnMetricsSource } from "@lib/store/store.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
 /** The labels of `pushgateway_build_info`. */
@@ -116,6 +116,27 @@ export const OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnF
   }],
 ]);
 
+/**
+ * The gateway's own families: {@linkcode OWN_FAMILIES} plus those of the given
+ * sources (what the store is built with, so pushes must agree with them all).
+ *
+ * @param extra The families of each {@linkcode OwnMetricsSource}.
+ * @returns The merged map.
+ * @throws {Error} When two sources name the same family.
+ */
+export function withOwnFamilies(
+  ...extra: ReadonlyMap<string, OwnFamily>[]
+): ReadonlyMap<string, OwnFamily> {
+  const all = new Map(OWN_FAMILIES);
+  for (const families of extra) {
+    for (const [name, family] of families) {
+      if (all.has(name)) throw new Error(`own metric family ${name} is defined twice`);
+      all.set(name, family);
+    }
+  }
+  return all;
+}
+
 const QUANTILES = [0.1, 0.5, 0.9] as const;
 const WINDOW_MS = 10 * 60 * 1000;
 const AGE_BUCKETS = 5;
@@ -178,12 +199,23 @@ export class SelfMetrics {
   readonly #durations = new Map<string, WindowedSummary>();
   readonly #sizes = new Map<string, WindowedSummary>();
   readonly #now: () => number;
+  readonly #sources: OwnMetricsSource[] = [];
 
   /** Creates the collector; `now` returns epoch milliseconds. */
   constructor(build: BuildLabels, now: () => number = Date.now) {
     this.#build = build;
     this.#now = now;
     this.#startSeconds = (performance.timeOrigin) / 1000;
+  }
+
+  /**
+   * Adds the families of another part of the gateway (the store's series
+   * count and expiries, a replicated store's own figures) to every
+   * collection. Its families must be among those the store was built with
+   * (see {@linkcode withOwnFamilies}).
+   */
+  addSource(source: OwnMetricsSource): void {
+    this.#sources.push(source);
   }
 
   /** Counts one request of an instrumented handler. */
@@ -244,6 +276,13 @@ export class SelfMetrics {
     own("pushgateway_http_push_duration_seconds", summaries(this.#durations));
     own("pushgateway_http_push_size_bytes", summaries(this.#sizes));
     this.#process(own);
+    for (const source of this.#sources) {
+      for (const family of source.collect()) {
+        const known = source.families.get(family.name);
+        if (known === undefined || family.metric.length === 0) continue;
+        out.push({ ...family, help: known.help, type: known.type });
+      }
+    }
     return out;
   }
 
