@@ -14,6 +14,7 @@ import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metric
 import { createLogger, type Logger } from "@lib/log.ts";
 import { Expirer, SYSTEM_CLOCK } from "@lib/store/expiry.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
+import { exportOfficialFile } from "@lib/store/official_export.ts";
 import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
 import { buildContextText, loadBuildInfo, versionInfoText } from "@lib/version.ts";
@@ -57,17 +58,25 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.error(unsupported);
     return 1;
   }
+  if (config.persistenceExportUpstream !== "") {
+    return await exportOfficialFile({
+      from: config.persistenceFile,
+      to: config.persistenceExportUpstream,
+      logger,
+    });
+  }
   logger.info("starting pushgateway", { version: versionInfoText(buildInfo) });
   logger.info("Build context", { build_context: buildContextText(buildInfo) });
 
+  const own = withOwnFamilies(STORE_OWN_FAMILIES);
   const store = new InMemoryStore({
-    own: withOwnFamilies(STORE_OWN_FAMILIES),
+    own,
     defaultTtlMs: config.defaultTtlMs,
     maxSeries: config.maxSeries,
   });
   let persister: Persister | undefined;
   if (config.persistenceFile !== "") {
-    store.restore(await loadSnapshot(config.persistenceFile, logger));
+    store.restore(await loadSnapshot(config.persistenceFile, logger, { own }));
     const p = createPersister({
       path: config.persistenceFile,
       intervalMs: config.persistenceIntervalMs,

@@ -156,9 +156,12 @@ function jsonValue(v: unknown): string {
  * @returns The line.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { renderLogLine } from "@lib/log.ts";
- * renderLogLine("logfmt", { ts: new Date(0), level: "info", caller: "main.ts:1", msg: "hi" });
- * // 'ts=1970-01-01T00:00:00.000Z level=info caller=main.ts:1 msg=hi'
+ * assertEquals(
+ *   renderLogLine("logfmt", { ts: new Date(0), level: "info", caller: "main.ts:1", msg: "hi" }),
+ *   "ts=1970-01-01T00:00:00.000Z level=info caller=main.ts:1 msg=hi",
+ * );
  * ```
  */
 export function renderLogLine(
@@ -187,10 +190,14 @@ export function renderLogLine(
  * @returns The logger.
  * @example
  * ```ts
+ * import { assertEquals, assertMatch } from "@std/assert";
  * import { createLogger } from "@lib/log.ts";
  * const lines: string[] = [];
  * const log = createLogger({ level: "info", format: "logfmt", write: (l) => lines.push(l) });
  * log.info("starting pushgateway", { version: "1.0.0" });
+ * log.debug("not written");
+ * assertEquals(lines.length, 1);
+ * assertMatch(lines[0]!, / level=info caller=\S+ msg="starting pushgateway" version=1\.0\.0$/);
  * ```
  */
 export function createLogger(opts: LoggerOptions): Logger {

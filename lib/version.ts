@@ -60,8 +60,14 @@ function field(obj: unknown, key: string): string {
  * @returns The build information, `unknown` for anything missing.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { buildInfoFrom } from "@lib/version.ts";
- * buildInfoFrom({ version: "0.1.0" }, undefined, { denoVersion: "2.9.6", os: "linux", arch: "x86_64" });
+ * const info = buildInfoFrom({ version: "0.1.0" }, undefined, {
+ *   denoVersion: "2.9.6",
+ *   os: "linux",
+ *   arch: "x86_64",
+ * });
+ * assertEquals([info.version, info.goVersion, info.goarch], ["0.1.0", "deno2.9.6", "amd64"]);
  * ```
  */
 export function buildInfoFrom(
@@ -110,9 +116,10 @@ async function readJson(url: URL): Promise<unknown> {
  * @throws {Error} When one of the files exists but is not valid JSON.
  * @example
  * ```ts
+ * import { assertMatch } from "@std/assert";
  * import { loadBuildInfo } from "@lib/version.ts";
  * const info = await loadBuildInfo();
- * console.log(info.version);
+ * assertMatch(info.version, /^\d+\.\d+\.\d+/);
  * ```
  */
 export async function loadBuildInfo(): Promise<BuildInfo> {
@@ -135,8 +142,17 @@ export async function loadBuildInfo(): Promise<BuildInfo> {
  * @returns `branch`, `buildDate`, `buildUser`, `goVersion`, `revision`, `version`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { buildInformation, buildInfoFrom } from "@lib/version.ts";
- * buildInformation(buildInfoFrom({}, {}, { denoVersion: "2", os: "linux", arch: "x86_64" }));
+ * const info = buildInfoFrom({}, {}, { denoVersion: "2", os: "linux", arch: "x86_64" });
+ * assertEquals(Object.keys(buildInformation(info)), [
+ *   "branch",
+ *   "buildDate",
+ *   "buildUser",
+ *   "goVersion",
+ *   "revision",
+ *   "version",
+ * ]);
  * ```
  */
 export function buildInformation(info: BuildInfo): Record<string, string> {
@@ -157,8 +173,10 @@ export function buildInformation(info: BuildInfo): Record<string, string> {
  * @returns `(version=…, branch=…, revision=…)`.
  * @example
  * ```ts
- * import { versionInfoText, buildInfoFrom } from "@lib/version.ts";
- * versionInfoText(buildInfoFrom({}, {}, { denoVersion: "2", os: "linux", arch: "x86_64" }));
+ * import { assertEquals } from "@std/assert";
+ * import { buildInfoFrom, versionInfoText } from "@lib/version.ts";
+ * const info = buildInfoFrom({}, {}, { denoVersion: "2", os: "linux", arch: "x86_64" });
+ * assertEquals(versionInfoText(info), "(version=unknown, branch=unknown, revision=unknown)");
  * ```
  */
 export function versionInfoText(info: BuildInfo): string {
@@ -172,8 +190,13 @@ export function versionInfoText(info: BuildInfo): string {
  * @returns `(go=…, platform=…/…, user=…, date=…, tags=…)`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { buildContextText, buildInfoFrom } from "@lib/version.ts";
- * buildContextText(buildInfoFrom({}, {}, { denoVersion: "2", os: "linux", arch: "x86_64" }));
+ * const info = buildInfoFrom({}, {}, { denoVersion: "2", os: "linux", arch: "x86_64" });
+ * assertEquals(
+ *   buildContextText(info),
+ *   "(go=deno2, platform=linux/amd64, user=unknown, date=unknown, tags=unknown)",
+ * );
  * ```
  */
 export function buildContextText(info: BuildInfo): string {

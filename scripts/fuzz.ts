@@ -12,7 +12,8 @@
 import { parseArgs } from "@std/cli/parse-args";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
-import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { generateInput, mutateBytes, Prng } from "@lib/expfmt/fuzz_gen.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 

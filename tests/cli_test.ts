@@ -6,26 +6,13 @@
  */
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import { runMain, type RunningGateway, startGateway, waitForLog } from "./helpers/gateway.ts";
+import { request } from "@lib/http/test_client.ts";
+import { runMain, type RunningGateway, waitForLog, withGateway } from "./helpers/gateway.ts";
 
 const HELP_TXT = new URL("./testdata/cli/help.txt", import.meta.url);
 
 async function flagsOf(gw: RunningGateway, prefix = ""): Promise<Record<string, string>> {
-  const res = await fetch(`${gw.url}${prefix}/api/v1/status`);
-  return (await res.json()).data.flags;
-}
-
-/** Runs `fn` against a gateway started with `args`, stopped afterwards. */
-async function withGateway(
-  args: string[],
-  fn: (gw: RunningGateway) => Promise<void>,
-): Promise<void> {
-  const gw = await startGateway(args);
-  try {
-    await fn(gw);
-  } finally {
-    await gw.stop();
-  }
+  return JSON.parse((await request(gw, "GET", `${prefix}/api/v1/status`)).text).data.flags;
 }
 
 const DEFAULT_FLAGS: Record<string, string> = {
@@ -52,6 +39,7 @@ const DEFAULT_FLAGS: Record<string, string> = {
 
 /** The flags upstream does not have. */
 const OUR_FLAGS = [
+  "persistence.export-upstream",
   "push.max-body-size",
   "push.max-concurrent-body-size",
   "push.max-series-per-push",
@@ -72,12 +60,13 @@ function withoutOurFlags(help: string): string {
   return lines.join("\n");
 }
 
-Deno.test("-h and --help print upstream's help (plus our flags) on stdout, exit 0", async () => {
+Deno.test("-h and --help print upstream's help (refused features noted, plus our flags) on stdout, exit 0", async () => {
   const want = await Deno.readTextFile(HELP_TXT);
   for (const flag of ["-h", "--help"]) {
     const out = await runMain([flag]);
     assertEquals([out.code, out.stderr], [0, ""], flag);
     assertStringIncludes(out.stdout, "--push.max-body-size=64MiB");
+    assertStringIncludes(out.stdout, '--persistence.export-upstream=""');
     assertEquals(withoutOurFlags(out.stdout), want, flag);
   }
 });
@@ -173,11 +162,8 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
         "web.telemetry-path": "/scrape",
       });
       // The values act: the prefix and telemetry path route, unchecked pushes get 202.
-      const push = await fetch(`${gw.url}/pfx/metrics/job/a`, { method: "PUT", body: "m 1\n" });
-      assertEquals(push.status, 202);
-      const scrape = await fetch(`${gw.url}/pfx/scrape`);
-      assertEquals(scrape.status, 200);
-      await scrape.body?.cancel();
+      assertEquals((await request(gw, "PUT", "/pfx/metrics/job/a", "m 1\n")).status, 202);
+      assertEquals((await request(gw, "GET", "/pfx/scrape")).status, 200);
     });
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -228,13 +214,10 @@ Deno.test("--web.listen-address repeated: both listeners answer", async () => {
     }
     assertEquals(ports.length, 2, gw.logs.join("\n"));
     assert(ports[0] !== ports[1]);
-    const put = await fetch(`http://127.0.0.1:${ports[0]}/metrics/job/both`, {
-      method: "PUT",
-      body: "m 1\n",
-    });
+    const put = await request(`http://127.0.0.1:${ports[0]}`, "PUT", "/metrics/job/both", "m 1\n");
     assertEquals(put.status, 200);
-    const scrape = await (await fetch(`http://127.0.0.1:${ports[1]}/metrics`)).text();
-    assertStringIncludes(scrape, 'm{instance="",job="both"} 1\n');
+    const scrape = await request(`http://127.0.0.1:${ports[1]}`, "GET", "/metrics");
+    assertStringIncludes(scrape.text, 'm{instance="",job="both"} 1\n');
   });
 });
 
@@ -306,9 +289,7 @@ Deno.test("--log.format=json and --log.level=debug", async () => {
     const listening = JSON.parse(await waitForLog(gw, /"msg":"Listening on"/));
     assertMatch(listening.address, /^127\.0\.0\.1:\d+$/);
     // A text parse error is logged at debug level only.
-    const res = await fetch(`${gw.url}/metrics/job/p`, { method: "PUT", body: "m 1" });
-    assertEquals(res.status, 400);
-    await res.body?.cancel();
+    assertEquals((await request(gw, "PUT", "/metrics/job/p", "m 1")).status, 400);
     const debug = JSON.parse(await waitForLog(gw, /"msg":"failed to parse text"/));
     assertEquals(debug.level, "debug");
     // promslog renames a logged `source` attribute (slog's reserved key) to `logged_source`.
@@ -319,22 +300,16 @@ Deno.test("--log.format=json and --log.level=debug", async () => {
 
 Deno.test("rejected pushes are logged at error level with method and source", async () => {
   await withGateway([], async (gw) => {
-    await fetch(`${gw.url}/metrics/job/a`, { method: "PUT", body: "# TYPE x gauge\nx 1\n" })
-      .then((r) => r.body?.cancel());
-    const res = await fetch(`${gw.url}/metrics/job/b`, {
-      method: "POST",
-      body: "# TYPE x counter\nx 1\n",
-    });
+    await request(gw, "PUT", "/metrics/job/a", "# TYPE x gauge\nx 1\n");
+    const res = await request(gw, "POST", "/metrics/job/b", "# TYPE x counter\nx 1\n");
     assertEquals(res.status, 400);
-    await res.body?.cancel();
     const line = await waitForLog(gw, /pushed metrics are invalid or inconsistent/);
     assertMatch(
       line,
       /level=error caller=\S+ msg="pushed metrics are invalid or inconsistent with existing metrics" method=POST logged_source=127\.0\.0\.1:\d+ err=".*is not a GAUGE"$/,
     );
     // A parse error is not logged at info level.
-    await fetch(`${gw.url}/metrics/job/p`, { method: "PUT", body: "m 1" })
-      .then((r) => r.body?.cancel());
+    await request(gw, "PUT", "/metrics/job/p", "m 1");
     await new Promise((r) => setTimeout(r, 100));
     assert(!gw.logs.some((l) => l.includes("failed to parse text")));
   });

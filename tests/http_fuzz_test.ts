@@ -16,8 +16,10 @@
 import { assert, assertEquals } from "@std/assert";
 import { gzipSync } from "node:zlib";
 import { generateInput, mutateBytes, Prng } from "@lib/expfmt/fuzz_gen.ts";
-import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { startGateway } from "./helpers/gateway.ts";
 
 const REQUESTS_PER_SEED = 1500;
@@ -58,12 +60,10 @@ const SEGMENTS = [
   "index.html",
 ];
 const METHODS = ["GET", "PUT", "POST", "DELETE", "HEAD", "OPTIONS", "PATCH"];
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 const CONTENT_TYPES = [
   undefined,
   "text/plain",
-  PROTO_CT,
+  PROTO_DELIMITED,
   "garbage;;;=",
   "application/x-www-form-urlencoded",
   "text/plain; version=0.0.4; escaping=allow-utf-8",
@@ -71,7 +71,7 @@ const CONTENT_TYPES = [
 const ENCODINGS = [undefined, undefined, "gzip", "GZIP", "snappy", "br", "identity"];
 const ACCEPTS = [
   undefined,
-  PROTO_CT,
+  PROTO_DELIMITED,
   "text/plain;version=1.0.0;escaping=underscores",
   "*/*;q=abc",
   "application/openmetrics-text;version=1.0.0",
@@ -100,7 +100,7 @@ function randomRequest(r: Prng): RandomRequest {
     return { method, path, headers };
   }
   let body: Uint8Array = generateInput(r);
-  if (contentType === PROTO_CT) {
+  if (contentType === PROTO_DELIMITED) {
     try {
       body = encodeDelimited(parseText(body, { scheme: "utf8" }));
     } catch { /* not valid text: send the raw bytes */ }
@@ -162,7 +162,7 @@ for (const { seed, args, scrapeAccept } of CASES) {
       assert(families.some((f) => f.name === "push_time_seconds"), "no group was ever stored");
 
       const proto = await fetch(`${gw.url}/metrics`, {
-        headers: { accept: `${PROTO_CT}; escaping=allow-utf-8` },
+        headers: { accept: `${PROTO_DELIMITED}; escaping=allow-utf-8` },
       });
       assertEquals(proto.status, 200);
       const decoded = decodeDelimited(new Uint8Array(await proto.arrayBuffer()));

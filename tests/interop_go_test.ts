@@ -12,17 +12,17 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { encodeHex } from "@std/encoding/hex";
-import { decodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import { hasProgram, testNeeding } from "./helpers/requirements.ts";
-import { run, type RunningGateway, startGateway } from "./helpers/gateway.ts";
-import { getText, INTEROP_DATA, sampleLines } from "./helpers/interop.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
+import { hasProgram } from "./helpers/requirements.ts";
+import { sampleLines } from "@lib/http/test_client.ts";
+import { run, type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
+import { getText, INTEROP_DATA } from "./helpers/interop.ts";
 
 const GOPATH = "/usr/share/gocode";
 const PUSH_PKG = `${GOPATH}/src/github.com/prometheus/client_golang/prometheus/push/push.go`;
 const SOURCE = new URL("go_pusher/main.go", INTEROP_DATA).pathname;
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 const GO = {
   available: hasProgram("go") && hasProgram(PUSH_PKG),
@@ -106,7 +106,7 @@ async function goPushOk(gw: RunningGateway, call: PushCall): Promise<void> {
 
 /** Scrapes `/metrics` in protobuf and returns the families. */
 async function scrapeProto(gw: RunningGateway): Promise<MetricFamily[]> {
-  const res = await fetch(`${gw.url}/metrics`, { headers: { accept: PROTO_CT } });
+  const res = await fetch(`${gw.url}/metrics`, { headers: { accept: PROTO_DELIMITED } });
   assertStringIncludes(res.headers.get("content-type") ?? "", "application/vnd.google.protobuf");
   return decodeDelimited(new Uint8Array(await res.arrayBuffer()));
 }
@@ -129,24 +129,13 @@ function series(
   });
 }
 
-function withGateway(name: string, fn: (gw: RunningGateway) => Promise<void>): void {
-  testNeeding(GO, name, async () => {
-    await pusher();
-    const gw = await startGateway();
-    try {
-      await fn(gw);
-    } finally {
-      await gw.stop();
-    }
-  });
-}
-
 /** Three grouping labels: Go sends them in random map order; one needs base64, one is empty. */
 const GROUP = { instance: "host-1", path: "/var/run/batch", zone: "" };
 const STORED = 'instance="host-1",job="go-batch",path="/var/run/batch",zone=""';
 
-withGateway(
+testWithGateway(
   "go: Push (PUT, protobuf) stores the histogram; text and protobuf scrapes agree",
+  [],
   async (gw) => {
     await goPushOk(gw, { op: "push", job: "go-batch", group: GROUP, observe: [0.25, 0.75, 2, 9] });
     const text = await getText(`${gw.url}/metrics`);
@@ -193,10 +182,12 @@ withGateway(
       "one group despite random grouping-label order",
     );
   },
+  { needs: GO },
 );
 
-withGateway(
+testWithGateway(
   "go: Add (POST) replaces same-name families in text and protobuf; Delete needs 202",
+  [],
   async (gw) => {
     for (let i = 0; i < 3; i++) {
       // Repeated pushes in Go's random label order must all hit the same group.
@@ -235,33 +226,39 @@ withGateway(
     // Deleting a group that does not exist is still 202, which Go insists on.
     await goPushOk(gw, { op: "delete", job: "go-batch", group: GROUP });
   },
+  { needs: GO },
 );
 
-withGateway("go: native histogram buckets survive the round trip in protobuf", async (gw) => {
-  await goPushOk(gw, {
-    op: "push",
-    job: "go-native",
-    observe: [1, 1.05, 2, 2, 100],
-    native: true,
-  });
-  const families = await scrapeProto(gw);
-  const [metric] = series(families, "go_job_duration_seconds", { job: "go-native" });
-  const h = metric?.histogram;
-  assert(h !== undefined, "histogram present");
-  assertEquals([h.sampleCount, h.sampleSum], [5, 106.05]);
-  assertEquals(h.schema, 3, "factor 1.1 picks schema 3");
-  assertEquals(h.zeroThreshold, 0);
-  // Decode the spans and deltas into absolute bucket counts: 4 distinct buckets.
-  const counts: number[] = [];
-  let running = 0;
-  for (const delta of h.positiveDelta) counts.push(running += delta);
-  assertEquals(counts.reduce((a, b) => a + b, 0), 5);
-  assertEquals(counts.length, h.positiveSpan.reduce((a, s) => a + (s.length ?? 0), 0));
-  assertEquals(counts.filter((c) => c > 0).length, 4);
-  assertEquals(h.bucket.map((b) => b.cumulativeCount), [0, 1, 4], "classic buckets kept");
-  // Text cannot carry native buckets: only the classic ones show.
-  const text = await getText(`${gw.url}/metrics`);
-  assertEquals(sampleLines(text, "go_job_duration_seconds_count"), [
-    'go_job_duration_seconds_count{instance="",job="go-native"} 5',
-  ]);
-});
+testWithGateway(
+  "go: native histogram buckets survive the round trip in protobuf",
+  [],
+  async (gw) => {
+    await goPushOk(gw, {
+      op: "push",
+      job: "go-native",
+      observe: [1, 1.05, 2, 2, 100],
+      native: true,
+    });
+    const families = await scrapeProto(gw);
+    const [metric] = series(families, "go_job_duration_seconds", { job: "go-native" });
+    const h = metric?.histogram;
+    assert(h !== undefined, "histogram present");
+    assertEquals([h.sampleCount, h.sampleSum], [5, 106.05]);
+    assertEquals(h.schema, 3, "factor 1.1 picks schema 3");
+    assertEquals(h.zeroThreshold, 0);
+    // Decode the spans and deltas into absolute bucket counts: 4 distinct buckets.
+    const counts: number[] = [];
+    let running = 0;
+    for (const delta of h.positiveDelta) counts.push(running += delta);
+    assertEquals(counts.reduce((a, b) => a + b, 0), 5);
+    assertEquals(counts.length, h.positiveSpan.reduce((a, s) => a + (s.length ?? 0), 0));
+    assertEquals(counts.filter((c) => c > 0).length, 4);
+    assertEquals(h.bucket.map((b) => b.cumulativeCount), [0, 1, 4], "classic buckets kept");
+    // Text cannot carry native buckets: only the classic ones show.
+    const text = await getText(`${gw.url}/metrics`);
+    assertEquals(sampleLines(text, "go_job_duration_seconds_count"), [
+      'go_job_duration_seconds_count{instance="",job="go-native"} 5',
+    ]);
+  },
+  { needs: GO },
+);

@@ -9,9 +9,9 @@
  */
 
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { testNeeding } from "./helpers/requirements.ts";
-import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
-import { getText, sampleLines } from "./helpers/interop.ts";
+import { sampleLines } from "@lib/http/test_client.ts";
+import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
+import { getText } from "./helpers/interop.ts";
 
 type PromClient = typeof import("npm:prom-client@15.1.3");
 type Registry = import("npm:prom-client@15.1.3").Registry<
@@ -71,18 +71,12 @@ function statusOf(result: { resp?: unknown }): number | undefined {
   return (result.resp as { statusCode?: number } | undefined)?.statusCode;
 }
 
+/** A test with prom-client and a fresh gateway. */
 function withGateway(
   name: string,
   fn: (client: PromClient, gw: RunningGateway) => Promise<void>,
 ): void {
-  testNeeding(CLIENT, name, async () => {
-    const gw = await startGateway();
-    try {
-      await fn(promClient as PromClient, gw);
-    } finally {
-      await gw.stop();
-    }
-  });
+  testWithGateway(name, [], (gw) => fn(promClient as PromClient, gw), { needs: CLIENT });
 }
 
 const GROUPINGS = { instance: "web-1", zone: "eu west" };

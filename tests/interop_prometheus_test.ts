@@ -10,8 +10,9 @@
 
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { encodeBase64Url } from "@std/encoding/base64url";
-import { hasProgram, testNeeding } from "./helpers/requirements.ts";
-import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import { request } from "@lib/http/test_client.ts";
+import { hasProgram } from "./helpers/requirements.ts";
+import { testWithGateway } from "./helpers/gateway.ts";
 import { poll } from "./helpers/poll.ts";
 import {
   PROMETHEUS_BIN,
@@ -57,17 +58,6 @@ const GROUP_PATH = `/metrics/job/batch/env/prod/dir@base64/${
 /** The labels every pushed series should carry in Prometheus. */
 const GROUP_LABELS = { job: "batch", env: "prod", dir: "/var/spool/batch" };
 
-async function send(
-  gw: RunningGateway,
-  method: string,
-  path: string,
-  body?: string,
-): Promise<number> {
-  const res = await fetch(gw.url + path, { method, body });
-  await res.body?.cancel();
-  return res.status;
-}
-
 /** Polls `expr` until `accept` likes the result; returns that result. */
 function waitQuery(
   prom: RunningPrometheus,
@@ -91,16 +81,15 @@ function single(result: PromSample[], labels: Record<string, string>): PromSampl
   return sample;
 }
 
-testNeeding(
-  PROMETHEUS,
+testWithGateway(
   "Prometheus scrapes pushed counters, gauges, histograms and summaries; DELETE makes them stale",
-  async () => {
-    const gw = await startGateway();
+  [],
+  async (gw) => {
     let prom: RunningPrometheus | undefined;
     let status: Deno.CommandStatus | undefined;
     try {
       prom = await startPrometheus(`127.0.0.1:${gw.port}`);
-      assertEquals(await send(gw, "PUT", GROUP_PATH, BODY), 200);
+      assertEquals((await request(gw, "PUT", GROUP_PATH, BODY)).status, 200);
 
       // The scrape itself is healthy.
       const up = await waitQuery(prom, 'up{job="pushgateway"}', (r) => r.length === 1);
@@ -159,16 +148,13 @@ testNeeding(
       assertEquals(single(failure, GROUP_LABELS).value, "0");
 
       // A POST to the same group replaces only the families it carries.
-      assertEquals(
-        await send(
-          gw,
-          "POST",
-          GROUP_PATH,
-          "# TYPE batch_last_success_seconds gauge\n" +
-            "batch_last_success_seconds 1.8e+09\n",
-        ),
-        200,
+      const post = await request(
+        gw,
+        "POST",
+        GROUP_PATH,
+        "# TYPE batch_last_success_seconds gauge\nbatch_last_success_seconds 1.8e+09\n",
       );
+      assertEquals(post.status, 200);
       await waitQuery(
         prom,
         'batch_last_success_seconds{job="batch"}',
@@ -177,7 +163,7 @@ testNeeding(
       assertEquals((await prom.query('batch_records_total{job="batch"}')).length, 2);
 
       // DELETE: every series of the group goes stale at the next scrape.
-      assertEquals(await send(gw, "DELETE", GROUP_PATH), 202);
+      assertEquals((await request(gw, "DELETE", GROUP_PATH)).status, 202);
       await waitQuery(prom, '{job="batch"}', (r) => r.length === 0);
       for (
         const expr of [
@@ -208,8 +194,8 @@ testNeeding(
       );
     } finally {
       status = await prom?.stop();
-      await gw.stop();
     }
     assertEquals(status?.code, 0, `prometheus did not stop cleanly:\n${prom.logs.join("\n")}`);
   },
+  { needs: PROMETHEUS },
 );

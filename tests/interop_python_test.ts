@@ -11,8 +11,9 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import bcrypt from "bcryptjs";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
-import { run, type RunningGateway, startGateway } from "./helpers/gateway.ts";
-import { getText, INTEROP_DATA, sampleLines, tempTree } from "./helpers/interop.ts";
+import { sampleLines } from "@lib/http/test_client.ts";
+import { run, testWithGateway, withGateway } from "./helpers/gateway.ts";
+import { getText, INTEROP_DATA, tempTree } from "./helpers/interop.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SCRIPT = new URL("python_push.py", INTEROP_DATA).pathname;
@@ -88,22 +89,9 @@ const ALL_TYPES: MetricSpec[] = [
   { type: "summary", name: "py_size_bytes", help: "Size.", observe: [10, 30] },
 ];
 
-function withGateway(
-  name: string,
-  fn: (gw: RunningGateway) => Promise<void>,
-): void {
-  testNeeding(CLIENT, name, async () => {
-    const gw = await startGateway();
-    try {
-      await fn(gw);
-    } finally {
-      await gw.stop();
-    }
-  });
-}
-
-withGateway(
+testWithGateway(
   "python: push_to_gateway stores every type under a base64 job and grouping key",
+  [],
   async (gw) => {
     await pythonOk({
       op: "push",
@@ -144,10 +132,12 @@ withGateway(
     );
     assertStringIncludes(text, `push_failure_time_seconds{${STORED}} 0\n`);
   },
+  { needs: CLIENT },
 );
 
-withGateway(
+testWithGateway(
   "python: pushadd merges by family, push replaces, delete removes only its group",
+  [],
   async (gw) => {
     const [counter, gauge] = ALL_TYPES;
     assert(counter && gauge);
@@ -200,45 +190,45 @@ withGateway(
     ]);
     assert(!text.includes('path="/var/tmp"'), "the deleted group left no series behind");
   },
+  { needs: CLIENT },
 );
 
 testNeeding(CLIENT, "python: basic_auth_handler against --web.config.file", async () => {
   const dir = await tempTree("pgw-interop-py-");
-  let gw: RunningGateway | undefined;
   try {
     const hash = bcrypt.hashSync("s3cret", 4);
     const config = await dir.write("web.yml", `basic_auth_users:\n  alice: ${hash}\n`);
-    gw = await startGateway([`--web.config.file=${config}`]);
-    const url = gw.url;
-    const metrics: MetricSpec[] = [{ type: "gauge", name: "py_auth", help: "Auth.", value: 1 }];
-    const good = { gateway: url, job: "secure", auth: ["alice", "s3cret"] as [string, string] };
+    await withGateway([`--web.config.file=${config}`], async (gw) => {
+      const url = gw.url;
+      const metrics: MetricSpec[] = [{ type: "gauge", name: "py_auth", help: "Auth.", value: 1 }];
+      const good = { gateway: url, job: "secure", auth: ["alice", "s3cret"] as [string, string] };
 
-    await pythonOk({ op: "push", ...good, metrics });
-    const auth = { authorization: `Basic ${btoa("alice:s3cret")}` };
-    assertStringIncludes(
-      await getText(`${url}/metrics`, auth),
-      'py_auth{instance="",job="secure"} 1\n',
-    );
+      await pythonOk({ op: "push", ...good, metrics });
+      const auth = { authorization: `Basic ${btoa("alice:s3cret")}` };
+      assertStringIncludes(
+        await getText(`${url}/metrics`, auth),
+        'py_auth{instance="",job="secure"} 1\n',
+      );
 
-    const wrong = await python({ op: "push", ...good, auth: ["alice", "nope"], metrics });
-    assertEquals(wrong.code, 1);
-    assertStringIncludes(wrong.stderr, "HTTP Error 401: Unauthorized");
-    const nobody = await python({ op: "pushadd", gateway: url, job: "secure", metrics });
-    assertEquals(nobody.code, 1);
-    assertStringIncludes(nobody.stderr, "HTTP Error 401: Unauthorized");
-    const badDelete = await python({ op: "delete", ...good, auth: ["bob", "s3cret"] });
-    assertEquals(badDelete.code, 1);
-    assertStringIncludes(badDelete.stderr, "HTTP Error 401: Unauthorized");
-    assertStringIncludes(
-      await getText(`${url}/metrics`, auth),
-      "py_auth{",
-      "rejected calls changed nothing",
-    );
+      const wrong = await python({ op: "push", ...good, auth: ["alice", "nope"], metrics });
+      assertEquals(wrong.code, 1);
+      assertStringIncludes(wrong.stderr, "HTTP Error 401: Unauthorized");
+      const nobody = await python({ op: "pushadd", gateway: url, job: "secure", metrics });
+      assertEquals(nobody.code, 1);
+      assertStringIncludes(nobody.stderr, "HTTP Error 401: Unauthorized");
+      const badDelete = await python({ op: "delete", ...good, auth: ["bob", "s3cret"] });
+      assertEquals(badDelete.code, 1);
+      assertStringIncludes(badDelete.stderr, "HTTP Error 401: Unauthorized");
+      assertStringIncludes(
+        await getText(`${url}/metrics`, auth),
+        "py_auth{",
+        "rejected calls changed nothing",
+      );
 
-    await pythonOk({ op: "delete", ...good });
-    assertEquals(sampleLines(await getText(`${url}/metrics`, auth), "py_auth"), []);
+      await pythonOk({ op: "delete", ...good });
+      assertEquals(sampleLines(await getText(`${url}/metrics`, auth), "py_auth"), []);
+    });
   } finally {
-    await gw?.stop();
     await dir.remove();
   }
 });

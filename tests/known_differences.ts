@@ -3,10 +3,11 @@
  * Debian's reference `prometheus-pushgateway` 1.5.1.
  *
  * Every entry names the reason and carries a probe: a request sequence (or a
- * command line, or a signal) that `tests/upstream_compare_test.ts` runs
- * against BOTH binaries, asserting that each answers as described here. So an
- * entry whose difference disappears (on either side) fails the comparison and
- * has to be removed or updated; nothing else in the compare test may excuse a
+ * command line, or a signal) that `tests/compare_known_differences_test.ts`
+ * runs against BOTH binaries, asserting that each answers as described here.
+ * So an entry whose difference disappears (on either side) fails the
+ * comparison and has to be removed or updated; nothing else in the comparison
+ * (`tests/helpers/compare.ts`, `tests/compare_*_test.ts`) may excuse a
  * mismatch.
  *
  * Most entries are behaviour of the newest upstream (1.11.3) that 1.5.1 lacks
@@ -17,9 +18,10 @@
  */
 
 import { crc32 } from "@lib/compress/crc32.ts";
-import { encodeDelimited } from "@lib/protobuf/proto.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { maskedCrc32c } from "@lib/compress/snappy.ts";
 import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 
 /** One HTTP request of a probe sequence. */
 export interface Step {
@@ -142,8 +144,6 @@ export function snappyFramed(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 const TEXT_CT_151 = "text/plain; version=0.0.4; charset=utf-8";
 const BAD_NAME = "text format parsing error in line 1: invalid metric name\n";
 
@@ -260,7 +260,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
               },
             }],
           }])),
-          headers: { "content-type": PROTO_CT },
+          headers: { "content-type": PROTO_DELIMITED },
         },
         { method: "PUT", path: "/metrics/job/kd2", body: "g_count 1\n" },
       ],
@@ -336,7 +336,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         method: "PUT",
         path: "/metrics/job/kd",
         body: new Uint8Array([0x05, 0xff, 0xff, 0xff, 0xff, 0xff]),
-        headers: { "content-type": PROTO_CT },
+        headers: { "content-type": PROTO_DELIMITED },
       }],
       reference: { status: 400, body: "unexpected EOF\n" },
       ours: { status: 400, body: "proto: cannot parse invalid wire-format data\n" },
@@ -358,7 +358,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
             type: MetricType.GAUGE,
             metric: [{ label: [], gauge: { value: 1 } }],
           }])),
-          headers: { "content-type": PROTO_CT },
+          headers: { "content-type": PROTO_DELIMITED },
         },
         { method: "GET", path: "/metrics" },
       ],

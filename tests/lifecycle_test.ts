@@ -1,64 +1,23 @@
 /**
- * Black-box tests of the process lifecycle and the routing flags (spec §2,
- * §2.1, §10): health, ready, `/-/quit` with and without
- * `--web.enable-lifecycle`, graceful SIGTERM with a push in flight, SIGHUP,
- * `--web.route-prefix`, `--web.external-url` and `--web.telemetry-path`.
+ * The process lifecycle (spec §2, §10): `/-/quit` with `--web.enable-lifecycle`
+ * ends the process with exit 0, graceful SIGTERM with a push in flight,
+ * SIGINT, SIGHUP. The handlers' answers and the routing flags are tested
+ * in-process (`lib/http/lifecycle_test.ts`, `lib/http/app_test.ts`).
  */
 
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
-import {
-  type RunningGateway,
-  startGateway,
-  testWithGateway,
-  waitForLog,
-} from "./helpers/gateway.ts";
+import { assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { request } from "@lib/http/test_client.ts";
+import { type RunningGateway, startGateway, waitForLog } from "./helpers/gateway.ts";
 
 const TEXT = "text/plain; charset=utf-8";
-
-async function req(
-  gw: RunningGateway,
-  method: string,
-  path: string,
-  body?: string,
-): Promise<{ status: number; text: string; headers: Headers }> {
-  const res = await fetch(gw.url + path, { method, body, redirect: "manual" });
-  return { status: res.status, text: await res.text(), headers: res.headers };
-}
-
-testWithGateway("/-/healthy and /-/ready answer 200 OK", [], async (gw) => {
-  for (const path of ["/-/healthy", "/-/ready"]) {
-    const res = await req(gw, "GET", path);
-    assertEquals([res.status, res.text, res.headers.get("content-type")], [200, "OK", TEXT]);
-  }
-  const head = await req(gw, "HEAD", "/-/healthy");
-  assertEquals([head.status, head.headers.get("allow")], [405, "GET, OPTIONS"]);
-});
-
-testWithGateway(
-  "/-/quit without --web.enable-lifecycle: 403 and the process lives on",
-  [],
-  async (gw) => {
-    for (const method of ["PUT", "POST"]) {
-      const res = await req(gw, method, "/-/quit");
-      assertEquals(
-        [res.status, res.text, res.headers.get("content-type")],
-        [403, "Lifecycle API is not enabled.", TEXT],
-      );
-    }
-    const get = await req(gw, "GET", "/-/quit");
-    assertEquals([get.status, get.text], [405, "Only POST or PUT requests allowed."]);
-    assertEquals(get.headers.get("allow"), null);
-    assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
-  },
-);
 
 for (const method of ["PUT", "POST"]) {
   Deno.test(`${method} /-/quit with --web.enable-lifecycle answers, then the process exits 0`, async () => {
     const gw = await startGateway(["--web.enable-lifecycle"]);
     try {
-      const get = await req(gw, "GET", "/-/quit");
+      const get = await request(gw, "GET", "/-/quit");
       assertEquals(get.status, 405, "a GET does not quit");
-      const res = await req(gw, method, "/-/quit");
+      const res = await request(gw, method, "/-/quit");
       assertEquals(
         [res.status, res.text, res.headers.get("content-type")],
         [200, "Requesting termination... Goodbye!", TEXT],
@@ -111,7 +70,7 @@ Deno.test({
       conn = await startSlowPush(gw, "/metrics/job/inflight");
       // A later request on another connection is answered only after the accept loop has
       // taken ours, which came first.
-      assertEquals((await req(gw, "GET", "/-/ready")).status, 200);
+      assertEquals((await request(gw, "GET", "/-/ready")).status, 200);
       gw.process.kill("SIGTERM");
       await waitForLog(gw, /received SIGINT\/SIGTERM; exiting gracefully/);
       const rest = "more 2\n";
@@ -137,7 +96,7 @@ Deno.test("SIGINT also exits 0", async () => {
   const gw = await startGateway([]);
   try {
     // Signal handlers are installed right after the listeners open: wait for an answer.
-    assertEquals((await req(gw, "GET", "/-/ready")).status, 200);
+    assertEquals((await request(gw, "GET", "/-/ready")).status, 200);
     gw.process.kill("SIGINT");
     const status = await gw.exited();
     assertEquals([status.code, status.signal], [0, null]);
@@ -149,91 +108,17 @@ Deno.test("SIGINT also exits 0", async () => {
 Deno.test("SIGHUP does not kill the process (upstream dies: a known difference)", async () => {
   const gw = await startGateway([]);
   try {
-    assertEquals((await req(gw, "PUT", "/metrics/job/keep", "m 1\n")).status, 200);
+    assertEquals((await request(gw, "PUT", "/metrics/job/keep", "m 1\n")).status, 200);
     gw.process.kill("SIGHUP");
     await waitForLog(gw, /received SIGHUP/);
-    assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
-    assertStringIncludes((await req(gw, "GET", "/metrics")).text, 'm{instance="",job="keep"} 1');
+    assertEquals((await request(gw, "GET", "/-/healthy")).status, 200);
+    assertStringIncludes(
+      (await request(gw, "GET", "/metrics")).text,
+      'm{instance="",job="keep"} 1',
+    );
     const status = await gw.stop("SIGTERM");
     assertEquals([status.code, status.signal], [0, null]);
   } finally {
     await gw.stop("SIGKILL");
   }
 });
-
-testWithGateway(
-  "--web.external-url with a path: routes under it, /ext → 301 /ext/, unprefixed 404",
-  ["--web.external-url=http://example.com/ext/", "--web.enable-lifecycle"],
-  async (gw) => {
-    assertEquals((await req(gw, "PUT", "/ext/metrics/job/x", "m 1\n")).status, 200);
-    assertStringIncludes((await req(gw, "GET", "/ext/metrics")).text, 'm{instance="",job="x"} 1');
-    assertEquals((await req(gw, "GET", "/ext/-/healthy")).text, "OK");
-    assertEquals((await req(gw, "GET", "/ext/-/ready")).text, "OK");
-    const status = JSON.parse((await req(gw, "GET", "/ext/api/v1/status")).text);
-    assertEquals(status.data.flags["web.route-prefix"], "/ext");
-    assertEquals(status.data.flags["web.external-url"], "http://example.com/ext/");
-    const redirect = await req(gw, "GET", "/ext");
-    assertEquals([redirect.status, redirect.headers.get("location")], [301, "/ext/"]);
-    for (const path of ["/", "/metrics", "/-/healthy", "/api/v1/status"]) {
-      const res = await req(gw, "GET", path);
-      assertEquals([res.status, res.text], [404, "404 page not found\n"], path);
-    }
-    assertEquals((await req(gw, "PUT", "/metrics/job/x", "m 1\n")).status, 404);
-    // The bare GET /-/quit quirk stays at the root.
-    assertEquals((await req(gw, "GET", "/-/quit")).status, 405);
-    const quit = await req(gw, "PUT", "/ext/-/quit");
-    assertEquals(quit.status, 200);
-    assertEquals((await gw.exited()).code, 0);
-  },
-);
-
-testWithGateway(
-  "--web.route-prefix wins over the external URL's path; a prefix of / is the root",
-  ["--web.external-url=http://example.com/ext/", "--web.route-prefix=/pfx/"],
-  async (gw) => {
-    assertEquals((await req(gw, "GET", "/pfx/-/healthy")).status, 200);
-    assertEquals((await req(gw, "GET", "/ext/-/healthy")).status, 404);
-    const flags = JSON.parse((await req(gw, "GET", "/pfx/api/v1/status")).text).data.flags;
-    assertEquals(flags["web.route-prefix"], "/pfx");
-  },
-);
-
-testWithGateway(
-  "--web.route-prefix=/ is the root, even with an external URL path",
-  ["--web.external-url=http://example.com/pg/", "--web.route-prefix=/"],
-  async (gw) => {
-    assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
-    assertEquals((await req(gw, "PUT", "/metrics/job/r", "m 1\n")).status, 200);
-    const flags = JSON.parse((await req(gw, "GET", "/api/v1/status")).text).data.flags;
-    assertEquals(flags["web.route-prefix"], "");
-  },
-);
-
-testWithGateway(
-  "--web.telemetry-path moves the scrape; pushes stay under /metrics/job",
-  ["--web.telemetry-path=/scrape"],
-  async (gw) => {
-    assertEquals((await req(gw, "PUT", "/metrics/job/t", "m 1\n")).status, 200);
-    const scrape = await req(gw, "GET", "/scrape");
-    assertEquals(scrape.status, 200);
-    assertStringIncludes(scrape.text, 'm{instance="",job="t"} 1\n');
-    assertMatch(scrape.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
-    const old = await req(gw, "GET", "/metrics");
-    assertEquals([old.status, old.text], [404, "404 page not found\n"]);
-    const slash = await req(gw, "GET", "/scrape/");
-    assertEquals([slash.status, slash.headers.get("location")], [301, "/scrape"]);
-    assert(!scrape.text.includes("<html"));
-  },
-);
-
-testWithGateway(
-  "--web.telemetry-path is joined under the route prefix",
-  ["--web.route-prefix=/pfx", "--web.telemetry-path=scrape"],
-  async (gw) => {
-    assertEquals((await req(gw, "PUT", "/pfx/metrics/job/t", "m 1\n")).status, 200);
-    const scrape = await req(gw, "GET", "/pfx/scrape");
-    assertEquals(scrape.status, 200);
-    assertStringIncludes(scrape.text, 'm{instance="",job="t"} 1\n');
-    assertEquals((await req(gw, "GET", "/scrape")).status, 404);
-  },
-);

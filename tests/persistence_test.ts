@@ -7,48 +7,29 @@
 
 import { assert, assertEquals, assertMatch, assertNotEquals } from "@std/assert";
 import { join } from "@std/path";
-import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited, decodeFamily } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { decodeSnapshot } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 import type { Group } from "@lib/store/types.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
+import { putOk, request } from "@lib/http/test_client.ts";
 import {
   type RunningGateway,
   startGateway,
   type StartOptions,
   waitForLog,
+  withGateway,
 } from "./helpers/gateway.ts";
 import { poll, type PollOptions } from "./helpers/poll.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 
-const PROTO_CT =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 const TEXT_UTF8 = "text/plain; version=1.0.0; escaping=allow-utf-8";
 const IN_PROGRESS = ".in_progress.";
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-interface Reply {
-  status: number;
-  text: string;
-}
-
-async function req(
-  gw: RunningGateway,
-  method: string,
-  path: string,
-  body?: BodyInit,
-  headers: Record<string, string> = {},
-): Promise<Reply> {
-  const res = await fetch(gw.url + path, { method, body, headers });
-  return { status: res.status, text: await res.text() };
-}
-
-async function put(gw: RunningGateway, path: string, body: BodyInit = ""): Promise<void> {
-  const r = await req(gw, "PUT", path, body);
-  assertEquals(r.status, 200, `PUT ${path}: ${r.text}`);
-}
 
 /** Sleeps; only ever used to let time pass, never to assert a duration. */
 function sleep(ms: number): Promise<void> {
@@ -99,24 +80,6 @@ async function withTempDir(
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-}
-
-/** Starts a gateway; if `fn` throws, the process is killed so the test does not hang. */
-async function withGateway<T>(
-  args: string[],
-  fn: (gw: RunningGateway) => Promise<T>,
-  options: StartOptions = {},
-): Promise<{ result: T; status: Deno.CommandStatus; logs: string[] }> {
-  const gw = await startGateway(args, options);
-  let result: T;
-  try {
-    result = await fn(gw);
-  } catch (err) {
-    await gw.stop("SIGKILL");
-    throw err;
-  }
-  const status = await gw.stop("SIGTERM");
-  return { result, status, logs: gw.logs };
 }
 
 function hasLog(logs: readonly string[], pattern: RegExp): boolean {
@@ -187,11 +150,11 @@ interface Outputs {
 
 /** Everything a client can see of the store. */
 async function capture(gw: RunningGateway): Promise<Outputs> {
-  const text = (await req(gw, "GET", "/metrics")).text;
-  const textUtf8 = (await req(gw, "GET", "/metrics", undefined, { accept: TEXT_UTF8 })).text;
-  const res = await fetch(gw.url + "/metrics", { headers: { accept: PROTO_CT } });
+  const text = (await request(gw, "GET", "/metrics")).text;
+  const textUtf8 = (await request(gw, "GET", "/metrics", undefined, { accept: TEXT_UTF8 })).text;
+  const res = await fetch(gw.url + "/metrics", { headers: { accept: PROTO_DELIMITED } });
   const frames = pushedFrames(new Uint8Array(await res.arrayBuffer()));
-  const api = JSON.parse((await req(gw, "GET", "/api/v1/metrics")).text);
+  const api = JSON.parse((await request(gw, "GET", "/api/v1/metrics")).text);
   return {
     text: pushedText(text),
     textUtf8: pushedText(textUtf8),
@@ -336,29 +299,29 @@ Deno.test("SIGTERM persists every type; a restart restores identical text, proto
     const file = join(dir, "p.db");
     const args = [`--persistence.file=${file}`, "--push.enable-utf8-names"];
     const first = await withGateway(args, async (gw) => {
-      await put(gw, "/metrics/job/types/instance/i1", TEXT_TYPES);
-      const native = await req(
+      await putOk(gw, "/metrics/job/types/instance/i1", TEXT_TYPES);
+      const native = await request(
         gw,
         "PUT",
         "/metrics/job/native",
         new Uint8Array(encodeDelimited(nativeFamilies())),
         {
-          "content-type": PROTO_CT,
+          "content-type": PROTO_DELIMITED,
         },
       );
       assertEquals(native.status, 200, native.text);
-      await put(
+      await putOk(
         gw,
         "/metrics/job/utf8/path@base64/L3Zhci90bXA",
         '{"my.metric", "label.x"="v"} 1\n',
       );
-      await put(gw, "/metrics/job/empty", "");
-      await put(gw, "/metrics/job/nohelp/e@base64/=", "no_help_at_all 5\n");
-      const merged = await req(gw, "POST", "/metrics/job/types/instance/i1", "later 1\n");
+      await putOk(gw, "/metrics/job/empty", "");
+      await putOk(gw, "/metrics/job/nohelp/e@base64/=", "no_help_at_all 5\n");
+      const merged = await request(gw, "POST", "/metrics/job/types/instance/i1", "later 1\n");
       assertEquals(merged.status, 200);
-      const failed = await req(gw, "PUT", "/metrics/job/types/instance/i1", "g 1 1234\n");
+      const failed = await request(gw, "PUT", "/metrics/job/types/instance/i1", "g 1 1234\n");
       assertEquals(failed.status, 400, "a push with a timestamp fails");
-      const failedNew = await req(gw, "PUT", "/metrics/job/failed_only", "x 1 1234\n");
+      const failedNew = await request(gw, "PUT", "/metrics/job/failed_only", "x 1 1234\n");
       assertEquals(failedNew.status, 400);
       return await capture(gw);
     });
@@ -416,9 +379,9 @@ Deno.test("PUT /-/quit exits 0 by itself and writes the file; SIGINT persists to
     const file = join(dir, "p.db");
     const gw = await startGateway([`--persistence.file=${file}`, "--web.enable-lifecycle"]);
     try {
-      await put(gw, "/metrics/job/quit", "q 1\n");
+      await putOk(gw, "/metrics/job/quit", "q 1\n");
       assertEquals(await readOrUndefined(file), undefined, "nothing written before shutdown");
-      const quit = await req(gw, "PUT", "/-/quit");
+      const quit = await request(gw, "PUT", "/-/quit");
       assertEquals(quit.status, 200);
     } catch (err) {
       await gw.stop("SIGKILL");
@@ -431,8 +394,8 @@ Deno.test("PUT /-/quit exits 0 by itself and writes the file; SIGINT persists to
 
     const gw2 = await startGateway([`--persistence.file=${file}`]);
     try {
-      assert((await req(gw2, "GET", "/metrics")).text.includes('q{instance="",job="quit"} 1'));
-      await put(gw2, "/metrics/job/int", "i 2\n");
+      assert((await request(gw2, "GET", "/metrics")).text.includes('q{instance="",job="quit"} 1'));
+      await putOk(gw2, "/metrics/job/int", "i 2\n");
     } catch (err) {
       await gw2.stop("SIGKILL");
       throw err;
@@ -453,10 +416,10 @@ Deno.test("cadence: with a long interval nothing is written before shutdown; SIG
     const args = [`--persistence.file=${file}`, "--persistence.interval=1h"];
     // lastPersist starts at process start (upstream), so the first push is due an hour later.
     const first = await withGateway(args, async (gw) => {
-      await put(gw, "/metrics/job/a", "a 1\n");
-      await put(gw, "/metrics/job/b", "b 1\n");
-      await req(gw, "DELETE", "/metrics/job/b");
-      assertEquals((await req(gw, "GET", "/metrics")).status, 200);
+      await putOk(gw, "/metrics/job/a", "a 1\n");
+      await putOk(gw, "/metrics/job/b", "b 1\n");
+      await request(gw, "DELETE", "/metrics/job/b");
+      assertEquals((await request(gw, "GET", "/metrics")).status, 200);
       assertEquals(await readOrUndefined(file), undefined);
     });
     assertEquals(first.status.code, 0);
@@ -465,7 +428,7 @@ Deno.test("cadence: with a long interval nothing is written before shutdown; SIG
 
     const written = await Deno.readFile(file);
     const second = await withGateway(args, async (gw) => {
-      await put(gw, "/metrics/job/c", "c 1\n");
+      await putOk(gw, "/metrics/job/c", "c 1\n");
       assertEquals(await Deno.readFile(file), written, "the second run has not written yet");
     });
     assertEquals(second.status.code, 0);
@@ -486,14 +449,14 @@ Deno.test("cadence: after a quiet spell the first push is written promptly; at m
     let last = 0;
     try {
       await sleep(2 * intervalMs); // a quiet spell longer than the interval
-      await put(gw, "/metrics/job/first", "f 1\n");
+      await putOk(gw, "/metrics/job/first", "f 1\n");
       await poll("the first push is written", async () => {
         const bytes = await readOrUndefined(file);
         if (bytes === undefined) return undefined;
         return jobs(decodeSnapshot(new TextDecoder().decode(bytes))).includes("first") || undefined;
       }, PATIENCE);
       for (let i = 1; i <= 60; i++) {
-        await put(gw, "/metrics/job/burst", `burst ${i}\n`);
+        await putOk(gw, "/metrics/job/burst", `burst ${i}\n`);
         last = i;
       }
     } finally {
@@ -532,7 +495,7 @@ Deno.test("SIGHUP during pushes neither kills the gateway nor loses acknowledged
       const worker = async (): Promise<void> => {
         while (next < total) {
           const i = next++;
-          const r = await req(gw, "PUT", `/metrics/job/hup/n/${i}`, `hup_value ${i}\n`);
+          const r = await request(gw, "PUT", `/metrics/job/hup/n/${i}`, `hup_value ${i}\n`);
           assertEquals(r.status, 200, r.text);
           acked.add(i);
           if (++sent % Math.floor(total / hups) === 0) gw.process.kill("SIGHUP");
@@ -543,13 +506,13 @@ Deno.test("SIGHUP during pushes neither kills the gateway nor loses acknowledged
       // least one logged reload, and never more than were sent.
       await waitForLog(gw, /received SIGHUP/, PATIENCE);
       assert(gw.logs.filter((l) => /received SIGHUP/.test(l)).length <= hups);
-      assertEquals((await req(gw, "GET", "/-/healthy")).status, 200);
+      assertEquals((await request(gw, "GET", "/-/healthy")).status, 200);
     });
     assertEquals(first.status.code, 0, first.logs.join("\n"));
     assertEquals(acked.size, total);
 
     const second = await withGateway(args, async (gw) => {
-      const api = JSON.parse((await req(gw, "GET", "/api/v1/metrics")).text) as {
+      const api = JSON.parse((await request(gw, "GET", "/api/v1/metrics")).text) as {
         data: { labels: Record<string, string> }[];
       };
       return new Set(api.data.map((g) => Number(g.labels.n)));
@@ -588,8 +551,13 @@ const DAMAGED: { name: string; bytes: Uint8Array; reason: RegExp }[] = [
     reason: /unsupported format version 3/,
   },
   {
-    name: "garbage",
+    name: "truncated official file (Go gob)",
     bytes: new Uint8Array([0x0e, 0xff, 0x81, 0x02, 0x01, 0x02, 0xff, 0x82, 0x00, 0x01, 0x0c]),
+    reason: /Invalid official Pushgateway persistence file: stream ends inside a message/,
+  },
+  {
+    name: "garbage",
+    bytes: new Uint8Array([0x00, 0xfe, 0x81, 0x02, 0xc3, 0x28, 0xff, 0x82, 0x00, 0x01, 0x0c]),
     reason: /not valid UTF-8|not a pushgateway-deno snapshot/,
   },
   {
@@ -606,10 +574,10 @@ Deno.test("a damaged file: start empty, log why, keep its bytes aside, next writ
         const file = join(dir, "p.db");
         await Deno.writeFile(file, damaged.bytes);
         const run = await withGateway([`--persistence.file=${file}`], async (gw) => {
-          const api = JSON.parse((await req(gw, "GET", "/api/v1/metrics")).text);
+          const api = JSON.parse((await request(gw, "GET", "/api/v1/metrics")).text);
           assertEquals(api, { status: "success", data: [] });
           assertEquals(await readOrUndefined(file), undefined, "moved away before listening");
-          await put(gw, "/metrics/job/new", "fresh 1\n");
+          await putOk(gw, "/metrics/job/new", "fresh 1\n");
         });
         assertEquals(run.status.code, 0);
         assertLog(run.logs, /level=error .*msg="could not load persisted metrics"/);
@@ -633,7 +601,7 @@ Deno.test("a good file next to stale temp files: temps removed on start, data re
     await Deno.writeTextFile(join(dir, "other.db.in_progress.1"), "not ours");
     const run = await withGateway([`--persistence.file=${file}`], async (gw) => {
       assertEquals(await listDir(dir), ["other.db.in_progress.1", "p.db"]);
-      const text = (await req(gw, "GET", "/metrics")).text;
+      const text = (await request(gw, "GET", "/metrics")).text;
       assert(text.includes('restored_value{instance="",job="old"} 7'), text);
     });
     assertEquals(run.status.code, 0);
@@ -659,12 +627,12 @@ async function assertUnwritable(
     "--persistence.interval=50ms",
   ], options);
   try {
-    await put(gw, "/metrics/job/w", "w 1\n");
+    await putOk(gw, "/metrics/job/w", "w 1\n");
     await waitForLog(gw, /error persisting metrics/, PATIENCE);
-    await put(gw, "/metrics/job/w2", "w 2\n");
-    const text = (await req(gw, "GET", "/metrics")).text;
+    await putOk(gw, "/metrics/job/w2", "w 2\n");
+    const text = (await request(gw, "GET", "/metrics")).text;
     assert(text.includes('w{instance="",job="w2"} 2'), "pushes keep working");
-    assertEquals((await req(gw, "GET", "/-/ready")).status, 200);
+    assertEquals((await request(gw, "GET", "/-/ready")).status, 200);
   } catch (err) {
     await gw.stop("SIGKILL");
     throw err;

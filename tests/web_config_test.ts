@@ -15,7 +15,8 @@ import type { Guard } from "@lib/web/guard.ts";
 import { serve } from "@lib/web/listen.ts";
 import type { Server } from "@lib/web/listen.ts";
 import type { Handler } from "@lib/web/types.ts";
-import { loadWebConfig, WebConfigError } from "@lib/web/web_config.ts";
+import { loadWebConfig } from "@lib/web/load_web_config.ts";
+import { WebConfigError } from "@lib/web/web_config.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
 
 const HAVE_OPENSSL = hasProgram("openssl");

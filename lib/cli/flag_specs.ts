@@ -1,7 +1,9 @@
 /**
  * Upstream's command-line flags as data: name, kind, default and kingpin's help text, in
- * upstream's registration order (the order of `-h`). The parser is `flags.ts`, the help
- * layout `usage.ts`.
+ * upstream's registration order (the order of `-h`), plus ours (`--persistence.export-upstream`,
+ * `--push.max-body-size`). The help of `--web.systemd-socket` and `--web.listen-address` adds
+ * that this build refuses systemd sockets and vsock. The parser is `flags.ts`, the help layout
+ * `usage.ts`.
  *
  * @module
  */
@@ -23,7 +25,7 @@ export interface FlagSpec {
   readonly name: string;
   /** Value type. */
   readonly kind: FlagKind;
-  /** Help text, exactly as upstream's newest. */
+  /** Help text: upstream's newest, except where this build differs (said in the text). */
   readonly help: string;
   /** Default in kingpin's string form (`undefined` for help/version). */
   readonly default?: string;
@@ -41,6 +43,11 @@ export interface FlagSpec {
   readonly ignoreCase?: boolean;
   /** kingpin's own flags (help, version): not listed in the status flags map. */
   readonly builtin?: boolean;
+  /**
+   * Makes the program do one thing and exit instead of serving (our persistence export): not a
+   * setting of a running gateway, so not listed in the status flags map either.
+   */
+  readonly action?: boolean;
 }
 
 /** Default of `--push.max-concurrent-body-size` (see the README's limits). */
@@ -63,7 +70,8 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "web.systemd-socket",
     kind: "bool",
     default: "false",
-    help: "Use systemd socket activation listeners instead of port listeners (Linux only).",
+    help:
+      "Use systemd socket activation listeners instead of port listeners (Linux only). Not supported by this build: refused at start-up.",
   },
   {
     name: "web.listen-address",
@@ -71,7 +79,7 @@ export const FLAGS: readonly FlagSpec[] = [
     default: ":9091",
     repeatable: true,
     help:
-      "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100` for http, `vsock://:9100` for vsock",
+      "Addresses on which to expose metrics and web interface. Repeatable for multiple addresses. Examples: `:9100` or `[::1]:9100` for http, `vsock://:9100` for vsock (vsock is not supported by this build: refused at start-up)",
   },
   {
     name: "web.config.file",
@@ -122,6 +130,14 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "duration",
     default: "5m",
     help: "The minimum interval at which to write out the persistence file.",
+  },
+  {
+    name: "persistence.export-upstream",
+    kind: "string",
+    default: "",
+    action: true,
+    help:
+      "Write the metrics of --persistence.file to this new file in the official Pushgateway's format, then exit (for switching back to it). Not in upstream.",
   },
   {
     name: "push.disable-consistency-check",

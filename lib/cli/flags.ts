@@ -27,9 +27,10 @@
  * `-flag=true|false` as Go's `flag` package took it) is accepted and reported
  * in `deprecatedSingleDash`, where kingpin says `unknown short flag '-p'`. The
  * completion flags (`--completion-bash`, …) are not implemented. We add
- * `--push.max-body-size`, `--push.max-concurrent-body-size`,
- * `--push.max-series-per-push`, `--push.default-ttl` and `--storage.max-series`
- * (help texts ending in "Not in upstream.").
+ * `--persistence.export-upstream`, `--push.max-body-size`,
+ * `--push.max-concurrent-body-size`, `--push.max-series-per-push`,
+ * `--push.default-ttl` and `--storage.max-series` (help texts ending in
+ * "Not in upstream.").
  *
  * The pre-pass produces kingpin's errors and the ordered list of flags given;
  * the config is then read from that list, with the table's defaults for flags
@@ -40,9 +41,9 @@
 
 import {
   DurationError,
+  durationToMs,
   formatGoDurationNs,
-  parseDuration,
-  parseDurationNs,
+  parseGoDuration,
 } from "@lib/gocompat/duration.ts";
 import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/bytes_size.ts";
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
@@ -77,6 +78,8 @@ export interface Config {
   persistenceFile: string;
   /** `--persistence.interval` in milliseconds (may be 0 or negative, as kingpin allows). */
   persistenceIntervalMs: number;
+  /** `--persistence.export-upstream` (ours): write the persistence file in upstream's format here and exit; `""` to serve. */
+  persistenceExportUpstream: string;
   /** `--push.disable-consistency-check`. */
   disableConsistencyCheck: boolean;
   /** `--push.enable-utf8-names`. */
@@ -139,8 +142,12 @@ const BY_SHORT: ReadonlyMap<string, FlagSpec> = new Map(
  * @returns E.g. `pushgateway: error: unknown long flag '--bogus', try --help`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { formatFlagError } from "@lib/cli/flags.ts";
- * formatFlagError("pushgateway", "unexpected true"); // "pushgateway: error: unexpected true, try --help"
+ * assertEquals(
+ *   formatFlagError("pushgateway", "unexpected true"),
+ *   "pushgateway: error: unexpected true, try --help",
+ * );
  * ```
  */
 export function formatFlagError(programName: string, message: string): string {
@@ -325,7 +332,7 @@ function checkValue(spec: FlagSpec, value: string): string | undefined {
   switch (spec.kind) {
     case "duration":
       try {
-        parseDurationNs(value);
+        parseGoDuration(value, "str2duration");
       } catch (err) {
         if (err instanceof DurationError) return err.message;
         throw err;
@@ -368,9 +375,11 @@ function checkValue(spec: FlagSpec, value: string): string | undefined {
  * @returns What to do: run with a config, print help or version, or fail with kingpin's message.
  * @example
  * ```ts
+ * import { assert, assertEquals } from "@std/assert";
  * import { parseFlags } from "@lib/cli/flags.ts";
  * const r = parseFlags(["--web.listen-address=:9092", "--persistence.interval=1m"]);
- * if (r.kind === "run") console.log(r.config.persistenceIntervalMs); // 60000
+ * assert(r.kind === "run");
+ * assertEquals(r.config.persistenceIntervalMs, 60000);
  * ```
  */
 export function parseFlags(argv: readonly string[], opts: ParseOptions = {}): ParseResult {
@@ -425,13 +434,14 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   const parsedUrl = parseGoUrlPath(externalUrlRaw);
   const externalUrlPath = "path" in parsedUrl ? parsedUrl.path : "";
   const routePrefix = computeRoutePrefix(str("web.route-prefix"), externalUrlPath);
+  const intervalNs = parseGoDuration(str("persistence.interval"), "str2duration");
   const maxBodyBytes = parseBytesSize(str("push.max-body-size"));
   const logLevel = str("log.level").toLowerCase() as Config["logLevel"];
   const logFormat = str("log.format") as Config["logFormat"];
 
   const flagValues: Record<string, string> = {};
   for (const f of FLAGS) {
-    if (f.builtin) continue;
+    if (f.builtin || f.action) continue;
     switch (f.kind) {
       case "bool":
         flagValues[f.name] = String(bool(f.name));
@@ -440,7 +450,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
         flagValues[f.name] = listenAddresses.join(",");
         break;
       case "duration":
-        flagValues[f.name] = formatGoDurationNs(parseDurationNs(str(f.name)));
+        flagValues[f.name] = formatGoDurationNs(parseGoDuration(str(f.name), "str2duration"));
         break;
       case "bytes":
         flagValues[f.name] = formatBytesSize(parseBytesSize(str(f.name)));
@@ -468,7 +478,8 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     enableLifecycle: bool("web.enable-lifecycle"),
     enableAdminApi: bool("web.enable-admin-api"),
     persistenceFile: str("persistence.file"),
-    persistenceIntervalMs: parseDuration(str("persistence.interval")),
+    persistenceIntervalMs: durationToMs(intervalNs),
+    persistenceExportUpstream: str("persistence.export-upstream"),
     disableConsistencyCheck: bool("push.disable-consistency-check"),
     enableUtf8Names: bool("push.enable-utf8-names"),
     logLevel,
@@ -476,7 +487,10 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     maxBodyBytes,
     maxConcurrentBodyBytes: parseBytesSize(str("push.max-concurrent-body-size")),
     maxSeriesPerPush: parseGoUint(str("push.max-series-per-push")),
-    defaultTtlMs: Math.max(0, parseDuration(str("push.default-ttl"))),
+    defaultTtlMs: Math.max(
+      0,
+      durationToMs(parseGoDuration(str("push.default-ttl"), "str2duration")),
+    ),
     maxSeries: parseGoUint(str("storage.max-series")),
     flagValues,
     deprecatedSingleDash: deprecated,
@@ -501,8 +515,9 @@ function toWhatwgUrl(raw: string): URL | undefined {
  * @returns The normalised prefix, `""` for the root.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { computeRoutePrefix } from "@lib/cli/flags.ts";
- * computeRoutePrefix("", "/ext/"); // "/ext"
+ * assertEquals(computeRoutePrefix("", "/ext/"), "/ext");
  * ```
  */
 export function computeRoutePrefix(prefix: string, externalUrlPath: string): string {
@@ -519,9 +534,11 @@ export function computeRoutePrefix(prefix: string, externalUrlPath: string): str
  * @returns A message for the operator, or `undefined` when everything is supported.
  * @example
  * ```ts
+ * import { assert, assertMatch } from "@std/assert";
  * import { parseFlags, validateUnsupported } from "@lib/cli/flags.ts";
  * const r = parseFlags(["--web.systemd-socket"]);
- * if (r.kind === "run") validateUnsupported(r.config); // "--web.systemd-socket is not supported …"
+ * assert(r.kind === "run");
+ * assertMatch(validateUnsupported(r.config) ?? "", /^--web\.systemd-socket is not supported /);
  * ```
  */
 export function validateUnsupported(config: Config): string | undefined {

@@ -331,7 +331,7 @@ Deno.test("formatFlagError() prints kingpin.MustParse's line", () => {
   );
 });
 
-Deno.test("FLAGS lists upstream's flags in registration order, each once", () => {
+Deno.test("FLAGS lists upstream's flags in registration order, each once, and ours", () => {
   const names = FLAGS.filter((f) => !f.hidden).map((f) => f.name);
   assertEquals(names, [
     "help",
@@ -345,6 +345,7 @@ Deno.test("FLAGS lists upstream's flags in registration order, each once", () =>
     "web.enable-admin-api",
     "persistence.file",
     "persistence.interval",
+    "persistence.export-upstream",
     "push.disable-consistency-check",
     "push.enable-utf8-names",
     "push.max-body-size",
@@ -357,4 +358,14 @@ Deno.test("FLAGS lists upstream's flags in registration order, each once", () =>
     "version",
   ]);
   assertEquals(new Set(FLAGS.map((f) => f.name)).size, FLAGS.length);
+});
+
+Deno.test("parseFlags() reads --persistence.export-upstream, an action not listed in the status flags", () => {
+  const r = parseFlags(["--persistence.file=/a", "--persistence.export-upstream=/b"]);
+  assert(r.kind === "run");
+  assertEquals(r.config.persistenceExportUpstream, "/b");
+  assertEquals("persistence.export-upstream" in r.config.flagValues, false);
+  const plain = parseFlags([]);
+  assert(plain.kind === "run");
+  assertEquals(plain.config.persistenceExportUpstream, "");
 });

@@ -148,8 +148,9 @@ function twoColumns(rows: readonly (readonly [string, string])[]): string {
  * @returns The text to write to stdout, ending in a blank line as kingpin's does.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { renderHelp } from "@lib/cli/usage.ts";
- * console.log(renderHelp("pushgateway").split("\n")[0]); // "usage: pushgateway [<flags>]"
+ * assertEquals(renderHelp("pushgateway").split("\n")[0], "usage: pushgateway [<flags>]");
  * ```
  */
 export function renderHelp(programName: string, variant: "default" | "long" = "default"): string {
@@ -171,8 +172,9 @@ export function renderHelp(programName: string, variant: "default" | "long" = "d
  * @returns The roff source.
  * @example
  * ```ts
+ * import { assert } from "@std/assert";
  * import { renderManPage } from "@lib/cli/usage.ts";
- * renderManPage("pushgateway", "pushgateway, version 0.1.0").startsWith(".TH pushgateway 1 ");
+ * assert(renderManPage("pushgateway", "pushgateway, version 0.1.0").startsWith(".TH pushgateway 1 "));
  * ```
  */
 export function renderManPage(programName: string, versionText: string): string {
@@ -195,9 +197,14 @@ export function renderManPage(programName: string, versionText: string): string 
  * @returns The text, ending in a newline (kingpin prints it with Fprintln).
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { renderVersion } from "@lib/cli/usage.ts";
  * import { buildInfoFrom } from "@lib/version.ts";
- * renderVersion(buildInfoFrom({ version: "0.1.0" }, {}, { denoVersion: "2.9.6", os: "linux", arch: "x86_64" }));
+ * const info = buildInfoFrom({ version: "0.1.0" }, {}, { denoVersion: "2.9.6", os: "linux", arch: "x86_64" });
+ * assertEquals(
+ *   renderVersion(info).split("\n")[0],
+ *   "pushgateway, version 0.1.0 (branch: unknown, revision: unknown)",
+ * );
  * ```
  */
 export function renderVersion(info: BuildInfo, programName = "pushgateway"): string {

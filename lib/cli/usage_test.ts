@@ -4,39 +4,59 @@ import { buildInfoFrom } from "@lib/version.ts";
 
 const FIXTURE = new URL("../../tests/testdata/cli/help.txt", import.meta.url);
 
-/** The rows of our own flags, together after upstream's `--push.enable-utf8-names`. */
+/** The rows of our flags, which upstream does not have, each after the row named in `after`. */
 const OUR_ROWS = [
-  "      --push.max-body-size=64MiB  ",
-  "                                 Maximum size of a push request body, before and",
-  "                                 after decompression; larger pushes get 413.",
-  "                                 Not in upstream.",
-  "      --push.max-concurrent-body-size=128MiB  ",
-  "                                 Maximum total size of the push bodies being",
-  "                                 read or decompressed at the same time;",
-  "                                 a push past it gets 503 with Retry-After.",
-  "                                 Not in upstream.",
-  "      --push.max-series-per-push=100000  ",
-  "                                 Maximum number of series in one push;",
-  "                                 larger pushes get 413 and are not stored.",
-  "                                 0 means no limit. Not in upstream.",
-  "      --push.default-ttl=0       Time to live of a group after its last",
-  "                                 successful push, unless the push sets one with",
-  "                                 the Pushgateway-TTL header. 0 means groups",
-  "                                 never expire. Not in upstream.",
-  "      --storage.max-series=0     Maximum number of series stored; a push that",
-  "                                 would pass it gets 507 and is not stored.",
-  "                                 0 means no limit. Not in upstream.",
+  {
+    after: "                                 persistence file.",
+    rows: [
+      '      --persistence.export-upstream=""  ',
+      "                                 Write the metrics of --persistence.file to this",
+      "                                 new file in the official Pushgateway's format,",
+      "                                 then exit (for switching back to it). Not in",
+      "                                 upstream.",
+    ],
+  },
+  {
+    after: "                                 names.",
+    rows: [
+      "      --push.max-body-size=64MiB  ",
+      "                                 Maximum size of a push request body, before and",
+      "                                 after decompression; larger pushes get 413.",
+      "                                 Not in upstream.",
+      "      --push.max-concurrent-body-size=128MiB  ",
+      "                                 Maximum total size of the push bodies being",
+      "                                 read or decompressed at the same time;",
+      "                                 a push past it gets 503 with Retry-After.",
+      "                                 Not in upstream.",
+      "      --push.max-series-per-push=100000  ",
+      "                                 Maximum number of series in one push;",
+      "                                 larger pushes get 413 and are not stored.",
+      "                                 0 means no limit. Not in upstream.",
+      "      --push.default-ttl=0       Time to live of a group after its last",
+      "                                 successful push, unless the push sets one with",
+      "                                 the Pushgateway-TTL header. 0 means groups",
+      "                                 never expire. Not in upstream.",
+      "      --storage.max-series=0     Maximum number of series stored; a push that",
+      "                                 would pass it gets 507 and is not stored.",
+      "                                 0 means no limit. Not in upstream.",
+    ],
+  },
 ];
 
-Deno.test("renderHelp() reproduces upstream's -h byte for byte, plus our flags", async () => {
+/** The fixture: upstream's `-h` with this build's notes on systemd sockets and vsock. */
+Deno.test("renderHelp() reproduces the fixture (upstream's -h, refused features noted) plus our flags", async () => {
   const upstream = await Deno.readTextFile(FIXTURE);
   const lines = renderHelp("pushgateway").split("\n");
-  const at = lines.indexOf(OUR_ROWS[0] as string);
-  assert(at > 0, "our --push.max-body-size row is missing");
-  assertEquals(lines.slice(at, at + OUR_ROWS.length), OUR_ROWS);
-  assertEquals(lines[at - 1], "                                 names.");
-  lines.splice(at, OUR_ROWS.length);
+  for (const { after, rows } of OUR_ROWS) {
+    const at = lines.indexOf(rows[0] as string);
+    assert(at > 0, `our row ${rows[0]} is missing`);
+    assertEquals(lines.slice(at, at + rows.length), rows);
+    assertEquals(lines[at - 1], after);
+    lines.splice(at, rows.length);
+  }
   assertEquals(lines.join("\n"), upstream);
+  assert(upstream.includes("(Linux only). Not supported\n"));
+  assert(upstream.includes("(vsock is not\n"));
 });
 
 Deno.test("renderHelp() ends in a blank line and has no line over 80 columns except the URL", () => {

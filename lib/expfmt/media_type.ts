@@ -10,6 +10,18 @@
 export const PROTO_TYPE = "application/vnd.google.protobuf";
 /** The `proto` parameter naming the message of the protobuf exposition. */
 export const PROTO_PROTOCOL = "io.prometheus.client.MetricFamily";
+/**
+ * The full Content-Type of length-delimited protobuf exposition, as clients
+ * send it with a push and ask for it in `Accept` (and as `/metrics` answers it,
+ * before `; escaping=…`).
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * assert(isProtobufDelimited(PROTO_DELIMITED));
+ * ```
+ */
+export const PROTO_DELIMITED = `${PROTO_TYPE}; proto=${PROTO_PROTOCOL}; encoding=delimited`;
 
 /** Go's `unicode.IsSpace`. */
 function isGoSpace(c: number): boolean {

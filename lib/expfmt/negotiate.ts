@@ -12,7 +12,7 @@ import {
   type EscapingScheme,
   parseEscapingScheme,
 } from "@lib/model/escaping.ts";
-import { PROTO_PROTOCOL, PROTO_TYPE } from "@lib/expfmt/media_type.ts";
+import { PROTO_DELIMITED, PROTO_PROTOCOL, PROTO_TYPE } from "@lib/expfmt/media_type.ts";
 
 /** An exposition format the gateway serves. */
 export type ExpositionFormat = "text" | "protobuf";
@@ -27,11 +27,9 @@ export interface Negotiated {
   contentType: string;
 }
 
-const PROTO_PREFIX = PROTO_TYPE + "; proto=" + PROTO_PROTOCOL + "; encoding=";
-
 const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
   "text": "text/plain; version=0.0.4; charset=utf-8",
-  "protobuf": PROTO_PREFIX + "delimited",
+  "protobuf": PROTO_DELIMITED,
 };
 
 /**

@@ -47,8 +47,9 @@ export class BytesSizeError extends Error {
  * a negative size.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { parseBytesSize } from "@lib/gocompat/bytes_size.ts";
- * parseBytesSize("64MiB"); // 67108864
+ * assertEquals(parseBytesSize("64MiB"), 67108864);
  * ```
  */
 export function parseBytesSize(text: string): number {
@@ -87,8 +88,9 @@ export function parseBytesSize(text: string): number {
  * @returns E.g. `64MiB`, `1KiB512B`, `0B`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { formatBytesSize } from "@lib/gocompat/bytes_size.ts";
- * formatBytesSize(1536); // "1KiB512B"
+ * assertEquals(formatBytesSize(1536), "1KiB512B");
  * ```
  */
 export function formatBytesSize(bytes: number): string {

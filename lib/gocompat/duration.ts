@@ -1,23 +1,34 @@
 /**
- * Durations as upstream's command line reads and prints them.
+ * Go durations: one parser for the two dialects upstream reads, and Go's
+ * `time.Duration.String` for printing.
  *
- * Kingpin's `Duration()` flags (`--persistence.interval`) parse with
- * `xhit/go-str2duration`: Go's `time.ParseDuration` syntax plus the units `d`
- * (24h) and `w` (168h). So `5m`, `1h30m`, `1.5h`, `-2s`, `1d`, `1w` and `0` are
- * valid; `y` is not (unlike Prometheus' `model.ParseDuration`), and the error
- * texts are Go's (`time: invalid duration "abc"`). Values are printed the way
- * Go's `time.Duration.String` does (`5m0s`, `24h0m0s`, `500ms`).
+ * - `"go"`: Go's `time.ParseDuration`, as go-yaml reads exporter-toolkit's
+ *   `rate_limit.interval`. Units `ns`, `us` (`µs`, `μs`), `ms`, `s`, `m`, `h`;
+ *   the magnitude may reach 2^63 ns when negative; error texts quote the input
+ *   with non-ASCII bytes as `\xNN`.
+ * - `"str2duration"`: `xhit/go-str2duration` v2.1.0, as kingpin's `Duration()`
+ *   flags (`--persistence.interval`) read it. The same syntax plus the units
+ *   `d` (24h) and `w` (168h); the magnitude stays within the int64 maximum for
+ *   both signs; error texts quote the input as it is.
  *
- * Everything is computed in whole nanoseconds (bigint, int64 range) like Go;
- * {@linkcode parseDuration} converts to milliseconds at the edge.
+ * So `5m`, `1h30m`, `1.5h`, `-2s` and `0` are valid in both; `1d` and `1w` only
+ * with str2duration; `y` in neither (unlike Prometheus' `model.ParseDuration`).
+ * The error texts are Go's (`time: invalid duration "abc"`). Values are printed
+ * the way `time.Duration.String` does (`5m0s`, `24h0m0s`, `500ms`).
+ *
+ * Everything is computed in whole nanoseconds (bigint) like Go;
+ * {@linkcode durationToMs} converts to milliseconds at the edge.
  *
  * @module
  */
 
-const NS_PER_MS = 1_000_000n;
-const INT64_MAX = (1n << 63n) - 1n;
+/** Which Go parser to follow: `time.ParseDuration` or `xhit/go-str2duration`. */
+export type GoDurationDialect = "go" | "str2duration";
 
-const UNIT_NS: ReadonlyMap<string, bigint> = new Map([
+const NS_PER_MS = 1_000_000n;
+const TWO_POW_63 = 1n << 63n;
+
+const GO_UNITS: ReadonlyMap<string, bigint> = new Map([
   ["ns", 1n],
   ["us", 1_000n],
   ["\u00b5s", 1_000n], // micro sign
@@ -26,9 +37,53 @@ const UNIT_NS: ReadonlyMap<string, bigint> = new Map([
   ["s", 1_000_000_000n],
   ["m", 60_000_000_000n],
   ["h", 3_600_000_000_000n],
+]);
+
+const STR2DURATION_UNITS: ReadonlyMap<string, bigint> = new Map([
+  ...GO_UNITS,
   ["d", 86_400_000_000_000n],
   ["w", 604_800_000_000_000n],
 ]);
+
+interface Dialect {
+  /** Unit name to nanoseconds. */
+  units: ReadonlyMap<string, bigint>;
+  /** Largest magnitude before the sign is applied (Go: uint64 up to 2^63; str2duration: int64). */
+  limit: bigint;
+  /** Largest positive result. */
+  max: bigint;
+  /** Quotes a text in an error message. */
+  quote: (s: string) => string;
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Go's `time.quote`: double quotes around the text, `"` and `\` backslash-escaped, and
+ * control and non-ASCII characters as their UTF-8 bytes `\xNN`.
+ */
+function timeQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x80 || c < 0x20) {
+      for (const b of utf8.encode(ch)) out += "\\x" + b.toString(16).padStart(2, "0");
+    } else {
+      out += c === 0x22 || c === 0x5c ? "\\" + ch : ch;
+    }
+  }
+  return out + '"';
+}
+
+const DIALECTS: Record<GoDurationDialect, Dialect> = {
+  go: { units: GO_UNITS, limit: TWO_POW_63, max: TWO_POW_63 - 1n, quote: timeQuote },
+  str2duration: {
+    units: STR2DURATION_UNITS,
+    limit: TWO_POW_63 - 1n,
+    max: TWO_POW_63 - 1n,
+    quote: (s) => `"${s}"`,
+  },
+};
 
 /** A duration text that does not parse; `message` is Go's error text. */
 export class DurationError extends Error {
@@ -44,20 +99,26 @@ function isDigit(c: string | undefined): boolean {
 }
 
 /**
- * Parses a duration the way kingpin's `Duration()` flag does (Go syntax plus `d`, `w`).
+ * Parses a duration the way Go's `time.ParseDuration` (`"go"`) or
+ * `xhit/go-str2duration` (`"str2duration"`, kingpin's `Duration()` flags) does.
  *
- * @param text The duration text, e.g. `"5m"`, `"1h30m"`, `"1d"`.
+ * @param text The duration text, e.g. `"5m"`, `"1h30m"`, `"-1.5s"`, `"1d"` (str2duration only).
+ * @param dialect Which parser to follow: its units, range and error quoting.
  * @returns The duration in nanoseconds.
  * @throws {DurationError} With Go's message, e.g. `time: invalid duration "abc"`,
- * `time: missing unit in duration "1"`, `time: unknown unit "y" in duration "1y"`.
+ * `time: missing unit in duration "1"`, `time: unknown unit "y" in duration "1y"`;
+ * a value beyond the int64 range is `time: invalid duration`.
  * @example
  * ```ts
- * import { parseDurationNs } from "@lib/gocompat/duration.ts";
- * parseDurationNs("1m30s"); // 90_000_000_000n
+ * import { assertEquals } from "@std/assert";
+ * import { parseGoDuration } from "@lib/gocompat/duration.ts";
+ * assertEquals(parseGoDuration("1m30s", "go"), 90_000_000_000n);
+ * assertEquals(parseGoDuration("1d", "str2duration"), 86_400_000_000_000n);
  * ```
  */
-export function parseDurationNs(text: string): bigint {
-  const invalid = (): DurationError => new DurationError(`time: invalid duration "${text}"`);
+export function parseGoDuration(text: string, dialect: GoDurationDialect): bigint {
+  const { units, limit, max, quote } = DIALECTS[dialect];
+  const invalid = (): DurationError => new DurationError(`time: invalid duration ${quote(text)}`);
   let s = text;
   let neg = false;
   if (s !== "" && (s[0] === "-" || s[0] === "+")) {
@@ -69,18 +130,18 @@ export function parseDurationNs(text: string): bigint {
   let total = 0n;
   while (s !== "") {
     if (!(s[0] === "." || isDigit(s[0]))) throw invalid();
-    // Whole part.
+    // Whole part, like Go's leadingInt.
     let i = 0;
     let whole = 0n;
     while (isDigit(s[i])) {
-      if (whole > INT64_MAX / 10n) throw invalid();
+      if (whole > limit / 10n) throw invalid();
       whole = whole * 10n + BigInt(s.charCodeAt(i) - 48);
-      if (whole > INT64_MAX) throw invalid();
+      if (whole > limit) throw invalid();
       i++;
     }
     const hadWhole = i > 0;
     s = s.slice(i);
-    // Fraction: digits kept while they fit in int64, like Go's leadingFraction.
+    // Fraction: digits kept while they fit, like Go's leadingFraction.
     let frac = 0n;
     let scale = 1;
     let hadFrac = false;
@@ -91,7 +152,7 @@ export function parseDurationNs(text: string): bigint {
       while (isDigit(s[j])) {
         if (!overflow) {
           const next = frac * 10n + BigInt(s.charCodeAt(j) - 48);
-          if (frac > INT64_MAX / 10n || next > INT64_MAX) {
+          if (frac > (TWO_POW_63 - 1n) / 10n || next > limit) {
             overflow = true;
           } else {
             frac = next;
@@ -107,40 +168,43 @@ export function parseDurationNs(text: string): bigint {
     // Unit: everything up to the next digit or dot.
     let k = 0;
     while (k < s.length && !(s[k] === "." || isDigit(s[k]))) k++;
-    if (k === 0) throw new DurationError(`time: missing unit in duration "${text}"`);
+    if (k === 0) throw new DurationError(`time: missing unit in duration ${quote(text)}`);
     const unitName = s.slice(0, k);
     s = s.slice(k);
-    const unit = UNIT_NS.get(unitName);
+    const unit = units.get(unitName);
     if (unit === undefined) {
-      throw new DurationError(`time: unknown unit "${unitName}" in duration "${text}"`);
+      throw new DurationError(`time: unknown unit ${quote(unitName)} in duration ${quote(text)}`);
     }
-    if (whole > INT64_MAX / unit) throw invalid();
+    if (whole > limit / unit) throw invalid();
     let v = whole * unit;
     if (frac > 0n) {
       // Go computes this part in float64; so do we, truncating toward zero.
       v += BigInt(Math.trunc(Number(frac) * (Number(unit) / scale)));
-      if (v > INT64_MAX) throw invalid();
+      if (v > limit) throw invalid();
     }
     total += v;
-    if (total > INT64_MAX) throw invalid();
+    // Go's time.ParseDuration adds in uint64, so a sum of exactly 2^64 wraps to 0.
+    if (dialect === "go") total = BigInt.asUintN(64, total);
+    if (total > limit) throw invalid();
   }
-  return neg ? -total : total;
+  if (neg) return -total;
+  if (total > max) throw invalid();
+  return total;
 }
 
 /**
- * Parses a duration (see {@linkcode parseDurationNs}) into milliseconds.
+ * Converts nanoseconds to milliseconds.
  *
- * @param text The duration text.
+ * @param ns A duration in nanoseconds, e.g. from {@linkcode parseGoDuration}.
  * @returns Milliseconds, possibly fractional for sub-millisecond parts.
- * @throws {DurationError} With Go's message.
  * @example
  * ```ts
- * import { parseDuration } from "@lib/gocompat/duration.ts";
- * parseDuration("5m"); // 300000
+ * import { assertEquals } from "@std/assert";
+ * import { durationToMs } from "@lib/gocompat/duration.ts";
+ * assertEquals(durationToMs(1_500_000n), 1.5);
  * ```
  */
-export function parseDuration(text: string): number {
-  const ns = parseDurationNs(text);
+export function durationToMs(ns: bigint): number {
   return Number(ns / NS_PER_MS) + Number(ns % NS_PER_MS) / 1e6;
 }
 
@@ -160,8 +224,9 @@ function fracText(v: bigint, prec: number): string {
  * @returns E.g. `5m0s`, `24h0m0s`, `1h30m0s`, `1.5s`, `500ms`, `1.5µs`, `0s`.
  * @example
  * ```ts
+ * import { assertEquals } from "@std/assert";
  * import { formatGoDurationNs } from "@lib/gocompat/duration.ts";
- * formatGoDurationNs(90_000_000_000n); // "1m30s"
+ * assertEquals(formatGoDurationNs(90_000_000_000n), "1m30s");
  * ```
  */
 export function formatGoDurationNs(ns: bigint): string {

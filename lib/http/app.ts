@@ -15,6 +15,7 @@ import { probeHandler, quitGetHandler, quitHandler } from "@lib/http/lifecycle.t
 import { metricsHandler } from "@lib/http/metrics.ts";
 import { deleteHandler, pushHandler } from "@lib/http/push.ts";
 import { cleanPath, encodePath, redirect, type RouteHandler, Router } from "@lib/http/router.ts";
+import { goPathUnescape, UrlEscapeError } from "@lib/gocompat/go_url.ts";
 
 /** Connection facts the server passes along with a request. */
 export interface RequestInfo {
@@ -33,20 +34,12 @@ export interface UiRoutes {
 
 /** Percent-decodes a URL path like Go's `url.PathUnescape` (bytes, then UTF-8). */
 export function decodePath(raw: string): string {
-  if (!raw.includes("%")) return raw;
-  const bytes: number[] = [];
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw.charCodeAt(i);
-    if (c === 0x25) {
-      const hex = raw.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new HttpError(400, "400 Bad Request");
-      bytes.push(parseInt(hex, 16));
-      i += 2;
-    } else {
-      for (const b of new TextEncoder().encode(raw[i] as string)) bytes.push(b);
-    }
+  try {
+    return goPathUnescape(raw);
+  } catch (err) {
+    if (err instanceof UrlEscapeError) throw new HttpError(400, "400 Bad Request", { cause: err });
+    throw err;
   }
-  return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { type ExpositionFormat, negotiate } from "@lib/expfmt/negotiate.ts";
-import { encodeFamily, frameDelimited } from "@lib/protobuf/proto.ts";
+import { encodeFamily, frameDelimited } from "@lib/protobuf/encode.ts";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";

@@ -8,8 +8,8 @@
 
 import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
-import { DurationError, parseDuration } from "@lib/gocompat/duration.ts";
-import { decodeDelimited } from "@lib/protobuf/proto.ts";
+import { DurationError, durationToMs, parseGoDuration } from "@lib/gocompat/duration.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import { checkDelimitedLimits } from "@lib/protobuf/push_scan.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import { PushLimitError, type PushLimits } from "@lib/model/push_limits.ts";
@@ -85,7 +85,7 @@ export function ttlFromHeader(headers: Headers): number | undefined {
   if (text === null) return undefined;
   let ms: number;
   try {
-    ms = parseDuration(text);
+    ms = durationToMs(parseGoDuration(text, "str2duration"));
   } catch (err) {
     if (!(err instanceof DurationError)) throw err;
     throw new HttpError(

@@ -5,7 +5,7 @@ import type { AppConfig } from "@lib/http/context.ts";
 import { OWN_FAMILIES, withOwnFamilies } from "@lib/http/self_metrics.ts";
 import { testAppContext } from "@lib/http/test_context.ts";
 import { MetricType } from "@lib/model/metric.ts";
-import { encodeDelimited } from "@lib/protobuf/proto.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { InMemoryStore, type InMemoryStoreOptions } from "@lib/store/memory_store.ts";
 import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { PUSH_FAILURE_TIME_METRIC, pushGaugeValue } from "@lib/store/types.ts";

@@ -1,9 +1,5 @@
-import {
-  decodeDelimited,
-  encodeDelimited,
-  encodeFamily,
-  frameDelimited,
-} from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited, encodeFamily, frameDelimited } from "@lib/protobuf/encode.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
 
 /** 100k small families as a push-heavy gateway holds them: two labels and one value each. */

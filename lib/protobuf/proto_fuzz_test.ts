@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertInstanceOf } from "@std/assert";
-import { decodeDelimited, decodeFamily, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited, decodeFamily } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
 import { mutateBytes, Prng } from "@lib/expfmt/fuzz_gen.ts";

@@ -1,7 +1,8 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { emptyHistogram, type Exemplar, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { PushLimitError } from "@lib/model/push_limits.ts";
-import { decodeDelimited, encodeDelimited } from "@lib/protobuf/proto.ts";
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { checkDelimitedLimits } from "@lib/protobuf/push_scan.ts";
 
 const NO_LIMITS = { maxSeries: 0, maxValues: 0 };

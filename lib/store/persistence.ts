@@ -11,6 +11,11 @@ import type { Group } from "@lib/store/types.ts";
 import { SnapshotError } from "@lib/store/snapshot.ts";
 import { SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
+import { syncDir } from "@lib/store/durable_file.ts";
+import type { OwnFamily } from "@lib/store/store.ts";
+import { looksLikeGob } from "@lib/gob/decode.ts";
+import { restoreOfficialFile } from "@lib/store/official_load.ts";
+import { decodeOfficialFile } from "@lib/store/official_format.ts";
 
 /** The logger methods persistence uses (the application logger has them). */
 export interface PersistenceLogger {
@@ -52,21 +57,6 @@ async function createTemp(path: string): Promise<{ file: Deno.FsFile; tmpPath: s
     } catch (err) {
       if (!(err instanceof Deno.errors.AlreadyExists) || attempt >= 10) throw err;
     }
-  }
-}
-
-/**
- * Makes a rename in `dir` durable by syncing the directory. Filesystems that
- * cannot sync a directory (EINVAL) are accepted as they are.
- */
-async function syncDir(dir: string): Promise<void> {
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } catch (err) {
-    if (!(err instanceof Error && "code" in err && err.code === "EINVAL")) throw err;
-  } finally {
-    handle.close();
   }
 }
 
@@ -132,6 +122,11 @@ export async function writeSnapshotAtomic(
 export interface LoadOptions {
   /** The clock for the `.corrupt-<timestamp>` suffix (Unix epoch ms). Defaults to `Date.now`. */
   now?: () => number;
+  /**
+   * The gateway's own families: groups of an official Pushgateway file that contradict them are
+   * left out. Defaults to none.
+   */
+  own?: ReadonlyMap<string, OwnFamily>;
 }
 
 /** `20260527T150000.123Z` for the name of a set-aside file. */
@@ -234,9 +229,53 @@ async function readGroups(path: string): Promise<Group[]> {
   return decoder.finish();
 }
 
+/** Bytes enough to tell an official Pushgateway file (gob) from ours. */
+const SNIFF_BYTES = 16;
+
+/** The first bytes of a file (fewer when it is shorter). */
+async function readStart(path: string): Promise<Uint8Array> {
+  using file = await Deno.open(path, { read: true });
+  const buf = new Uint8Array(SNIFF_BYTES);
+  let filled = 0;
+  while (filled < buf.length) {
+    const n = await file.read(buf.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return buf.subarray(0, filled);
+}
+
+/** What {@linkcode readPersistenceFile} found. */
+export interface PersistenceFileContent {
+  /** Ours (`pushgateway-deno-snapshot`) or the official Pushgateway's (Go gob). */
+  readonly format: "ours" | "official";
+  /** The groups, as the file holds them. */
+  readonly groups: Group[];
+}
+
 /**
- * Restores the store from a snapshot file. A missing file gives `[]`
- * silently. Any other failure (damaged, truncated, foreign or other-version
+ * Reads a persistence file of either format without side effects: nothing is
+ * set aside, no temp file removed, no copy made (for the export, which may run
+ * beside a gateway that owns the file).
+ *
+ * @param path The file.
+ * @returns Its format and groups.
+ * @throws {Deno.errors.NotFound} When it does not exist.
+ * @throws {SnapshotError | OfficialFormatError} When it is damaged.
+ */
+export async function readPersistenceFile(path: string): Promise<PersistenceFileContent> {
+  if (looksLikeGob(await readStart(path))) {
+    return { format: "official", groups: decodeOfficialFile(await Deno.readFile(path)) };
+  }
+  return { format: "ours", groups: await readGroups(path) };
+}
+
+/**
+ * Restores the store from a snapshot file: ours, or the official Pushgateway's
+ * (Go gob), recognised by its content. A missing file gives `[]`
+ * silently. An official file is restored by {@linkcode restoreOfficialFile}:
+ * its groups in the order of their last push, contradicting ones left out with
+ * a warning, a byte-identical copy kept as `<path>.upstream`. Any other failure (damaged, truncated, foreign or other-version
  * content, or an unreadable file) logs `could not load persisted metrics`
  * and gives `[]`; a file that exists is then renamed to
  * `<path>.corrupt-<timestamp>` so later writes do not overwrite it. Stale
@@ -253,12 +292,17 @@ export async function loadSnapshot(
   options: LoadOptions = {},
 ): Promise<Group[]> {
   await removeStaleTemps(path, logger);
+  const now = options.now ?? Date.now;
   try {
+    if (looksLikeGob(await readStart(path))) {
+      const bytes = await Deno.readFile(path);
+      return await restoreOfficialFile(path, bytes, logger, { now, own: options.own });
+    }
     return await readGroups(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
     logger.error("could not load persisted metrics", { err });
-    await setAsideIfFile(path, options.now ?? Date.now, logger);
+    await setAsideIfFile(path, now, logger);
     return [];
   }
 }

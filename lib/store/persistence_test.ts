@@ -181,7 +181,11 @@ Deno.test("loadSnapshot() sets aside empty, foreign, wrong-version and damaged f
   const cases: [string, string | Uint8Array, RegExp][] = [
     ["empty", "", /file is empty/],
     ["garbage", "\x00\x01\x02garbage", /not a pushgateway-deno snapshot/],
-    ["Go gob", new Uint8Array([0x0e, 0xff, 0x81, 0x04, 0x01, 0x02, 0xff, 0x82]), /UTF-8/],
+    [
+      "truncated official (Go gob)",
+      new Uint8Array([0x0e, 0xff, 0x81, 0x04, 0x01, 0x02, 0xff, 0x82]),
+      /Invalid official Pushgateway persistence file: stream ends inside a message/,
+    ],
     ["version 3", '{"format":"pushgateway-deno-snapshot","version":3}\n', /unsupported format/],
     ["checksum", SAMPLE_TEXT.replace('"value":42', '"value":43'), /checksum mismatch/],
     ["no trailer", lines.slice(0, -2).join("\n") + "\n", /trailer missing after 3 groups/],

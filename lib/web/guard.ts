@@ -14,8 +14,9 @@ import { BasicAuthChecker, unauthorized } from "@lib/web/basic_auth.ts";
 import type { BasicAuthOptions } from "@lib/web/basic_auth.ts";
 import { TokenBucket, tooManyRequests } from "@lib/web/rate_limit.ts";
 import type { Handler, WebLogger } from "@lib/web/types.ts";
-import { loadWebConfig } from "@lib/web/web_config.ts";
-import type { RateLimitConfig, TlsSettings, WebConfig } from "@lib/web/web_config.ts";
+import { loadWebConfig } from "@lib/web/load_web_config.ts";
+import type { TlsSettings, WebConfig } from "@lib/web/load_web_config.ts";
+import type { RateLimitConfig } from "@lib/web/web_config.ts";
 
 /** Where a listener gets TLS settings from, and hears about their changes. */
 export interface TlsSource {

@@ -24,7 +24,7 @@ import type { TlsSource } from "@lib/web/guard.ts";
 import type { Handler, WebLogger } from "@lib/web/types.ts";
 import { formatRemoteAddr, internalError, joinHostPort } from "@lib/web/types.ts";
 import { nodeListener } from "@lib/web/node_adapter.ts";
-import type { TlsSettings } from "@lib/web/web_config.ts";
+import type { TlsSettings } from "@lib/web/load_web_config.ts";
 
 /** A running set of listeners. */
 export interface Server {

@@ -52,6 +52,26 @@ Deno.test("serve() listens on ephemeral ports and reports the real addresses", a
   await server.finished;
 });
 
+Deno.test("serve() answers a handler that throws with Go's http.Error 500 and logs it", async () => {
+  const errors: string[] = [];
+  const server = await serve(() => Promise.reject(new Error("boom")), {
+    addresses: ["127.0.0.1:0"],
+    logger: { info() {}, error: (msg, attrs) => errors.push(`${msg} ${attrs?.err}`) },
+  });
+  try {
+    const res = await fetch(`http://${server.addresses[0]}/x`);
+    assertEquals([res.status, await res.text()], [500, "Internal Server Error\n"]);
+    assertEquals(
+      [res.headers.get("content-type"), res.headers.get("x-content-type-options")],
+      ["text/plain; charset=utf-8", "nosniff"],
+    );
+    assertEquals(errors, ["HTTP handler failed boom"]);
+  } finally {
+    await server.shutdown();
+  }
+  await server.finished;
+});
+
 Deno.test("serve() rejects a port in use with a clear error and closes what it opened", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;

@@ -48,5 +48,9 @@ Deno.test("nodeListener() sends no body for HEAD and 500 when the handler throws
     assertEquals([head.status, await head.text()], [200, ""]);
     const boom = await fetch(`${base}/boom`);
     assertEquals([boom.status, await boom.text()], [500, "Internal Server Error\n"]);
+    assertEquals(
+      [boom.headers.get("content-type"), boom.headers.get("x-content-type-options")],
+      ["text/plain; charset=utf-8", "nosniff"],
+    );
   });
 });

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { errorResponse } from "@lib/http/errors.ts";
+
 /** Connection facts passed to a handler. */
 export interface ConnInfo {
   /** Peer address as `ip:port` (`[ip]:port` for IPv6), like Go's `Request.RemoteAddr`. */
@@ -34,13 +36,11 @@ export function formatRemoteAddr(host: string, port: number): string {
 }
 
 /**
- * The answer to a request whose handler threw (both `Deno.serve` and `node:https` listeners).
+ * The answer to a request whose handler threw (both `Deno.serve` and `node:https` listeners): the
+ * application's own 500, written like Go's `http.Error`.
  *
- * @returns A 500 `Internal Server Error` plain-text response.
+ * @returns A 500 `Internal Server Error` plain-text response with `X-Content-Type-Options: nosniff`.
  */
 export function internalError(): Response {
-  return new Response("Internal Server Error\n", {
-    status: 500,
-    headers: { "Content-Type": "text/plain; charset=utf-8" },
-  });
+  return errorResponse(500, "Internal Server Error");
 }

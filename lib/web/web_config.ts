@@ -1,6 +1,7 @@
 /**
  * The `--web.config.file` format of prometheus/exporter-toolkit v0.16: strict YAML parsing and
- * validation (pure), plus loading of the file and of the TLS material it names.
+ * validation. Pure: no file is read and paths stay as written (`load_web_config.ts` reads the file,
+ * resolves the paths and loads the TLS material they name).
  *
  * Every option is either honoured or refused with an error; none is silently ignored:
  * - honoured: `cert_file`/`key_file`/`cert`/`key`, `client_auth_type`, `client_ca_file`/`client_ca`,
@@ -13,11 +14,9 @@
  * @module
  */
 
-import { dirname, isAbsolute, join, resolve } from "@std/path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { Node, Pair } from "yaml";
-import { createPrivateKey, X509Certificate } from "node:crypto";
-import { parseGoDuration } from "@lib/gocompat/go_duration.ts";
+import { DurationError, durationToMs, parseGoDuration } from "@lib/gocompat/duration.ts";
 
 /** The five `client_auth_type` values (Go's `tls.ClientAuthType` names). */
 export type ClientAuthType =
@@ -30,11 +29,11 @@ export type ClientAuthType =
 /** TLS versions this runtime can negotiate. */
 export type TlsVersion = "TLS12" | "TLS13";
 
-/** `tls_server_config` after parsing: paths are absolute, inline PEM kept as text. */
+/** `tls_server_config` after parsing: file paths as written in the file, inline PEM kept as text. */
 export interface TlsConfig {
-  /** Absolute path of `cert_file`, when given. */
+  /** `cert_file` as written (relative to the file's directory unless absolute), when given. */
   certFile?: string;
-  /** Absolute path of `key_file`, when given. */
+  /** `key_file` as written, when given. */
   keyFile?: string;
   /** Inline certificate PEM (`cert`), when given. */
   cert?: string;
@@ -42,7 +41,7 @@ export interface TlsConfig {
   key?: string;
   /** Client certificate policy; `NoClientCert` when absent. */
   clientAuthType: ClientAuthType;
-  /** Absolute path of `client_ca_file`, when given. */
+  /** `client_ca_file` as written, when given. */
   clientCaFile?: string;
   /** Inline CA PEM (`client_ca`), when given. */
   clientCa?: string;
@@ -74,34 +73,6 @@ export interface ParsedWebConfig {
   users: Map<string, string>;
   /** `rate_limit`, when enabled. */
   rateLimit?: RateLimitConfig;
-}
-
-/** TLS settings with the PEM material loaded and checked: what a listener needs. */
-export interface TlsSettings {
-  /** Server certificate chain, PEM. */
-  cert: string;
-  /** Server private key, PEM. */
-  key: string;
-  /** CA certificates for client certificates, PEM. */
-  ca?: string;
-  /** Client certificate policy. */
-  clientAuthType: ClientAuthType;
-  /** SANs one of which the client certificate must carry, when configured. */
-  clientAllowedSans?: string[];
-  /** Lowest accepted version. */
-  minVersion: TlsVersion;
-  /** Highest accepted version. */
-  maxVersion: TlsVersion;
-  /** Whether HTTP/2 may be negotiated. */
-  http2: boolean;
-}
-
-/** A loaded web configuration: parsed file plus loaded TLS material. */
-export interface WebConfig extends Omit<ParsedWebConfig, "tls"> {
-  /** TLS settings ready for a listener; `undefined` for plain HTTP. */
-  tls?: TlsSettings;
-  /** The configuration file and every file it names (for change detection). */
-  files: string[];
 }
 
 /** An invalid web configuration; the message names the file and, when known, line and column. */
@@ -142,6 +113,38 @@ const GO_CIPHERS = new Set([
   "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
 ]);
 const GO_CURVES = new Set(["CurveP256", "CurveP384", "CurveP521", "X25519"]);
+
+/**
+ * The list options this TLS stack cannot honour. Each name is first checked against Go's list
+ * (upstream's `unknown cipher: X` / `unknown curve: X`), then any non-empty list is refused.
+ */
+const REFUSED_LISTS: readonly {
+  /** The key in `tls_server_config`. */
+  key: string;
+  /** How errors about the list's shape name it (kept as the messages have always read). */
+  label: string;
+  /** The names Go accepts. */
+  known: ReadonlySet<string>;
+  /** What one entry is called in the unknown-name error. */
+  noun: string;
+  /** What the TLS stack chooses itself, for the refusal. */
+  chooses: string;
+}[] = [
+  {
+    key: "cipher_suites",
+    label: "tls_server_config.cipher_suites",
+    known: GO_CIPHERS,
+    noun: "cipher",
+    chooses: "secure cipher suites",
+  },
+  {
+    key: "curve_preferences",
+    label: "curve_preferences",
+    known: GO_CURVES,
+    noun: "curve",
+    chooses: "curves",
+  },
+];
 const TLS_VERSIONS = new Set(["TLS10", "TLS11", "TLS12", "TLS13"]);
 
 /** The headers upstream lets a web config set, with their allowed values (empty: any). */
@@ -277,19 +280,15 @@ const TLS_KEYS = [
 ];
 
 /**
- * Parses and validates a web configuration file's text. Pure: no file is read.
+ * Parses and validates a web configuration file's text. Pure: no file is read, and file paths are
+ * returned as written.
  *
  * @param text The YAML text.
- * @param baseDir Directory relative paths are resolved against (the file's directory).
  * @param source Name used in error messages (usually the file's path).
  * @returns The parsed configuration.
  * @throws {WebConfigError} naming line and column for any unknown key or bad value.
  */
-export function parseWebConfig(
-  text: string,
-  baseDir: string,
-  source = "web config",
-): ParsedWebConfig {
+export function parseWebConfig(text: string, source = "web config"): ParsedWebConfig {
   const r = new Reader(source);
   const doc = parseDocument(text, {
     version: "1.1", // go-yaml v2 reads YAML 1.1 (yes/no booleans)
@@ -312,7 +311,7 @@ export function parseWebConfig(
   const headers = parseHeaders(r, http.get("headers") ?? null);
   const users = parseUsers(r, root.get("basic_auth_users") ?? null);
   const rateLimit = parseRateLimit(r, root.get("rate_limit") ?? null);
-  const tls = parseTls(r, root.get("tls_server_config") ?? null, baseDir);
+  const tls = parseTls(r, root.get("tls_server_config") ?? null);
   return { tls, http2, headers, users, rateLimit };
 }
 
@@ -378,23 +377,19 @@ function parseRateLimit(r: Reader, node: Node | null): RateLimitConfig | undefin
       intervalMs = intervalNode.value / 1e6; // a bare integer is nanoseconds, as in go-yaml
     } else {
       const text = scalarText(intervalNode);
-      const ms = parseGoDuration(text);
-      if (ms === undefined) {
+      try {
+        intervalMs = durationToMs(parseGoDuration(text, "go"));
+      } catch (err) {
+        if (!(err instanceof DurationError)) throw err;
         r.fail(intervalNode, `rate_limit.interval: invalid duration ${JSON.stringify(text)}`);
       }
-      intervalMs = ms;
     }
     if (intervalMs < 0) r.fail(intervalNode, "rate_limit.interval must not be negative");
   }
   return intervalMs === 0 ? undefined : { intervalMs, burst };
 }
 
-function joinDir(baseDir: string, path: string): string | undefined {
-  if (path === "") return undefined;
-  return isAbsolute(path) ? path : join(baseDir, path);
-}
-
-function parseTls(r: Reader, node: Node | null, baseDir: string): TlsConfig | undefined {
+function parseTls(r: Reader, node: Node | null): TlsConfig | undefined {
   const f = r.fields(node, "tls_server_config", TLS_KEYS);
   const str = (key: string): string => r.string(f.get(key) ?? null, `tls_server_config.${key}`);
   const at = (key: string): Node | null => f.get(key) ?? node;
@@ -414,31 +409,23 @@ function parseTls(r: Reader, node: Node | null, baseDir: string): TlsConfig | un
     r.fail(at("min_version"), "min_version TLS13 is above max_version TLS12");
   }
 
-  const ciphers = r.strings(f.get("cipher_suites") ?? null, "tls_server_config.cipher_suites");
-  for (const c of ciphers ?? []) {
-    if (!GO_CIPHERS.has(c)) r.fail(at("cipher_suites"), `unknown cipher: ${c}`);
-  }
-  if (ciphers !== undefined && ciphers.length > 0) {
-    r.fail(
-      at("cipher_suites"),
-      "cipher_suites is not supported here: the TLS stack chooses its own secure cipher suites; remove the option",
-    );
-  }
-  const curves = r.strings(f.get("curve_preferences") ?? null, "curve_preferences");
-  for (const c of curves ?? []) {
-    if (!GO_CURVES.has(c)) r.fail(at("curve_preferences"), `unknown curve: ${c}`);
-  }
-  if (curves !== undefined && curves.length > 0) {
-    r.fail(
-      at("curve_preferences"),
-      "curve_preferences is not supported here: the TLS stack chooses its own curves; remove the option",
-    );
+  for (const option of REFUSED_LISTS) {
+    const names = r.strings(f.get(option.key) ?? null, option.label);
+    for (const name of names ?? []) {
+      if (!option.known.has(name)) r.fail(at(option.key), `unknown ${option.noun}: ${name}`);
+    }
+    if (names !== undefined && names.length > 0) {
+      r.fail(
+        at(option.key),
+        `${option.key} is not supported here: the TLS stack chooses its own ${option.chooses}; remove the option`,
+      );
+    }
   }
   r.bool(f.get("prefer_server_cipher_suites") ?? null, "prefer_server_cipher_suites", true);
 
-  const certFile = joinDir(baseDir, str("cert_file"));
-  const keyFile = joinDir(baseDir, str("key_file"));
-  const clientCaFile = joinDir(baseDir, str("client_ca_file"));
+  const certFile = str("cert_file") || undefined;
+  const keyFile = str("key_file") || undefined;
+  const clientCaFile = str("client_ca_file") || undefined;
   const cert = str("cert") || undefined;
   const key = str("key") || undefined;
   const clientCa = str("client_ca") || undefined;
@@ -505,106 +492,4 @@ function parseTls(r: Reader, node: Node | null, baseDir: string): TlsConfig | un
     minVersion,
     maxVersion,
   };
-}
-
-async function readPem(path: string, what: string, configPath: string): Promise<string> {
-  try {
-    return await Deno.readTextFile(path);
-  } catch (e) {
-    throw new WebConfigError(
-      `${configPath}: failed to read ${what} (${path}): ${e instanceof Error ? e.message : e}`,
-    );
-  }
-}
-
-/**
- * Loads the PEM material a TLS configuration names and checks it: the certificate parses, the key
- * matches it, and the client CA text holds at least one certificate.
- *
- * @param tls The parsed TLS configuration.
- * @param http2 Whether HTTP/2 may be negotiated.
- * @param configPath Name of the configuration file, for messages.
- * @returns Settings for a listener.
- * @throws {WebConfigError} when a file is missing or its content is unusable.
- */
-export async function loadTlsSettings(
-  tls: TlsConfig,
-  http2: boolean,
-  configPath: string,
-): Promise<TlsSettings> {
-  const cert = tls.certFile !== undefined
-    ? await readPem(tls.certFile, "cert_file", configPath)
-    : tls.cert as string;
-  const key = tls.keyFile !== undefined
-    ? await readPem(tls.keyFile, "key_file", configPath)
-    : tls.key as string;
-  const ca = tls.clientCaFile !== undefined
-    ? await readPem(tls.clientCaFile, "client_ca_file", configPath)
-    : tls.clientCa;
-  const fail = (detail: string): never => {
-    throw new WebConfigError(`${configPath}: failed to load X509KeyPair: ${detail}`);
-  };
-  let x509: X509Certificate | undefined;
-  try {
-    x509 = new X509Certificate(cert);
-  } catch (e) {
-    fail(`cannot parse the certificate: ${e instanceof Error ? e.message : e}`);
-  }
-  let ok = false;
-  try {
-    ok = (x509 as X509Certificate).checkPrivateKey(createPrivateKey(key));
-  } catch (e) {
-    fail(`cannot parse the private key: ${e instanceof Error ? e.message : e}`);
-  }
-  if (!ok) fail("private key does not match public key");
-  if (ca !== undefined) {
-    const blocks = ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    try {
-      if (blocks.length === 0) throw new Error("no certificate found");
-      for (const b of blocks) new X509Certificate(b);
-    } catch (e) {
-      throw new WebConfigError(
-        `${configPath}: client CA certificates are unusable: ${e instanceof Error ? e.message : e}`,
-      );
-    }
-  }
-  return {
-    cert,
-    key,
-    ca,
-    clientAuthType: tls.clientAuthType,
-    clientAllowedSans: tls.clientAllowedSans,
-    minVersion: tls.minVersion,
-    maxVersion: tls.maxVersion,
-    http2,
-  };
-}
-
-/**
- * Reads, parses and validates a web configuration file, and loads the TLS material it names.
- *
- * @param path Path of the YAML file; relative paths inside it resolve against its directory.
- * @returns The loaded configuration.
- * @throws {WebConfigError} with a message naming the file (and line and column when they apply).
- */
-export async function loadWebConfig(path: string): Promise<WebConfig> {
-  const absolute = resolve(path);
-  let text: string;
-  try {
-    text = await Deno.readTextFile(absolute);
-  } catch (e) {
-    throw new WebConfigError(
-      `Cannot read web config file ${path}: ${e instanceof Error ? e.message : e}`,
-    );
-  }
-  const parsed = parseWebConfig(text, dirname(absolute), path);
-  const files = [absolute];
-  let tls: TlsSettings | undefined;
-  if (parsed.tls !== undefined) {
-    tls = await loadTlsSettings(parsed.tls, parsed.http2, path);
-    for (const f of [parsed.tls.certFile, parsed.tls.keyFile, parsed.tls.clientCaFile]) {
-      if (f !== undefined) files.push(f);
-    }
-  }
-  return { ...parsed, tls, files };
 }

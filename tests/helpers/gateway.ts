@@ -6,6 +6,7 @@
  */
 
 import { poll, type PollOptions } from "./poll.ts";
+import { type Requirement, testNeeding } from "./requirements.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const MAIN = new URL("main.ts", ROOT).pathname;
@@ -194,20 +195,57 @@ export function runMain(args: readonly string[], timeoutMs = 60_000): Promise<Ou
   return run(Deno.execPath(), ["run", "--allow-all", "--quiet", MAIN, ...args], {}, timeoutMs);
 }
 
+/** What {@linkcode withGateway} hands back once the gateway has stopped. */
+export interface GatewayRun<T> {
+  /** What `fn` returned. */
+  readonly result: T;
+  /** The exit status after SIGTERM. */
+  readonly status: Deno.CommandStatus;
+  /** Every log line of the run. */
+  readonly logs: string[];
+}
+
+/**
+ * Runs `fn` against a gateway started with `args`, then stops it with SIGTERM
+ * and returns `fn`'s result with the exit status. When `fn` throws, the
+ * process is killed (SIGKILL) so that a failing test never hangs.
+ */
+export async function withGateway<T>(
+  args: readonly string[],
+  fn: (gw: RunningGateway) => Promise<T>,
+  options: StartOptions = {},
+): Promise<GatewayRun<T>> {
+  const gw = await startGateway(args, options);
+  let result: T;
+  try {
+    result = await fn(gw);
+  } catch (err) {
+    await gw.stop("SIGKILL");
+    throw err;
+  }
+  const status = await gw.stop("SIGTERM");
+  return { result, status, logs: gw.logs };
+}
+
+/** Options of {@linkcode testWithGateway}. */
+export interface TestGatewayOptions extends StartOptions {
+  /** An outside program the test needs: without it the test is skipped (failed under CI). */
+  readonly needs?: Requirement;
+}
+
 /** Registers a test that gets a fresh gateway started with `args`, stopped afterwards. */
 export function testWithGateway(
   name: string,
   args: readonly string[],
   fn: (gw: RunningGateway) => Promise<void>,
+  options: TestGatewayOptions = {},
 ): void {
-  Deno.test(name, async () => {
-    const gw = await startGateway(args);
-    try {
-      await fn(gw);
-    } finally {
-      await gw.stop();
-    }
-  });
+  const { needs, ...start } = options;
+  const test = async () => {
+    await withGateway(args, fn, start);
+  };
+  if (needs) testNeeding(needs, name, test);
+  else Deno.test(name, test);
 }
 
 /** A running reference binary. */

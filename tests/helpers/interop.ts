@@ -1,6 +1,6 @@
 /**
  * Shared helpers of the interop tests: a real Prometheus server scraping a
- * gateway on 127.0.0.1, and small readers of `/metrics`.
+ * gateway on 127.0.0.1, and a small reader of `/metrics`.
  *
  * @module
  */
@@ -12,11 +12,6 @@ export const PROMETHEUS_BIN = "/usr/bin/prometheus";
 
 /** Folder of the interop test data (scripts, sources, config templates). */
 export const INTEROP_DATA = new URL("../testdata/interop/", import.meta.url);
-
-/** The sample lines of a text exposition that belong to metric `name` (no HELP/TYPE). */
-export function sampleLines(text: string, name: string): string[] {
-  return text.split("\n").filter((l) => l.startsWith(name + "{") || l.startsWith(name + " "));
-}
 
 /** Fetches `url` and returns its body as text, failing on a non-2xx answer. */
 export async function getText(url: string, headers: Record<string, string> = {}): Promise<string> {

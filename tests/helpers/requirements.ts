@@ -7,8 +7,19 @@
  * @module
  */
 
-/** True when running under CI (`CI=true`). */
-export const IN_CI = Deno.env.get("CI") === "true";
+/**
+ * True when running under CI (`CI=true`). Read when called, not at import:
+ * the bench's load-generator process imports this module without env access.
+ */
+export function inCi(): boolean {
+  return Deno.env.get("CI") === "true";
+}
+
+/** An outside program a test needs: whether it is there, and what to say when it is not. */
+export interface Requirement {
+  readonly available: boolean;
+  readonly reason: string;
+}
 
 /** Whether an executable exists at `path` (absolute) or on PATH. */
 export function hasProgram(nameOrPath: string): boolean {
@@ -30,14 +41,14 @@ export function hasProgram(nameOrPath: string): boolean {
  * failing test under CI.
  */
 export function testNeeding(
-  what: { available: boolean; reason: string },
+  what: Requirement,
   name: string,
   fn: (t: Deno.TestContext) => Promise<void> | void,
   options: Omit<Deno.TestDefinition, "name" | "fn" | "ignore"> = {},
 ): void {
   if (what.available) {
     Deno.test({ name, fn, ...options });
-  } else if (IN_CI) {
+  } else if (inCi()) {
     Deno.test({
       name,
       fn() {
