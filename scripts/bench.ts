@@ -6,6 +6,7 @@
  * deno run --allow-all scripts/bench.ts [--quick] [--json out.json] [--budget seconds]
  *   [--v8-flags=--max-semi-space-size=1,--optimize-for-size] [--conns 8] [--no-upstream]
  * deno run --allow-all scripts/bench.ts --profile push|scrape|mixed [--profile-groups 10000]
+ * deno run --allow-all scripts/bench.ts --scenario expiry|memory [--baseline-main old/main.ts]
  * ```
  *
  * Every gateway runs as its own process; concurrent pushes come from a
@@ -19,13 +20,18 @@
  * `bench_process.ts` (gateway processes, `/proc`), `bench_load.ts` (the load
  * generator), `bench_phases.ts` (the scenarios and `--profile`),
  * `bench_heap.ts` (the heap probe), `bench_report.ts` (table, Markdown, JSON)
- * and `bench_lib.ts` (pure helpers: workload, statistics, options, formatting).
+ * and `bench_lib.ts` (pure helpers: workload, statistics, options, formatting);
+ * scenarios run on their own with `--scenario`: `bench_expiry.ts` (push
+ * latency with and without 100,000 deadlines) and `bench_memory.ts` (peak RSS
+ * of maximal pushes, before and after).
  *
  * @module
  */
 
 import { type BenchOptions, Budget, parseBenchArgs, REFERENCE_GROUPS } from "./bench_lib.ts";
+import { expiryReport, expiryScenario } from "./bench_expiry.ts";
 import { type HeapProbe, heapProbeMain, runHeapProbe } from "./bench_heap.ts";
+import { memoryReport, memoryScenario } from "./bench_memory.ts";
 import { loadWorkerMain } from "./bench_load.ts";
 import {
   type GatewayResults,
@@ -110,6 +116,36 @@ async function benchMain(opts: BenchOptions): Promise<void> {
   await writeReport({ opts, plan, upstreamVersion: upVersion, results, heap });
 }
 
+/** Runs one `--scenario` on its own: its Markdown on stdout, its figures in the JSON file. */
+async function scenarioMain(opts: BenchOptions): Promise<void> {
+  const started = new Date().toISOString();
+  try {
+    let markdown: string;
+    let figures: unknown;
+    if (opts.scenario === "expiry") {
+      const r = await expiryScenario(opts);
+      markdown = "## Push latency with and without deadlines\n\n" + expiryReport(r);
+      figures = r;
+    } else {
+      const r = await memoryScenario(opts);
+      markdown = "## Peak memory of maximal pushes (default flags)\n\n" + memoryReport(r);
+      figures = r;
+    }
+    console.log(`\n${markdown}\n`);
+    const json = {
+      date: started,
+      deno: Deno.version,
+      options: opts,
+      scenario: opts.scenario,
+      figures,
+    };
+    await Deno.writeTextFile(opts.json, JSON.stringify(json, null, 2) + "\n");
+    log(`results written to ${opts.json}`);
+  } finally {
+    killAll();
+  }
+}
+
 const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
   --quick                 ~1 minute run (fewer levels, shorter phases)
   --json FILE             results file (default bench-results.json)
@@ -123,7 +159,11 @@ const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
   --profile push|scrape|mixed
                           instead of benchmarking: --cpu-prof our gateway in one scenario
                           and print the functions by self time
-  --profile-groups N      store size for --profile (default 10000)`;
+  --profile-groups N      store size for --profile (default 10000)
+  --scenario expiry|memory
+                          instead of benchmarking: push latency with and without 100,000
+                          deadlines, or peak memory of maximal pushes (one, four at once)
+  --baseline-main PATH    the memory scenario's "before" gateway (another checkout's main.ts)`;
 
 if (import.meta.main) {
   if (Deno.args[0] === "--load-worker") {
@@ -141,6 +181,7 @@ if (import.meta.main) {
       Deno.exit(130);
     });
     if (opts.profile !== "") await profileMain(opts);
+    else if (opts.scenario !== "") await scenarioMain(opts);
     else await benchMain(opts);
   }
 }

@@ -91,6 +91,10 @@ export interface GatewaySpec {
   readonly unchecked?: boolean;
   /** Ours: `--cpu-prof` into this directory. */
   readonly cpuProfDir?: string;
+  /** Further command-line flags (e.g. `--push.default-ttl=1h`). */
+  readonly extraArgs?: readonly string[];
+  /** Ours: this entry point instead of `--main`'s (e.g. a baseline checkout). */
+  readonly main?: string;
 }
 
 /**
@@ -104,6 +108,7 @@ export async function spawnGateway(spec: GatewaySpec, opts: BenchOptions): Promi
     const listen = `--web.listen-address=127.0.0.1:${port}`;
     const common = [listen, `--persistence.file=${spec.persistenceFile}`, "--log.level=warn"];
     if (spec.unchecked) common.push("--push.disable-consistency-check");
+    common.push(...(spec.extraArgs ?? []));
     let cmd: Deno.Command;
     if (spec.kind === "upstream") {
       cmd = new Deno.Command(opts.upstreamBin, {
@@ -116,7 +121,7 @@ export async function spawnGateway(spec: GatewaySpec, opts: BenchOptions): Promi
       const runtime = ["run", "--allow-all", "--quiet"];
       if (spec.v8Flags) runtime.push(`--v8-flags=${spec.v8Flags}`);
       if (spec.cpuProfDir) runtime.push("--cpu-prof", `--cpu-prof-dir=${spec.cpuProfDir}`);
-      const main = opts.main || DEFAULT_MAIN;
+      const main = spec.main || opts.main || DEFAULT_MAIN;
       cmd = new Deno.Command(Deno.execPath(), {
         args: [...runtime, main, ...common],
         // Deno finds the deno.json (import map, unstable flags) from the working directory, so
