@@ -76,6 +76,7 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
       "push.max-series-per-push",
       "push.default-ttl",
       "storage.max-series",
+      "web.enable-openmetrics",
     ];
     const common = (flags: Record<string, string>) =>
       Object.fromEntries(

@@ -501,8 +501,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
       "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size, " +
-      "push.max-concurrent-body-size, push.max-series-per-push, push.default-ttl and " +
-      "storage.max-series",
+      "push.max-concurrent-body-size, push.max-series-per-push, push.default-ttl, " +
+      "storage.max-series and web.enable-openmetrics",
     spec: "§7.1, §9.1, §13.12",
     probe: {
       kind: "http",
@@ -515,6 +515,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
           '"push.max-body-size"',
           '"push.default-ttl"',
           '"storage.max-series"',
+          '"web.enable-openmetrics"',
         ],
       },
       ours: {
@@ -526,6 +527,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
           '"push.max-series-per-push":"100000"',
           '"push.default-ttl":"0s"',
           '"storage.max-series":"0"',
+          '"web.enable-openmetrics":"false"',
         ],
         bodyExcludes: ['"web.local-assets"'],
       },

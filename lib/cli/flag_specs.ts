@@ -120,6 +120,13 @@ export const FLAGS: readonly FlagSpec[] = [
     help: "Enable API endpoints for admin control actions.",
   },
   {
+    name: "web.enable-openmetrics",
+    kind: "bool",
+    default: "false",
+    help:
+      "Serve OpenMetrics 1.0.0 (with exemplars and units) on the metrics path to scrapers that ask for it. Not in upstream.",
+  },
+  {
     name: "persistence.file",
     kind: "string",
     default: "",

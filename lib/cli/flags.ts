@@ -74,6 +74,8 @@ export interface Config {
   enableLifecycle: boolean;
   /** `--web.enable-admin-api`. */
   enableAdminApi: boolean;
+  /** `--web.enable-openmetrics`: offer OpenMetrics on the metrics path (not in upstream). */
+  enableOpenMetrics: boolean;
   /** `--persistence.file`. */
   persistenceFile: string;
   /** `--persistence.interval` in milliseconds (may be 0 or negative, as kingpin allows). */
@@ -477,6 +479,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     externalPathPrefix: computeRoutePrefix("", externalUrlPath),
     enableLifecycle: bool("web.enable-lifecycle"),
     enableAdminApi: bool("web.enable-admin-api"),
+    enableOpenMetrics: bool("web.enable-openmetrics"),
     persistenceFile: str("persistence.file"),
     persistenceIntervalMs: durationToMs(intervalNs),
     persistenceExportUpstream: str("persistence.export-upstream"),

@@ -48,6 +48,7 @@ Deno.test("parseFlags() gives upstream's defaults and status flag values", () =>
     "web.config.file": "",
     "web.enable-admin-api": "false",
     "web.enable-lifecycle": "false",
+    "web.enable-openmetrics": "false",
     "web.external-url": "",
     "web.listen-address": ":9091",
     "web.route-prefix": "",
@@ -67,6 +68,7 @@ Deno.test("parseFlags() reads every flag in both --flag=value and --flag value f
     "--web.external-url=http://example.com/ext/",
     "--web.enable-lifecycle",
     "--web.enable-admin-api",
+    "--web.enable-openmetrics",
     "--persistence.file",
     "/tmp/p",
     "--persistence.interval=1d",
@@ -95,6 +97,8 @@ Deno.test("parseFlags() reads every flag in both --flag=value and --flag value f
     [c.enableLifecycle, c.enableAdminApi, c.disableConsistencyCheck, c.enableUtf8Names],
     [true, true, true, true],
   );
+  assertEquals(c.enableOpenMetrics, true);
+  assertEquals(c.flagValues["web.enable-openmetrics"], "true");
   assertEquals(c.persistenceFile, "/tmp/p");
   assertEquals(c.persistenceIntervalMs, 86_400_000);
   assertEquals(c.maxBodyBytes, 1024);
@@ -343,6 +347,7 @@ Deno.test("FLAGS lists upstream's flags in registration order, each once, and ou
     "web.route-prefix",
     "web.enable-lifecycle",
     "web.enable-admin-api",
+    "web.enable-openmetrics",
     "persistence.file",
     "persistence.interval",
     "persistence.export-upstream",

@@ -209,3 +209,27 @@ export function isProtobufDelimited(contentType: string | null): boolean {
   return mt !== undefined && mt.type === PROTO_TYPE &&
     mt.params.get("encoding") === "delimited" && mt.params.get("proto") === PROTO_PROTOCOL;
 }
+
+/** The OpenMetrics text media type. */
+export const OPENMETRICS_TEXT_TYPE = "application/openmetrics-text";
+
+/**
+ * Tells whether a push body is declared as OpenMetrics text (not in
+ * upstream, which parses it as text 0.0.4): the Content-Type parses (Go's
+ * `mime.ParseMediaType`) as `application/openmetrics-text`, case-insensitive,
+ * whatever its parameters (`version`, `charset`).
+ *
+ * @param contentType The request's Content-Type, or `null` when absent.
+ * @returns `true` for an OpenMetrics body.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "@std/assert";
+ * assert(isOpenMetricsText("application/openmetrics-text; version=1.0.0; charset=utf-8"));
+ * assert(!isOpenMetricsText("text/plain; version=0.0.4"));
+ * ```
+ */
+export function isOpenMetricsText(contentType: string | null): boolean {
+  if (contentType === null) return false;
+  return parseMediaType(contentType)?.type === OPENMETRICS_TEXT_TYPE;
+}

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
+import { isOpenMetricsText, isProtobufDelimited } from "@lib/expfmt/media_type.ts";
 
 const PB =
   "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
@@ -76,4 +76,22 @@ const CONTENT_TYPES: [string | null, boolean][] = [
 
 Deno.test("isProtobufDelimited() follows mime.ParseMediaType", () => {
   for (const [ct, want] of CONTENT_TYPES) assertEquals(isProtobufDelimited(ct), want, String(ct));
+});
+
+// Expected results checked with Go 1.19's mime.ParseMediaType.
+Deno.test("isOpenMetricsText() takes application/openmetrics-text as Go's ParseMediaType reads it", () => {
+  const cases: [string | null, boolean][] = [
+    ["application/openmetrics-text; version=1.0.0; charset=utf-8", true],
+    ["application/openmetrics-text", true],
+    ["Application/OpenMetrics-Text;version=0.0.1", true],
+    [" application/openmetrics-text ; version=2.0.0", true],
+    ["application/openmetrics-text; version", false], // a parameter without a value: does not parse
+    ["application/openmetrics-text; a=1; a=2", false],
+    ["application/openmetrics", false],
+    ["text/plain; version=0.0.4", false],
+    ["text/plain; application/openmetrics-text", false],
+    ["", false],
+    [null, false],
+  ];
+  for (const [ct, want] of cases) assertEquals(isOpenMetricsText(ct), want, String(ct));
 });

@@ -2,7 +2,10 @@
  * Content negotiation for `/metrics` as the newest Pushgateway does it
  * (Content-Type detection for pushes is `media_type.ts`): promhttp with OpenMetrics disabled
  * calls prometheus/common v0.69 `expfmt.Negotiate`, which walks the Accept
- * header as parsed and ordered by munnerz/goautoneg.
+ * header as parsed and ordered by munnerz/goautoneg. With OpenMetrics enabled
+ * (`--web.enable-openmetrics`, not in upstream) the gateway calls
+ * {@linkcode negotiateIncludingOpenMetrics} instead, as promhttp does with
+ * `EnableOpenMetrics`.
  *
  * @module
  */
@@ -200,8 +203,64 @@ export function parseAccept(header: string): AcceptClause[] {
   return sortClauses(parseAcceptClauses(header));
 }
 
+/** A format `/metrics` may serve when OpenMetrics is enabled. */
+export type OpenMetricsAwareFormat = ExpositionFormat | "openmetrics";
+
+/** The outcome of {@linkcode negotiateIncludingOpenMetrics}. */
+export interface NegotiatedWithOpenMetrics {
+  /** The body format. */
+  format: OpenMetricsAwareFormat;
+  /** How names must be escaped before encoding. */
+  escaping: EscapingScheme;
+  /** The response Content-Type, `; escaping=<scheme>` included. */
+  contentType: string;
+}
+
+/** The OpenMetrics media type. */
+export const OPENMETRICS_TYPE = "application/openmetrics-text";
+
+const OPENMETRICS_CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
+  ["1.0.0", OPENMETRICS_TYPE + "; version=1.0.0; charset=utf-8"],
+  ["0.0.1", OPENMETRICS_TYPE + "; version=0.0.1; charset=utf-8"],
+  ["", OPENMETRICS_TYPE + "; version=0.0.1; charset=utf-8"],
+]);
+
 function result(format: ExpositionFormat, escaping: EscapingScheme): Negotiated {
   return { format, escaping, contentType: CONTENT_TYPES[format] + "; escaping=" + escaping };
+}
+
+/**
+ * The walk shared by both negotiations; `openMetrics` adds common v0.69
+ * `NegotiateIncludingOpenMetrics`' clause test after the other two.
+ */
+function walk(accept: string | null, openMetrics: boolean): NegotiatedWithOpenMetrics {
+  let escaping = DEFAULT_ESCAPING_SCHEME;
+  for (const c of sortClauses(parseAcceptClauses(accept ?? ""))) {
+    const param = c.params.get("escaping");
+    if (param !== undefined && param !== "") {
+      escaping = parseEscapingScheme(param) ?? escaping;
+    }
+    const mediaType = c.type + "/" + c.subType;
+    if (mediaType === PROTO_TYPE && c.params.get("proto") === PROTO_PROTOCOL) {
+      const format = PROTO_ENCODINGS.get(c.params.get("encoding") ?? "");
+      if (format !== undefined) return result(format, escaping);
+    }
+    const version = c.params.get("version") ?? "";
+    if (c.type === "text" && c.subType === "plain") {
+      if (version === "0.0.4" || version === "") return result("text", escaping);
+    }
+    if (openMetrics && mediaType === OPENMETRICS_TYPE) {
+      const contentType = OPENMETRICS_CONTENT_TYPES.get(version);
+      if (contentType !== undefined) {
+        return {
+          format: "openmetrics",
+          escaping,
+          contentType: contentType + "; escaping=" + escaping,
+        };
+      }
+    }
+  }
+  return result("text", escaping);
 }
 
 /**
@@ -233,20 +292,31 @@ function result(format: ExpositionFormat, escaping: EscapingScheme): Negotiated 
  * ```
  */
 export function negotiate(accept: string | null): Negotiated {
-  let escaping = DEFAULT_ESCAPING_SCHEME;
-  for (const c of sortClauses(parseAcceptClauses(accept ?? ""))) {
-    const param = c.params.get("escaping");
-    if (param !== undefined && param !== "") {
-      escaping = parseEscapingScheme(param) ?? escaping;
-    }
-    if (c.type + "/" + c.subType === PROTO_TYPE && c.params.get("proto") === PROTO_PROTOCOL) {
-      const format = PROTO_ENCODINGS.get(c.params.get("encoding") ?? "");
-      if (format !== undefined) return result(format, escaping);
-    }
-    if (c.type === "text" && c.subType === "plain") {
-      const version = c.params.get("version") ?? "";
-      if (version === "0.0.4" || version === "") return result("text", escaping);
-    }
-  }
-  return result("text", escaping);
+  return walk(accept, false) as Negotiated;
+}
+
+/**
+ * Chooses the `/metrics` response format with OpenMetrics on offer, as
+ * client_golang's promhttp does with `EnableOpenMetrics` (common v0.69
+ * `expfmt.NegotiateIncludingOpenMetrics`): the walk of {@linkcode negotiate},
+ * where a clause that matches neither protobuf nor text but is
+ * `application/openmetrics-text` with `version=1.0.0` picks OpenMetrics 1.0.0,
+ * and one with `version=0.0.1` or no version picks OpenMetrics 0.0.1 (the same
+ * bytes under another Content-Type). Other versions are passed over.
+ *
+ * @param accept The Accept header, or `null` when absent.
+ * @returns The format, the escaping scheme and the exact Content-Type, e.g.
+ * `application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * const n = negotiateIncludingOpenMetrics(
+ *   "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+ * );
+ * assertEquals(n.format, "openmetrics");
+ * ```
+ */
+export function negotiateIncludingOpenMetrics(accept: string | null): NegotiatedWithOpenMetrics {
+  return walk(accept, true);
 }

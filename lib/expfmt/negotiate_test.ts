@@ -1,11 +1,18 @@
 import { assertEquals } from "@std/assert";
-import { type ExpositionFormat, negotiate, parseAccept } from "@lib/expfmt/negotiate.ts";
+import {
+  type ExpositionFormat,
+  negotiate,
+  negotiateIncludingOpenMetrics,
+  parseAccept,
+} from "@lib/expfmt/negotiate.ts";
 import type { EscapingScheme } from "@lib/model/escaping.ts";
 
 const TEXT = "text/plain; version=0.0.4; charset=utf-8; escaping=";
 const PROTO = "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=";
 const PB =
   "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited";
+const OM1 = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=";
+const OM0 = "application/openmetrics-text; version=0.0.1; charset=utf-8; escaping=";
 
 // Expected Content-Types were produced by common v0.69 expfmt.Negotiate with
 // goautoneg a7dc8b6 (the versions the newest Pushgateway links).
@@ -242,4 +249,87 @@ Deno.test("parseAccept() reads a q value of 300,000 digits in linear time", () =
   assertEquals(bad!.q, parseAccept("text/plain;q=1x")[0]!.q);
   const [good] = parseAccept(`text/plain;q=0.${"5".repeat(300_000)}`);
   assertEquals(good!.q, Math.fround(0.5555555555555556));
+});
+
+/** The cases whose answer changes when OpenMetrics is offered, by name, and the new answer. */
+const OPENMETRICS_ANSWERS: Record<string, string> = {
+  "Prometheus 2.5-2.33": OM0 + "underscores",
+  "Prometheus 2.42 default": OM1 + "underscores",
+  "Prometheus 2.49-2.55 default": OM1 + "underscores",
+  // The wildcard sorts first (q=2) but matches nothing; OpenMetrics is next.
+  "Prometheus 2.49.0 malformed */*;q=2": OM1 + "underscores",
+  "Prometheus 2.55 utf8-names": OM1 + "allow-utf-8",
+  "Prometheus 3.0-3.3 default": OM1 + "allow-utf-8",
+  "Prometheus 3.4+ default (escaping only on 1.0.0 entries, seen before the match)": OM1 +
+    "allow-utf-8",
+  "Prometheus 3.4+ with metric_name_escaping_scheme underscores": OM1 + "underscores",
+  "OpenMetrics only": OM0 + "underscores",
+  "OpenMetrics 1.0.0 only": OM1 + "underscores",
+};
+
+// Expected Content-Types read from common v0.69 expfmt.NegotiateIncludingOpenMetrics.
+const OPENMETRICS_CASES: [string, string | null, string][] = [
+  [
+    "unknown version passed over",
+    "application/openmetrics-text;version=2.0.0",
+    TEXT + "underscores",
+  ],
+  [
+    "unknown version, then 1.0.0",
+    "application/openmetrics-text;version=2.0.0,application/openmetrics-text;version=1.0.0;q=0.5",
+    OM1 + "underscores",
+  ],
+  ["with escaping", "application/openmetrics-text;version=1.0.0;escaping=dots", OM1 + "dots"],
+  ["with charset", "application/openmetrics-text;version=1.0.0;charset=utf-8", OM1 + "underscores"],
+  ["spaces trimmed", "application/openmetrics-text ; version = 1.0.0", OM1 + "underscores"],
+  ["type is case-sensitive", "APPLICATION/OPENMETRICS-TEXT;version=1.0.0", TEXT + "underscores"],
+  [
+    "version is case-sensitive and exact",
+    "application/openmetrics-text;version=1.0,application/openmetrics-text;Version=1.0.0",
+    OM0 + "underscores",
+  ],
+  [
+    "text preferred by q",
+    "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5",
+    TEXT + "underscores",
+  ],
+  [
+    "protobuf preferred by order",
+    `${PB},application/openmetrics-text;version=1.0.0`,
+    PROTO + "delimited; escaping=underscores",
+  ],
+  [
+    "escaping seen on a skipped clause",
+    "text/plain;version=1.0.0;escaping=values,application/openmetrics-text;q=0.5",
+    OM0 + "values",
+  ],
+  ["wildcard does not pick OpenMetrics", "*/*", TEXT + "underscores"],
+];
+
+Deno.test("negotiateIncludingOpenMetrics() matches expfmt.NegotiateIncludingOpenMetrics", () => {
+  for (const [name, accept, want] of CASES) {
+    const n = negotiateIncludingOpenMetrics(accept);
+    assertEquals(n.contentType, OPENMETRICS_ANSWERS[name] ?? want, name);
+    // Where OpenMetrics is not picked, the answer is negotiate()'s, byte for byte.
+    if (n.format !== "openmetrics") assertEquals(n, negotiate(accept), name);
+  }
+  for (const [name, accept, want] of OPENMETRICS_CASES) {
+    const n = negotiateIncludingOpenMetrics(accept);
+    assertEquals(n.contentType, want, name);
+    assertEquals(
+      n.format,
+      want.startsWith("application/openmetrics-text") ? "openmetrics" : n.format,
+    );
+  }
+});
+
+Deno.test("negotiate() never picks OpenMetrics, whatever the header", () => {
+  for (const [name, accept] of [...CASES, ...OPENMETRICS_CASES]) {
+    const n = negotiate(accept);
+    assertEquals(n.format === "text" || n.format === "protobuf", true, name);
+  }
+  const om = negotiateIncludingOpenMetrics(
+    "application/openmetrics-text;version=1.0.0;escaping=values",
+  );
+  assertEquals([om.format, om.escaping], ["openmetrics", "values"]);
 });

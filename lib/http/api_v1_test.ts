@@ -48,6 +48,7 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
     '"push.max-body-size":"64MiB","push.max-concurrent-body-size":"128MiB",' +
     '"push.max-series-per-push":"100000","storage.max-series":"0","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
+    '"web.enable-openmetrics":"false",' +
     '"web.external-url":"http://example.com/ext/","web.listen-address":"127.0.0.1:0",' +
     '"web.route-prefix":"/ext","web.systemd-socket":"false","web.telemetry-path":"/metrics"}';
   const s = '"[^"\\\\]*"';
