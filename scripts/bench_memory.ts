@@ -28,6 +28,13 @@ import {
 
 /** The default `--push.max-body-size`. */
 const MAX_BODY = 64 * MIB;
+/**
+ * A gateway past this resident memory is killed (the machine is shared): its
+ * peak is then reported as at least this much.
+ */
+export const RSS_CAP = 6 * 1024 * MIB;
+/** A case still unanswered after this long is stopped the same way. */
+export const CASE_TIME_CAP_MS = 120_000;
 
 /** One measured case. */
 export interface MemoryCase {
@@ -96,6 +103,11 @@ export interface MemoryFigure {
   readonly statuses: Record<string, number>;
   /** Milliseconds until the last answer. */
   readonly ms: number;
+  /**
+   * The gateway passed {@linkcode RSS_CAP} or {@linkcode CASE_TIME_CAP_MS} and was
+   * killed; `peakRss` is then the peak seen until then.
+   */
+  readonly killed: boolean;
 }
 
 /** Sends the case's pushes to a fresh gateway and reads its memory. */
@@ -113,6 +125,30 @@ async function measureCase(
     if (!(await resetPeak(gw.pid))) log("  cannot reset VmHWM: the peak includes the start");
     const t0 = performance.now();
     const statuses: Record<string, number> = {};
+    let killed = false;
+    let done = false;
+    let peakSeen = 0;
+    // Watch the process: kill it past the memory or time cap.
+    const watch = (async () => {
+      while (!done) {
+        await sleep(100);
+        const m = await memoryOf(gw.pid).catch(() => ({ rss: 0, hwm: 0 }));
+        const rss = m.rss;
+        peakSeen = Math.max(peakSeen, m.hwm);
+        if (!done && (rss > RSS_CAP || performance.now() - t0 > CASE_TIME_CAP_MS)) {
+          killed = true;
+          log(
+            `  ${which}: ${(rss / MIB).toFixed(0)} MiB after ${
+              ((performance.now() - t0) / 1000).toFixed(0)
+            } s: killed at the cap`,
+          );
+          try {
+            Deno.kill(gw.pid, "SIGKILL");
+          } catch { /* gone */ }
+          return;
+        }
+      }
+    })();
     await Promise.all(Array.from({ length: c.concurrent }, async (_, k) => {
       try {
         const res = await fetch(`${gw.url}/metrics/job/memory/instance/${k}`, {
@@ -126,7 +162,9 @@ async function measureCase(
       }
     }));
     const ms = performance.now() - t0;
-    const mem = await memoryOf(gw.pid);
+    done = true;
+    await watch;
+    const mem = killed ? { rss: NaN, hwm: peakSeen } : await memoryOf(gw.pid);
     const figure = {
       case: c.name,
       gateway: which,
@@ -136,9 +174,10 @@ async function measureCase(
       rssAfter: mem.rss,
       statuses,
       ms,
+      killed,
     };
     log(
-      `  ${which}: ${c.name}: peak ${(mem.hwm / MIB).toFixed(0)} MiB, ` +
+      `  ${which}: ${c.name}: peak ${killed ? "≥ " : ""}${(mem.hwm / MIB).toFixed(0)} MiB, ` +
         `statuses ${JSON.stringify(statuses)}, ${(ms / 1000).toFixed(1)} s`,
     );
     return figure;
@@ -172,7 +211,7 @@ export function memoryReport(figures: readonly MemoryFigure[]): string {
     const statuses = Object.entries(f.statuses).map(([s, n]) => `${n}× ${s}`).join(", ");
     lines.push(
       `| ${f.case} | ${f.gateway} | ${mib(f.bodyBytes)} | ${mib(f.rssIdle)} | ${
-        mib(f.peakRss)
+        f.killed ? `≥ ${mib(f.peakRss)} (killed)` : mib(f.peakRss)
       } | ${statuses} | ${(f.ms / 1000).toFixed(1)} |`,
     );
   }

@@ -93,8 +93,12 @@ const START_TIMESTAMP = 8;
 const READING_HELP = 9;
 const READING_TYPE = 10;
 
-/** Inputs above this size are not decoded into one string (V8 limits string length). */
-const MAX_TEXT = 1 << 28;
+/**
+ * Inputs above this size are not decoded into one string: tokens are built
+ * from the bytes instead (about a tenth slower), so a large push is not held
+ * twice while it is parsed (and V8 limits string length anyway).
+ */
+const MAX_TEXT = 4 << 20;
 
 const TWO_63 = 9223372036854775808;
 const TWO_64 = 18446744073709551616;
@@ -129,9 +133,12 @@ interface Family {
   help: string | undefined;
   type: MetricType | undefined;
   metric: Metric[];
-  /** Label signatures of its series so far, when duplicates are looked for. */
-  seen?: Set<string>;
+  /** Its series so far by {@linkcode labelsHash} (a list after a collision), when duplicates are looked for. */
+  seen?: Map<number, Metric | Metric[]>;
 }
+
+/** V8 makes a substring this long a view into its parent string (`SlicedString::kMinLength`). */
+const SLICED_MIN = 13;
 
 /** A label list this long is checked for repeated names with a set instead of a scan. */
 const LABEL_SCAN_MAX = 16;
@@ -291,14 +298,31 @@ function isAscii(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
-/** A canonical, collision-free key for a label list (names sorted, every part length-prefixed). */
-function pairsSignature(pairs: readonly LabelPair[]): string {
-  const sorted = pairs.length > 1
-    ? pairs.slice().sort((a, b) => (a.name < b.name ? -1 : 1))
-    : pairs;
-  let key = "";
-  for (const { name, value } of sorted) key += `${name.length}:${name}${value.length}:${value}`;
-  return key;
+/** FNV-1a of a label pair (name, a separator, value), over UTF-16 code units. */
+function pairHash(pair: LabelPair): number {
+  let h = 0x811c9dc5;
+  const { name, value } = pair;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ 0xffff, 0x01000193);
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** An order-independent hash of a label list (the sum of its pairs' hashes). */
+function labelsHash(pairs: readonly LabelPair[]): number {
+  let h = 0;
+  for (let i = 0; i < pairs.length; i++) h = (h + pairHash(pairs[i]!)) | 0;
+  return h;
+}
+
+/** Whether two label lists (with unique names each) hold the same pairs, in any order. */
+function sameLabelSet(a: readonly LabelPair[], b: readonly LabelPair[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length > LABEL_SCAN_MAX) {
+    const values = new Map(b.map((p) => [p.name, p.value]));
+    return a.every((p) => values.get(p.name) === p.value);
+  }
+  return a.every((p) => b.some((q) => q.name === p.name && q.value === p.value));
 }
 
 /**
@@ -377,7 +401,7 @@ class TextParser {
     this.budget = options.limits ? new PushBudget(options.limits) : null;
     this.stopAtDuplicate = options.stopAtDuplicate ?? false;
     if (b.length > MAX_TEXT) {
-      // Too big for one JavaScript string: build token strings from bytes.
+      // Too big to copy into one JavaScript string: build token strings from bytes.
       this.text = null;
     } else {
       // Pure ASCII input (the usual case) decodes fastest as UTF-8; otherwise
@@ -704,9 +728,15 @@ class TextParser {
     }
   }
 
-  /** The ASCII input range [s, e) as a string. */
+  /**
+   * The ASCII input range [s, e) as a string of its own. (A slice of 13 or
+   * more characters of the whole input's string would be a V8 sliced string,
+   * keeping the entire body alive as long as the store keeps the value.)
+   */
   slice(s: number, e: number): string {
-    return this.text === null ? asciiString(this.b, s, e) : this.text.slice(s, e);
+    return this.text === null || e - s >= SLICED_MIN
+      ? asciiString(this.b, s, e)
+      : this.text.slice(s, e);
   }
 
   /**
@@ -1004,10 +1034,16 @@ class TextParser {
   newSeries(mf: Family, metric: Metric, simple: boolean): void {
     this.budget?.series(metric.label.length);
     if (!this.stopAtDuplicate || !simple) return;
-    const seen = mf.seen ??= new Set();
-    const key = pairsSignature(metric.label);
-    if (seen.has(key)) this.stopAfterLine = true;
-    else seen.add(key);
+    const seen = mf.seen ??= new Map();
+    const hash = labelsHash(metric.label);
+    const before = seen.get(hash);
+    if (before === undefined) {
+      seen.set(hash, metric);
+      return;
+    }
+    const earlier = Array.isArray(before) ? before : [before];
+    if (earlier.some((m) => sameLabelSet(m.label, metric.label))) this.stopAfterLine = true;
+    else seen.set(hash, [...earlier, metric]);
   }
 
   startLabelValue(): number {

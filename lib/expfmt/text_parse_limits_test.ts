@@ -74,3 +74,24 @@ Deno.test("parseText() stopAtDuplicate does not take histogram or summary lines 
   assertEquals(families.map((f) => [f.name, f.metric.length]), [["h", 1], ["s", 1], ["g", 2]]);
   assert(families[0]?.metric[0]?.histogram !== undefined);
 });
+
+Deno.test("parseText() reads a body over 4 MiB from its bytes exactly as a small one", () => {
+  const piece = (i: number) =>
+    `# HELP m_${i} Help with \\\\ and \\n and ünïcode.\n# TYPE m_${i} histogram\n` +
+    `m_${i}_bucket{le="0.5",path="/a/very/long/path/value/${i}",u="ß"} 1\n` +
+    `m_${i}_bucket{le="+Inf",path="/a/very/long/path/value/${i}",u="ß"} 2\n` +
+    `m_${i}_sum{path="/a/very/long/path/value/${i}",u="ß"} 0.25\n` +
+    `m_${i}_count{path="/a/very/long/path/value/${i}",u="ß"} 2\n` +
+    `g_${i}{q="esc\\"aped \\\\ \\n",x="${"v".repeat(300)}"} -Inf 1700000000000\n`;
+  const n = 12_000;
+  let big = "";
+  for (let i = 0; i < n; i++) big += piece(i);
+  const bytes = new TextEncoder().encode(big);
+  assert(bytes.length > 4 * 1024 * 1024, `${bytes.length} bytes`);
+  const all = parseText(bytes, { scheme: "utf8" });
+  assertEquals(all.length, 2 * n);
+  for (const i of [0, 1, 777, n - 1]) {
+    const small = parseText(piece(i), { scheme: "utf8" });
+    assertEquals(all.slice(2 * i, 2 * i + 2), small);
+  }
+});
