@@ -22,8 +22,8 @@
  * @module
  */
 
-import { goQuote } from "@lib/gocompat/go_quote.ts";
 import { type DeadlineEntry, DeadlineHeap } from "@lib/store/deadline_heap.ts";
+import { describeGroup } from "@lib/store/restore_check.ts";
 import type { AppliedWrite, DeleteResult, MetricStore, StoredGroup } from "@lib/store/store.ts";
 import { groupingKey, type GroupingLabels } from "@lib/store/types.ts";
 
@@ -86,23 +86,6 @@ interface Scheduled extends DeadlineEntry {
 const MAX_DELAY_MS = 2_147_483_647;
 /** Stale heap entries are dropped in bulk once there are this many more than live ones. */
 const COMPACT_SLACK = 1024;
-
-/**
- * Grouping labels as Prometheus prints a label set: `{instance="a", job="b"}`,
- * sorted by name, values quoted as Go's `%q`.
- *
- * @param labels The grouping labels.
- * @returns The label set text.
- * @example
- * ```ts
- * import { formatGroupingLabels } from "@lib/store/expiry.ts";
- * formatGroupingLabels({ job: "batch", instance: "h1" }); // '{instance="h1", job="batch"}'
- * ```
- */
-export function formatGroupingLabels(labels: GroupingLabels): string {
-  const names = Object.keys(labels).sort();
-  return "{" + names.map((n) => `${n}=${goQuote(labels[n] as string)}`).join(", ") + "}";
-}
 
 /** Removes groups whose deadline has passed; see the module documentation. */
 export class Expirer {
@@ -183,7 +166,7 @@ export class Expirer {
         this.#live.delete(groupingKey(request.labels));
         if (request.reason === "expired") {
           this.#expired++;
-          this.#logger.info("group expired", { group: formatGroupingLabels(request.labels) });
+          this.#logger.info("group expired", { group: describeGroup(request.labels) });
         }
         break;
       }
@@ -296,7 +279,7 @@ export class Expirer {
       },
       (err: unknown) => {
         this.#logger.warn("could not remove an expired group; retrying", {
-          group: formatGroupingLabels(entry.labels),
+          group: describeGroup(entry.labels),
           err: err instanceof Error ? err.message : String(err),
         });
         if (this.#stopped || this.#live.get(entry.key) !== entry) return;

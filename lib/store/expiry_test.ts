@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
 import { type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import { Expirer, formatGroupingLabels } from "@lib/store/expiry.ts";
+import { Expirer } from "@lib/store/expiry.ts";
 import { InMemoryStore, type InMemoryStoreOptions } from "@lib/store/memory_store.ts";
 import type { MetricStore, WriteRequest, WriteResultOf } from "@lib/store/store.ts";
 import { timestampGauge } from "@lib/store/sanitize.ts";
@@ -341,8 +341,4 @@ Deno.test("Expirer keeps one timer for 100,000 deadlines and removes each group 
   assertEquals(clock.maxPending, 1, "never more than one timer");
   assert(clock.timersSet < 1200, `a timer per distinct deadline and batch, set ${clock.timersSet}`);
   expirer.stop();
-});
-
-Deno.test("formatGroupingLabels() prints a label set sorted by name, Go-quoted", () => {
-  assertEquals(formatGroupingLabels({ job: 'a"b', instance: "h" }), '{instance="h", job="a\\"b"}');
 });
