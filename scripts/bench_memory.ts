@@ -104,10 +104,11 @@ export interface MemoryFigure {
   /** Milliseconds until the last answer. */
   readonly ms: number;
   /**
-   * The gateway passed {@linkcode RSS_CAP} or {@linkcode CASE_TIME_CAP_MS} and was
-   * killed; `peakRss` is then the peak seen until then.
+   * `answered`, or how the gateway ended instead: `killed` past {@linkcode RSS_CAP}
+   * or {@linkcode CASE_TIME_CAP_MS}, or `died` by itself (e.g. out of heap);
+   * `peakRss` is then the peak seen until then.
    */
-  readonly killed: boolean;
+  readonly outcome: "answered" | "killed" | "died";
 }
 
 /** Sends the case's pushes to a fresh gateway and reads its memory. */
@@ -134,7 +135,7 @@ async function measureCase(
         await sleep(100);
         const m = await memoryOf(gw.pid).catch(() => ({ rss: 0, hwm: 0 }));
         const rss = m.rss;
-        peakSeen = Math.max(peakSeen, m.hwm);
+        if (Number.isFinite(m.hwm)) peakSeen = Math.max(peakSeen, m.hwm); // a zombie has no Vm lines
         if (!done && (rss > RSS_CAP || performance.now() - t0 > CASE_TIME_CAP_MS)) {
           killed = true;
           log(
@@ -164,7 +165,11 @@ async function measureCase(
     const ms = performance.now() - t0;
     done = true;
     await watch;
-    const mem = killed ? { rss: NaN, hwm: peakSeen } : await memoryOf(gw.pid);
+    const read = killed ? undefined : await memoryOf(gw.pid).catch(() => undefined);
+    const now = read !== undefined && Number.isFinite(read.hwm) ? read : undefined;
+    const outcome = killed ? "killed" : now === undefined ? "died" : "answered";
+    if (outcome === "died") log(`  ${which}: the gateway died:\n${gw.tail()}`);
+    const mem = now ?? { rss: NaN, hwm: peakSeen };
     const figure = {
       case: c.name,
       gateway: which,
@@ -174,10 +179,12 @@ async function measureCase(
       rssAfter: mem.rss,
       statuses,
       ms,
-      killed,
-    };
+      outcome,
+    } as const;
     log(
-      `  ${which}: ${c.name}: peak ${killed ? "≥ " : ""}${(mem.hwm / MIB).toFixed(0)} MiB, ` +
+      `  ${which}: ${c.name}: peak ${outcome === "answered" ? "" : "≥ "}${
+        (mem.hwm / MIB).toFixed(0)
+      } MiB (${outcome}), ` +
         `statuses ${JSON.stringify(statuses)}, ${(ms / 1000).toFixed(1)} s`,
     );
     return figure;
@@ -211,7 +218,7 @@ export function memoryReport(figures: readonly MemoryFigure[]): string {
     const statuses = Object.entries(f.statuses).map(([s, n]) => `${n}× ${s}`).join(", ");
     lines.push(
       `| ${f.case} | ${f.gateway} | ${mib(f.bodyBytes)} | ${mib(f.rssIdle)} | ${
-        f.killed ? `≥ ${mib(f.peakRss)} (killed)` : mib(f.peakRss)
+        f.outcome === "answered" ? mib(f.peakRss) : `≥ ${mib(f.peakRss)} (${f.outcome})`
       } | ${statuses} | ${(f.ms / 1000).toFixed(1)} |`,
     );
   }
