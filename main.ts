@@ -5,7 +5,13 @@
  * @module
  */
 
-import { formatFlagError, parseFlags, validateUnsupported } from "@lib/cli/flags.ts";
+import {
+  type Config,
+  formatFlagError,
+  parseFlags,
+  validateStorage,
+  validateUnsupported,
+} from "@lib/cli/flags.ts";
 import { renderHelp, renderManPage, renderVersion } from "@lib/cli/usage.ts";
 import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
@@ -17,6 +23,15 @@ import { InMemoryStore } from "@lib/store/memory_store.ts";
 import { exportOfficialFile } from "@lib/store/official_export.ts";
 import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
+import type { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
+import { SHARED_SETTINGS, StoreSetupError } from "@lib/store/postgres/schema.ts";
+import {
+  createPostgresStore,
+  importGroups,
+  type PostgresSettings,
+} from "@lib/store/postgres/setup.ts";
+import { STORAGE_FAMILIES } from "@lib/store/postgres/store_metrics.ts";
+import type { MetricStore } from "@lib/store/store.ts";
 import { buildContextText, loadBuildInfo, versionInfoText } from "@lib/version.ts";
 import { createGuard, type Guard } from "@lib/web/guard.ts";
 import { serve } from "@lib/web/listen.ts";
@@ -53,7 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const flag of config.deprecatedSingleDash) {
     logger.warn("deprecated single-dash flag; use the double-dash form", { flag });
   }
-  const unsupported = validateUnsupported(config);
+  const unsupported = validateUnsupported(config) ?? validateStorage(config);
   if (unsupported) {
     logger.error(unsupported);
     return 1;
@@ -68,23 +83,41 @@ async function main(argv: readonly string[]): Promise<number> {
   logger.info("starting pushgateway", { version: versionInfoText(buildInfo) });
   logger.info("Build context", { build_context: buildContextText(buildInfo) });
 
-  const own = withOwnFamilies(STORE_OWN_FAMILIES);
-  const store = new InMemoryStore({
-    own,
-    defaultTtlMs: config.defaultTtlMs,
-    maxSeries: config.maxSeries,
-  });
+  const own = config.postgresUrl !== ""
+    ? withOwnFamilies(STORE_OWN_FAMILIES, STORAGE_FAMILIES)
+    : withOwnFamilies(STORE_OWN_FAMILIES);
+  let store: MetricStore;
+  let shared: PostgresStore | undefined;
   let persister: Persister | undefined;
-  if (config.persistenceFile !== "") {
-    store.restore(await loadSnapshot(config.persistenceFile, logger, { own }));
-    const p = createPersister({
-      path: config.persistenceFile,
-      intervalMs: config.persistenceIntervalMs,
-      snapshot: () => store.snapshot(),
-      logger,
+  if (config.postgresUrl !== "") {
+    const settings = postgresSettings(config, logger);
+    if (config.postgresImport !== "") {
+      return await importFile(config.postgresImport, settings, logger);
+    }
+    try {
+      store = shared = createPostgresStore(settings, own);
+    } catch (err) {
+      logger.error("invalid PostgreSQL settings", { err: (err as Error).message });
+      return 1;
+    }
+  } else {
+    const memory = new InMemoryStore({
+      own,
+      defaultTtlMs: config.defaultTtlMs,
+      maxSeries: config.maxSeries,
     });
-    store.subscribe(() => p.notifyWrite());
-    persister = p;
+    store = memory;
+    if (config.persistenceFile !== "") {
+      memory.restore(await loadSnapshot(config.persistenceFile, logger, { own }));
+      const p = createPersister({
+        path: config.persistenceFile,
+        intervalMs: config.persistenceIntervalMs,
+        snapshot: () => memory.snapshot(),
+        logger,
+      });
+      memory.subscribe(() => p.notifyWrite());
+      persister = p;
+    }
   }
   // Groups whose deadline passed while the gateway was down are removed before serving.
   const expirer = new Expirer({ store, logger, clock: SYSTEM_CLOCK });
@@ -94,13 +127,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const quitRequested = new Promise<string>((resolve) => {
     quit = () => resolve("web");
   });
-  const self = new SelfMetrics(buildLabels(buildInfo));
-  self.addSource(storeOwnMetrics({
+  const storeMetrics = storeOwnMetrics({
     view: () => store.view,
     expired: () => expirer.expiredTotal,
     maxSeries: config.maxSeries,
     maxSeriesPerPush: config.maxSeriesPerPush,
-  }));
+  });
+  const self = new SelfMetrics(
+    buildLabels(buildInfo),
+    Date.now,
+    shared ? [storeMetrics, () => shared.collectMetrics()] : [storeMetrics],
+  );
   const ctx: AppContext = {
     config,
     store,
@@ -120,6 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logger.error("invalid web configuration", { err: (err as Error).message });
     expirer.stop();
     persister?.stop();
+    await store.close();
     return 1;
   }
   let server;
@@ -134,8 +172,12 @@ async function main(argv: readonly string[]): Promise<number> {
     guard.close();
     expirer.stop();
     persister?.stop();
+    await store.close();
     return 1;
   }
+  // The shared store connects and loads in the background (`/-/ready` says when it is done);
+  // a database it must not use (newer schema, other settings) ends the process.
+  const storeRefused = shared ? refusal(shared) : new Promise<string>(() => {});
 
   const signalled = new Promise<string>((resolve) => {
     for (const sig of ["SIGTERM", "SIGINT"] as const) {
@@ -147,15 +189,86 @@ async function main(argv: readonly string[]): Promise<number> {
     guard.reload();
   });
 
-  const why = await Promise.race([signalled, quitRequested]);
+  const why = await Promise.race([signalled, quitRequested, storeRefused]);
   if (why === "signal") logger.info("received SIGINT/SIGTERM; exiting gracefully...");
-  else logger.warn("received termination request via web service, exiting gracefully...");
+  else if (why === "web") {
+    logger.warn("received termination request via web service, exiting gracefully...");
+  } else {
+    logger.error(why);
+    await server.shutdown();
+    guard.close();
+    return 1;
+  }
   await server.shutdown();
   guard.close();
   logger.info("HTTP server stopped");
   expirer.stop();
   await store.close();
   return await shutdownStore(persister, logger);
+}
+
+/** Resolves with the message when the shared store refuses to run (never otherwise). */
+function refusal(store: PostgresStore): Promise<string> {
+  return store.run().then(
+    () => new Promise<string>(() => {}),
+    (err) =>
+      err instanceof StoreSetupError ? err.message : `the shared store failed: ${String(err)}`,
+  );
+}
+
+/** The shared store's settings from the flags and the environment. */
+function postgresSettings(config: Config, logger: Logger): PostgresSettings {
+  const settings: Record<string, string> = {};
+  for (const flag of SHARED_SETTINGS) settings[flag] = config.flagValues[flag] ?? "";
+  let envPassword: string | undefined;
+  try {
+    envPassword = Deno.env.get("PGPASSWORD");
+  } catch { /* not allowed to read it: none */ }
+  return {
+    url: config.postgresUrl,
+    passwordFile: config.postgresPasswordFile,
+    ...(envPassword !== undefined ? { envPassword } : {}),
+    settings,
+    checkpointIntervalMs: config.postgresCheckpointIntervalMs,
+    logger,
+    // No host name: the release runs without --allow-sys. The pid and a random part tell
+    // replicas apart in the log's `replica` column.
+    replica: `pid${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`,
+  };
+}
+
+/** `--storage.postgres-import`: loads a persistence file into the empty database; the exit code. */
+async function importFile(
+  path: string,
+  settings: PostgresSettings,
+  logger: Logger,
+): Promise<number> {
+  try {
+    await Deno.stat(path);
+  } catch (err) {
+    logger.error("cannot import", { file: path, err: (err as Error).message });
+    return 1;
+  }
+  let unreadable = false;
+  const groups = await loadSnapshot(path, {
+    ...logger,
+    error: (msg, attrs) => {
+      unreadable = true;
+      logger.error(msg, attrs);
+    },
+  }, { own: withOwnFamilies(STORE_OWN_FAMILIES, STORAGE_FAMILIES) });
+  if (unreadable) return 1;
+  try {
+    await importGroups(settings, groups);
+  } catch (err) {
+    logger.error("import into PostgreSQL failed", { err: (err as Error).message });
+    return 1;
+  }
+  logger.info("imported the persistence file into PostgreSQL", {
+    file: path,
+    groups: groups.length,
+  });
+  return 0;
 }
 
 async function shutdownStore(persister: Persister | undefined, logger: Logger): Promise<number> {

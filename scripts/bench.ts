@@ -7,6 +7,7 @@
  *   [--v8-flags=--max-semi-space-size=1,--optimize-for-size] [--conns 8] [--no-upstream]
  * deno run --allow-all scripts/bench.ts --profile push|scrape|mixed [--profile-groups 10000]
  * deno run --allow-all scripts/bench.ts --scenario expiry|memory [--baseline-main old/main.ts]
+ * deno run --allow-all scripts/bench.ts --ha [--quick] [--conns 8]
  * ```
  *
  * Every gateway runs as its own process; concurrent pushes come from a
@@ -19,7 +20,8 @@
  * This file is the entry point and the run's order; the parts are
  * `bench_process.ts` (gateway processes, `/proc`), `bench_load.ts` (the load
  * generator), `bench_phases.ts` (the scenarios and `--profile`),
- * `bench_heap.ts` (the heap probe), `bench_report.ts` (table, Markdown, JSON)
+ * `bench_heap.ts` (the heap probe), `bench_ha.ts` (`--ha`: replicas on one PostgreSQL),
+ * `bench_report.ts` (table, Markdown, JSON)
  * and `bench_lib.ts` (pure helpers: workload, statistics, options, formatting);
  * scenarios run on their own with `--scenario`: `bench_expiry.ts` (push
  * latency with and without 100,000 deadlines) and `bench_memory.ts` (peak RSS
@@ -30,6 +32,7 @@
 
 import { type BenchOptions, Budget, parseBenchArgs, REFERENCE_GROUPS } from "./bench_lib.ts";
 import { expiryReport, expiryScenario } from "./bench_expiry.ts";
+import { haMain } from "./bench_ha.ts";
 import { type HeapProbe, heapProbeMain, runHeapProbe } from "./bench_heap.ts";
 import { memoryReport, memoryScenario } from "./bench_memory.ts";
 import { loadWorkerMain } from "./bench_load.ts";
@@ -149,7 +152,7 @@ async function scenarioMain(opts: BenchOptions): Promise<void> {
 const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
   --quick                 ~1 minute run (fewer levels, shorter phases)
   --json FILE             results file (default bench-results.json)
-  --budget SECONDS        time budget of the whole run (default 470; quick 90)
+  --budget SECONDS        time budget of the whole run (default 600; quick 150)
   --v8-flags=A,B          V8 flags of the second variant of our gateway ("" to skip);
                           default --max-semi-space-size=1,--optimize-for-size
   --conns N               connections of the concurrent throughput phase (default 8)
@@ -160,6 +163,8 @@ const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
                           instead of benchmarking: --cpu-prof our gateway in one scenario
                           and print the functions by self time
   --profile-groups N      store size for --profile (default 10000)
+  --ha                    instead of the rest: one in-memory gateway, then two replicas on one
+                          PostgreSQL (fsync on), same workload; pushes/s and replication lag
   --scenario expiry|memory
                           instead of benchmarking: push latency with and without 100,000
                           deadlines, or peak memory of maximal pushes (one, four at once)
@@ -181,6 +186,7 @@ if (import.meta.main) {
       Deno.exit(130);
     });
     if (opts.profile !== "") await profileMain(opts);
+    else if (opts.ha) await haMain(opts);
     else if (opts.scenario !== "") await scenarioMain(opts);
     else await benchMain(opts);
   }

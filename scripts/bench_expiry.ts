@@ -69,7 +69,7 @@ export async function expiryScenario(opts: BenchOptions): Promise<ExpiryResult> 
   try {
     for (const side of sides) {
       const gw = await spawnGateway(
-        { kind: "ours", persistenceFile: "", extraArgs: side.args },
+        { kind: "ours", persistenceFile: "", args: side.args },
         opts,
       );
       gateways.push(gw);

@@ -2,7 +2,8 @@
  * The heap probe of `deno task bench`: in a child process started with
  * `--v8-flags=--expose-gc` (`bench.ts --heap-probe <groups>`), the same
  * parse → store → render path without sockets, with the V8 heap measured
- * after each stage.
+ * after each stage (heap used plus external memory, where ArrayBuffer contents
+ * such as the cached scrape bytes live).
  *
  * @module
  */
@@ -10,6 +11,7 @@
 import { groupBody, SERIES_PER_GROUP } from "./bench_lib.ts";
 import { BENCH_SCRIPT, log, sleep } from "./bench_process.ts";
 import { TEXT_ACCEPT } from "./bench_phases.ts";
+import { prometheusHeaders } from "./bench_scrape.ts";
 
 export interface HeapProbe {
   groups: number;
@@ -18,12 +20,24 @@ export interface HeapProbe {
   heapBodies: number;
   heapStore: number;
   heapMerged: number;
+  /** After a gzip scrape as Prometheus 2.42 makes it (the deflated runs cached). */
+  heapGzip: number;
+  /** After an identity scrape as well (the rendered bytes kept too). */
   heapRendered: number;
   rssStore: number;
   rssRendered: number;
   externalRendered: number;
+  /** The cold gzip scrape. */
+  gzipMs: number;
+  /** The identity scrape after it (renders the runs again, keeps their bytes). */
   renderMs: number;
-  bytesPerSeries: { bodies: number; store: number; merged: number; renderCache: number };
+  bytesPerSeries: {
+    bodies: number;
+    store: number;
+    merged: number;
+    gzipCache: number;
+    renderCache: number;
+  };
 }
 
 /** The probe process's entry: measures `groups` groups and prints a {@linkcode HeapProbe} as JSON. */
@@ -39,7 +53,9 @@ export async function heapProbeMain(groups: number): Promise<void> {
       gc();
       await sleep(10);
     }
-    return Deno.memoryUsage().heapUsed;
+    // ArrayBuffer contents (cached scrape bytes) live outside the V8 heap: count them too.
+    const mu = Deno.memoryUsage();
+    return mu.heapUsed + mu.external;
   };
   const heapBaseline = await heap();
   let bodies: string[] | undefined = Array.from({ length: groups }, (_, i) => groupBody(i, 1));
@@ -72,9 +88,14 @@ export async function heapProbeMain(groups: number): Promise<void> {
     version: "bench",
   });
   // Only the fields the scrape handler reads.
-  const ctx = { store, self } as unknown as Parameters<typeof metricsHandler>[0];
+  const ctx = { store: { view: store }, self } as unknown as Parameters<typeof metricsHandler>[0];
   const handler = metricsHandler(ctx);
-  const t0 = performance.now();
+  let t0 = performance.now();
+  const gz = handler(new Request("http://x/metrics", { headers: prometheusHeaders("2.42") }));
+  await gz.arrayBuffer();
+  const gzipMs = performance.now() - t0;
+  const heapGzip = await heap();
+  t0 = performance.now();
   const res = handler(new Request("http://x/metrics", { headers: { accept: TEXT_ACCEPT } }));
   await res.arrayBuffer();
   const renderMs = performance.now() - t0;
@@ -88,16 +109,19 @@ export async function heapProbeMain(groups: number): Promise<void> {
     heapBodies: bodiesBytes,
     heapStore,
     heapMerged,
+    heapGzip,
     heapRendered,
     rssStore,
     rssRendered: mu.rss,
     externalRendered: mu.external,
+    gzipMs,
     renderMs,
     bytesPerSeries: {
       bodies: bodiesBytes / series,
       store: (heapStore - heapBaseline) / series,
       merged: (heapMerged - heapStore) / series,
-      renderCache: (heapRendered - heapMerged) / series,
+      gzipCache: (heapGzip - heapMerged) / series,
+      renderCache: (heapRendered - heapGzip) / series,
     },
   };
   console.log(JSON.stringify(probe));

@@ -417,6 +417,8 @@ export interface BenchOptions {
   readonly scenario: "" | "expiry" | "memory";
   /** The `memory` scenario's "before" gateway: another checkout's entry point ("" to skip). */
   readonly baselineMain: string;
+  /** `--ha`: two replicas on one PostgreSQL beside one in-memory gateway, instead of the rest. */
+  readonly ha: boolean;
 }
 
 /** The V8 flags of the second variant unless `--v8-flags` says otherwise. */
@@ -436,7 +438,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
       unknown.push(arg.replace(/^-+/, "").split("=")[0] as string);
       return false;
     },
-    boolean: ["quick", "no-upstream", "help"],
+    boolean: ["quick", "no-upstream", "help", "ha"],
     string: [
       "json",
       "budget",
@@ -463,7 +465,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
   });
   if (a.help) return { error: "usage" };
   if (unknown.length > 0) return { error: `unknown argument: ${unknown[0]}` };
-  const budgetS = a.budget === undefined ? (a.quick ? 90 : 470) : Number(a.budget);
+  const budgetS = a.budget === undefined ? (a.quick ? 150 : 600) : Number(a.budget);
   if (!Number.isFinite(budgetS) || budgetS <= 0) return { error: "--budget: seconds > 0" };
   const conns = Number(a.conns);
   if (!Number.isInteger(conns) || conns < 2 || conns > 256) {
@@ -494,6 +496,7 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
     profileGroups,
     scenario,
     baselineMain: a["baseline-main"],
+    ha: a.ha,
   };
 }
 

@@ -212,13 +212,19 @@ Deno.test("parseBenchArgs: defaults, options and errors", () => {
   const d = parseBenchArgs([]);
   assert(!("error" in d));
   assertEquals(d.quick, false);
-  assertEquals(d.budgetMs, 470_000);
+  assertEquals(d.budgetMs, 600_000);
   assertEquals(d.json, "bench-results.json");
   assertEquals(d.conns, 8);
   assertEquals(d.profile, "");
   const q = parseBenchArgs(["--quick", "--json", "x.json", "--v8-flags=", "--conns", "16"]);
   assert(!("error" in q));
-  assertEquals([q.quick, q.budgetMs, q.json, q.v8Flags, q.conns], [true, 90_000, "x.json", "", 16]);
+  assertEquals([q.quick, q.budgetMs, q.json, q.v8Flags, q.conns], [
+    true,
+    150_000,
+    "x.json",
+    "",
+    16,
+  ]);
   const p = parseBenchArgs(["--profile", "scrape", "--profile-groups", "500", "--budget", "60"]);
   assert(!("error" in p));
   assertEquals([p.profile, p.profileGroups, p.budgetMs], ["scrape", 500, 60_000]);
@@ -226,6 +232,10 @@ Deno.test("parseBenchArgs: defaults, options and errors", () => {
   const s = parseBenchArgs(["--scenario", "memory", "--baseline-main", "/old/main.ts"]);
   assert(!("error" in s));
   assertEquals([s.scenario, s.baselineMain], ["memory", "/old/main.ts"]);
+  assertEquals(d.ha, false);
+  const ha = parseBenchArgs(["--ha", "--quick"]);
+  assert(!("error" in ha));
+  assertEquals([ha.ha, ha.quick], [true, true]);
   const bad: string[][] = [
     ["--nope"],
     ["extra"],

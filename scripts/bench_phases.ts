@@ -22,6 +22,7 @@ import {
   type Summary,
 } from "./bench_lib.ts";
 import { fill, type LoadResult, startLoad } from "./bench_load.ts";
+import { prometheusScrapePhase, prometheusScrapes } from "./bench_scrape.ts";
 import {
   cpuMsOf,
   type Gateway,
@@ -287,6 +288,26 @@ async function measureLevel(
   f[`scrape_after_push_ms_${tag}`] = a.p50;
   log(`  ${gw.kind} @ ${level.name}: text scrape right after a push p50 ${a.p50.toFixed(1)} ms`);
 
+  // As Prometheus scrapes: its Accept headers, gzip, raw bytes; unchanged and after a push.
+  let probe = 1000;
+  await prometheusScrapePhase(
+    gw,
+    tag,
+    f[`scrape_text_bytes_${tag}`]!,
+    { n: plan.scrapeN, ms: plan.scrapeMs },
+    budget,
+    res,
+    async () => {
+      const r = await fetch(gw.url + PROBE_PATH, {
+        method: "PUT",
+        body: groupBody(0, probe++),
+        headers: plain,
+      });
+      await r.arrayBuffer();
+      if (r.status >= 300) throw new Error(`${gw.kind}: probe push answered ${r.status}`);
+    },
+  );
+
   if (level.scrapeUnderLoad) {
     const ms = budget.slice(plan.underLoadMs);
     const load = startLoad({
@@ -466,8 +487,21 @@ export async function profileMain(opts: BenchOptions): Promise<void> {
       log(`  ${(r.pushes / (r.elapsedMs / 1000)).toFixed(0)} pushes/s`);
     }
     if (opts.profile === "scrape" || opts.profile === "mixed") {
-      const s = await scrapes(gw, "/metrics", TEXT_ACCEPT, 20, 30_000, true);
-      log(`  scrape after push p50 ${summarize(s.ms).p50.toFixed(1)} ms`);
+      // As Prometheus 2.42 scrapes (gzip), each right after a one-group push.
+      let k = 0;
+      const s = await prometheusScrapes(gw.url + "/metrics", "2.42", {
+        n: 20,
+        ms: 30_000,
+        before: async () => {
+          const r = await fetch(gw.url + PROBE_PATH, {
+            method: "PUT",
+            body: groupBody(0, k++),
+            headers: plain,
+          });
+          await r.arrayBuffer();
+        },
+      });
+      log(`  gzip scrape after push p50 ${summarize(s.ms).p50.toFixed(1)} ms`);
     }
     await gw.stop();
     for await (const e of Deno.readDir(profDir)) {

@@ -91,8 +91,8 @@ export interface GatewaySpec {
   readonly unchecked?: boolean;
   /** Ours: `--cpu-prof` into this directory. */
   readonly cpuProfDir?: string;
-  /** Further command-line flags (e.g. `--push.default-ttl=1h`). */
-  readonly extraArgs?: readonly string[];
+  /** More flags (e.g. `--storage.postgres-url=…`). */
+  readonly args?: readonly string[];
   /** Ours: this entry point instead of `--main`'s (e.g. a baseline checkout). */
   readonly main?: string;
 }
@@ -108,7 +108,7 @@ export async function spawnGateway(spec: GatewaySpec, opts: BenchOptions): Promi
     const listen = `--web.listen-address=127.0.0.1:${port}`;
     const common = [listen, `--persistence.file=${spec.persistenceFile}`, "--log.level=warn"];
     if (spec.unchecked) common.push("--push.disable-consistency-check");
-    common.push(...(spec.extraArgs ?? []));
+    common.push(...spec.args ?? []);
     let cmd: Deno.Command;
     if (spec.kind === "upstream") {
       cmd = new Deno.Command(opts.upstreamBin, {

@@ -147,6 +147,52 @@ export function rows(results: Partial<Record<Kind, GatewayResults>>, heap?: Heap
       out.push(row(sc, `/api/v1/metrics, ${at}`, "ms", `api_ms_${tag}`, "lower"));
     }
   }
+  const prom =
+    "Scrape as Prometheus makes it (its Accept, Accept-Encoding: gzip; ms to the last raw byte, p50)";
+  for (const l of levels) {
+    if (!l.scrape) continue;
+    const tag = l.name.replace(/\s+/g, "_");
+    if (seen.has("p" + tag)) continue;
+    seen.add("p" + tag);
+    if (!Object.values(results).some((r) => r?.figures[`prom_p242_ms_${tag}`] !== undefined)) {
+      continue;
+    }
+    const at = `${l.groups.toLocaleString("en-US")} groups`;
+    for (const [v, version] of [["p242", "2.42"], ["p3", "3.x"]] as const) {
+      out.push(
+        row(prom, `${version}, unchanged store, ${at}`, "ms", `prom_${v}_ms_${tag}`, "lower", 1, {
+          target: l.reference ? { on: "ratio", op: "le", value: 0.05 } : undefined,
+        }),
+      );
+      out.push(
+        row(
+          prom,
+          `${version}, right after a one-group push, ${at}`,
+          "ms",
+          `prom_${v}_after_push_ms_${tag}`,
+          "lower",
+          1,
+          { target: l.reference ? { on: "ratio", op: "le", value: 0.1 } : undefined },
+        ),
+      );
+    }
+    out.push(row(prom, `CPU per 2.42 scrape, ${at}`, "ms", `prom_p242_cpu_ms_${tag}`, "lower"));
+    out.push(
+      row(
+        prom,
+        `CPU per push + 2.42 scrape, ${at}`,
+        "ms",
+        `prom_p242_after_push_cpu_ms_${tag}`,
+        "lower",
+      ),
+    );
+    out.push(row(prom, `gzip body, ${at}`, "MiB", `prom_gzip_bytes_${tag}`, "lower", MIB));
+    out.push(
+      row(prom, `decompressed, ${at}`, "MiB", `prom_plain_bytes_${tag}`, "lower", MIB, {
+        note: "checked against the identity scrape",
+      }),
+    );
+  }
   const mem = "Memory (RSS from /proc)";
   out.push(row(mem, "idle, empty store", "MiB", "rss_idle", "lower", MIB));
   for (const l of planLevels(false)) {
@@ -218,7 +264,9 @@ export function rows(results: Partial<Record<Kind, GatewayResults>>, heap?: Heap
       better: "lower",
       note: `store ${heap.bytesPerSeries.store.toFixed(0)} + merged view ${
         heap.bytesPerSeries.merged.toFixed(0)
-      }; render cache +${heap.bytesPerSeries.renderCache.toFixed(0)}`,
+      }; scrape caches: gzip +${heap.bytesPerSeries.gzipCache.toFixed(0)}, identity bytes +${
+        heap.bytesPerSeries.renderCache.toFixed(0)
+      }`,
     });
   }
   const rs = "Restart";
@@ -274,9 +322,11 @@ export async function writeReport(run: BenchRun): Promise<void> {
         (heap.heapBodies / MIB).toFixed(1)
       } MiB; store ${((heap.heapStore - heap.heapBaseline) / MIB).toFixed(1)} MiB; merged views +${
         ((heap.heapMerged - heap.heapStore) / MIB).toFixed(1)
-      } MiB; text render cache +${
-        ((heap.heapRendered - heap.heapMerged) / MIB).toFixed(1)
-      } MiB; cold render ${heap.renderMs.toFixed(0)} ms; rss ${
+      } MiB; gzip scrape cache +${
+        ((heap.heapGzip - heap.heapMerged) / MIB).toFixed(1)
+      } MiB (cold gzip scrape ${heap.gzipMs.toFixed(0)} ms); identity bytes +${
+        ((heap.heapRendered - heap.heapGzip) / MIB).toFixed(1)
+      } MiB (first identity scrape ${heap.renderMs.toFixed(0)} ms); rss ${
         (heap.rssRendered / MIB).toFixed(0)
       } MiB.`,
     );

@@ -8,6 +8,7 @@
  */
 
 import { parseArgs } from "@std/cli/parse-args";
+import { POSTGRES_ENV } from "@lib/store/postgres/client.ts";
 import {
   archiveNames,
   denortZipName,
@@ -49,8 +50,10 @@ export const BUILD_INFO_FILE = "build_info.json";
 
 /**
  * Permissions baked into the compiled gateway. Narrow on purpose: network,
- * files (persistence file, web config, TLS keys, UI assets) and the two
- * environment variables the `yaml` package reads. No `--allow-sys`: nothing
+ * files (persistence file, web config, TLS keys, UI assets), the two
+ * environment variables the `yaml` package reads and those the PostgreSQL
+ * client of the shared store may read (`POSTGRES_ENV`: libpq's `PG*` names,
+ * the OS user name). No `--allow-sys`: nothing
  * calls `Deno.hostname()`, `Deno.loadavg()` or the like. Deno 2.9.6 refuses
  * `/proc/self/*` to anything but `--allow-all`, so the `/proc`-based process
  * metrics are left out under these permissions (`Deno.memoryUsage()` and
@@ -60,7 +63,7 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-net",
   "--allow-read",
   "--allow-write",
-  "--allow-env=LOG_TOKENS,LOG_STREAM",
+  `--allow-env=${["LOG_TOKENS", "LOG_STREAM", ...POSTGRES_ENV].join(",")}`,
 ];
 
 /** V8 flags baked into the compiled gateway (e.g. `--max-semi-space-size=64`); none for now. */

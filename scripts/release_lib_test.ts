@@ -106,7 +106,8 @@ Deno.test("compileArgs() builds the deno compile command line", () => {
     "--allow-net",
     "--allow-read",
     "--allow-write",
-    "--allow-env=LOG_TOKENS,LOG_STREAM",
+    "--allow-env=LOG_TOKENS,LOG_STREAM,PGHOST,PGPORT,PGUSER,PGUSERNAME,PGDATABASE,PGPASSWORD," +
+    "PGAPPNAME,PGTARGETSESSIONATTRS,USER,USERNAME,LOGNAME",
     "main.ts",
   ]);
   assertEquals(

@@ -1,5 +1,5 @@
 /**
- * Black-box tests of the command line (spec §9): `-h` and `--version`, every
+ * Black-box tests of the command line (docs/upstream.md §9): `-h` and `--version`, every
  * flag's default and value as `/api/v1/status` shows it, kingpin's error texts
  * and exit codes, repeated listen addresses, the old single-dash spelling,
  * unsupported listeners, a port in use, and the log lines' shape.
@@ -27,6 +27,9 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "push.max-concurrent-body-size": "128MiB",
   "push.max-series-per-push": "100000",
   "storage.max-series": "0",
+  "storage.postgres-checkpoint-interval": "5m0s",
+  "storage.postgres-password-file": "",
+  "storage.postgres-url": "",
   "web.config.file": "",
   "web.enable-admin-api": "false",
   "web.enable-lifecycle": "false",
@@ -46,6 +49,10 @@ const OUR_FLAGS = [
   "push.max-series-per-push",
   "push.default-ttl",
   "storage.max-series",
+  "storage.postgres-url",
+  "storage.postgres-password-file",
+  "storage.postgres-import",
+  "storage.postgres-checkpoint-interval",
 ];
 
 /** Our `-h` without the rows of the flags upstream does not have. */
@@ -107,6 +114,10 @@ Deno.test("every flag accepted with its default value, shown in /api/v1/status",
     "--push.max-series-per-push=100000",
     "--push.default-ttl=0",
     "--storage.max-series=0",
+    "--storage.postgres-url=",
+    "--storage.postgres-password-file=",
+    "--storage.postgres-import=",
+    "--storage.postgres-checkpoint-interval=5m",
     "--log.level=info",
     "--log.format=logfmt",
   ];
@@ -140,6 +151,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
       "--push.max-series-per-push=0x10",
       "--push.default-ttl=1d12h",
       "--storage.max-series=1_000",
+      "--storage.postgres-checkpoint-interval=90s",
       "--log.level=DEBUG",
       "--log.format=json",
     ];
@@ -157,6 +169,7 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
         "push.max-series-per-push": "16",
         "push.default-ttl": "36h0m0s",
         "storage.max-series": "1000",
+        "storage.postgres-checkpoint-interval": "1m30s",
         "web.enable-admin-api": "true",
         "web.enable-lifecycle": "true",
         "web.enable-openmetrics": "true",

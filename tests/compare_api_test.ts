@@ -8,7 +8,7 @@ import { request } from "@lib/http/test_client.ts";
 import { compareScenarios, del, get, post, put, REFERENCE, withPair } from "./helpers/compare.ts";
 import { testNeeding } from "./helpers/requirements.ts";
 
-compareScenarios("compare: health, quit, API routes, status shape (§2, §7)", [], [
+compareScenarios("compare: health, quit, API routes, status (docs/upstream.md §2, §7)", [], [
   {
     name: "health and ready, quit disabled, bare GET /-/quit",
     steps: [
@@ -76,6 +76,9 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
       "push.max-series-per-push",
       "push.default-ttl",
       "storage.max-series",
+      "storage.postgres-checkpoint-interval",
+      "storage.postgres-password-file",
+      "storage.postgres-url",
       "web.enable-openmetrics",
     ];
     const common = (flags: Record<string, string>) =>
@@ -97,7 +100,7 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
   });
 });
 
-compareScenarios("compare: --web.enable-admin-api wipe (§5)", ["--web.enable-admin-api"], [
+compareScenarios("compare: admin wipe (docs/upstream.md §5)", ["--web.enable-admin-api"], [
   {
     name: "wipe answers 202 without CORS and removes every group",
     steps: [

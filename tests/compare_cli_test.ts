@@ -17,7 +17,7 @@ import {
 import { runMain, spawnReference, startGateway, stopReference } from "./helpers/gateway.ts";
 import { testNeeding } from "./helpers/requirements.ts";
 
-testNeeding(REFERENCE, "compare: command-line errors, texts and exit codes (§9.1)", async (t) => {
+testNeeding(REFERENCE, "compare: CLI errors, exit codes (docs/upstream.md §9.1)", async (t) => {
   const cases: string[][] = [
     ["--bogus"],
     ["--web.enable-lifecycle=true"],

@@ -5,7 +5,7 @@
 
 import { compareScenarios, get, put } from "./helpers/compare.ts";
 
-compareScenarios("compare: /metrics merging, ordering and negotiation (§6)", [], [
+compareScenarios("compare: /metrics merging, order, negotiation (docs/upstream.md §6)", [], [
   {
     name: "families merged across groups and sorted with the gateway's own",
     steps: [

@@ -8,7 +8,7 @@ import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import { compareScenarios, del, post, proto, put } from "./helpers/compare.ts";
 
-compareScenarios("compare: PUT/POST/DELETE semantics, empty bodies, timestamps (§4.4, §5)", [], [
+compareScenarios("compare: PUT, POST, DELETE semantics (docs/upstream.md §4.4, §5)", [], [
   {
     name: "PUT replaces, POST replaces by family name, DELETE answers 202",
     steps: [
@@ -72,7 +72,7 @@ compareScenarios("compare: PUT/POST/DELETE semantics, empty bodies, timestamps (
   },
 ]);
 
-compareScenarios("compare: the consistency check (§4.5)", [], [
+compareScenarios("compare: the consistency check (docs/upstream.md §4.5)", [], [
   {
     name: "type clash across groups",
     steps: [
@@ -157,7 +157,7 @@ compareScenarios("compare: the consistency check (§4.5)", [], [
 ]);
 
 compareScenarios(
-  "compare: --push.disable-consistency-check answers 202 (§4.1)",
+  "compare: --push.disable-consistency-check answers 202 (docs/upstream.md §4.1)",
   ["--push.disable-consistency-check"],
   [
     {

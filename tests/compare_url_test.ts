@@ -7,7 +7,7 @@
 
 import { compareScenarios, del, get, post, put } from "./helpers/compare.ts";
 
-compareScenarios("compare: push URL grammar and its error texts (§3)", [], [
+compareScenarios("compare: push URL grammar and its error texts (docs/upstream.md §3)", [], [
   {
     name: "base64 job and values, `=` for empty, padding optional",
     steps: [
@@ -100,7 +100,7 @@ compareScenarios("compare: push URL grammar and its error texts (§3)", [], [
 
 // 1.5.1 then hangs every later PUT to /metrics/job@base64/:job (known difference
 // "no-deadlock-after-bad-base64-job"), so this runs on a pair of its own, last.
-compareScenarios("compare: bad base64 job (§3)", [], [
+compareScenarios("compare: bad base64 job (docs/upstream.md §3)", [], [
   {
     name: "invalid base64 encoding in job name",
     steps: [
@@ -111,7 +111,7 @@ compareScenarios("compare: bad base64 job (§3)", [], [
   },
 ]);
 
-compareScenarios("compare: router 301/307/404/405, Allow, HEAD, OPTIONS (§2.2)", [], [
+compareScenarios("compare: router 301/307/404/405, HEAD, OPTIONS (docs/upstream.md §2.2)", [], [
   {
     name: "wrong methods, HEAD, OPTIONS and unknown paths",
     steps: [
@@ -166,7 +166,7 @@ compareScenarios("compare: router 301/307/404/405, Allow, HEAD, OPTIONS (§2.2)"
 ]);
 
 compareScenarios(
-  "compare: --web.external-url with a path sets the route prefix (§2.1)",
+  "compare: --web.external-url with a path sets the route prefix (docs/upstream.md §2.1)",
   ["--web.external-url=http://example.com/ext/"],
   [
     {

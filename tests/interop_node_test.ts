@@ -2,13 +2,20 @@
  * Interop with Node's `prom-client` (npm, run through Deno's Node compatibility
  * layer): its `Pushgateway` class sends no Content-Type and a chunked body,
  * encodes grouping values with `encodeURIComponent` (no `@base64`), and treats
- * any status below 400 as success.
+ * any status below 400 as success. Its OpenMetrics registry's exemplars fail
+ * the text parser, so that body gets the OpenMetrics parse (`# EOF` at the end).
  *
  * When the package cannot be loaded (no npm registry and no cache) the tests
  * are skipped with a message, except under `CI=true`, where they fail.
  */
 
-import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertEquals,
+  assertMatch,
+  assertRejects,
+  assertStringIncludes,
+} from "@std/assert";
 import { sampleLines } from "@lib/http/test_client.ts";
 import { type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
 import { getText } from "./helpers/interop.ts";
@@ -166,6 +173,78 @@ withGateway(
       'node_duration_seconds_count{instance="",job="node-om"} 3',
     ]);
     assert(!text.includes("# EOF"), "the end marker is not stored");
+  },
+);
+
+withGateway(
+  "node: an OpenMetrics registry with exemplars (no Content-Type) is stored and served",
+  async (client, gw) => {
+    const reg: Registry = new client.Registry();
+    reg.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
+    // prom-client's types want exemplar label names among the metric's own; its code does not.
+    const traceId = (id: string): Record<string, string> => ({ trace_id: id });
+    new client.Counter({
+      name: "node_requests_total",
+      help: "Requests.",
+      labelNames: ["code"],
+      registers: [reg],
+      enableExemplars: true,
+    }).inc({ labels: { code: "200" }, value: 5, exemplarLabels: traceId("abc") });
+    const h = new client.Histogram({
+      name: "node_duration_seconds",
+      help: "Duration.",
+      buckets: [0.1, 1],
+      registers: [reg],
+      enableExemplars: true,
+    });
+    h.observe({ value: 0.5, exemplarLabels: traceId("def") });
+    h.observe({ value: 2 });
+    new client.Gauge({ name: "node_queue", help: "Queue.", registers: [reg] }).set(2.5);
+    // The exemplars are what the text 0.0.4 parser refuses (upstream answers 400).
+    const sent = await reg.metrics();
+    assertStringIncludes(sent, '# {trace_id="abc"} 5 ');
+    assert(sent.endsWith("# EOF\n"), sent);
+
+    const pgw = new client.Pushgateway(gw.url, {}, reg);
+    assertEquals(statusOf(await pgw.push({ jobName: "node-ex", groupings: GROUPINGS })), 200);
+    const stored = 'instance="web-1",job="node-ex",zone="eu west"';
+    const text = await getText(`${gw.url}/metrics`);
+    // Parsed as OpenMetrics: the counter family takes its sample's name and keeps its type.
+    assertStringIncludes(
+      text,
+      "# HELP node_requests_total Requests.\n# TYPE node_requests_total counter\n",
+    );
+    assertEquals(sampleLines(text, "node_requests_total"), [
+      `node_requests_total{code="200",${stored}} 5`,
+    ]);
+    assertEquals(sampleLines(text, "node_duration_seconds_bucket"), [
+      `node_duration_seconds_bucket{${stored},le="0.1"} 0`,
+      `node_duration_seconds_bucket{${stored},le="1"} 1`,
+      `node_duration_seconds_bucket{${stored},le="+Inf"} 2`,
+    ]);
+    assertEquals(sampleLines(text, "node_queue"), [`node_queue{${stored}} 2.5`]);
+
+    // The exemplars are kept: /api/v1/metrics shows them (a field upstream does not have).
+    const api = JSON.parse(await getText(`${gw.url}/api/v1/metrics`));
+    const group = api.data.find((g: { labels: { job: string } }) => g.labels.job === "node-ex");
+    const counter = group.node_requests_total;
+    assertEquals(counter.type, "COUNTER");
+    const exemplar = counter.metrics[0].exemplar;
+    assertEquals([exemplar.labels, exemplar.value], [{ trace_id: "abc" }, "5"]);
+    const rfc3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+    assertMatch(exemplar.timestamp, rfc3339);
+    assert(Math.abs(Date.parse(exemplar.timestamp) - Date.now()) < 600_000, exemplar.timestamp);
+    const histogram = group.node_duration_seconds;
+    assertEquals(histogram.type, "HISTOGRAM");
+    assertEquals(
+      histogram.metrics[0].exemplars.map((e: Record<string, unknown>) => [e.le, e.labels, e.value]),
+      [["1", { trace_id: "def" }, "0.5"]],
+    );
+    assertEquals(group.node_queue.metrics[0].exemplar, undefined);
+    // And the UI lists them.
+    const ui = await getText(`${gw.url}/`);
+    assertStringIncludes(ui, "Exemplar</th><td>{trace_id=&quot;abc&quot;} 5 @ ");
+    assertStringIncludes(ui, "Exemplar &le; 1</th><td>{trace_id=&quot;def&quot;} 0.5 @ ");
   },
 );
 

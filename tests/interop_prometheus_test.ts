@@ -14,6 +14,7 @@ import { request } from "@lib/http/test_client.ts";
 import { hasProgram } from "./helpers/requirements.ts";
 import { testWithGateway } from "./helpers/gateway.ts";
 import { poll } from "./helpers/poll.ts";
+import { fillGroups, groupBody, groupPath, LINES_PER_GROUP } from "./helpers/fill.ts";
 import {
   PROMETHEUS_BIN,
   type PromSample,
@@ -194,6 +195,136 @@ testWithGateway(
       );
     } finally {
       status = await prom?.stop();
+    }
+    assertEquals(status?.code, 0, `prometheus did not stop cleanly:\n${prom.logs.join("\n")}`);
+  },
+  { needs: PROMETHEUS },
+);
+
+/** What went through a {@linkcode startTap}: scrape requests and their responses' encodings. */
+interface TapCounts {
+  requests: number;
+  requestsAcceptingGzip: number;
+  responses: number;
+  gzipResponses: number;
+}
+
+/**
+ * A TCP pass-through on a loopback port to `port`, counting the scrape
+ * requests (and how many accept gzip) and the responses (and how many are
+ * gzip-encoded) by the header lines going through it.
+ */
+function startTap(port: number): { port: number; counts: TapCounts; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const counts: TapCounts = {
+    requests: 0,
+    requestsAcceptingGzip: 0,
+    responses: 0,
+    gzipResponses: 0,
+  };
+  const latin1 = new TextDecoder("latin1");
+  const count = (re: RegExp, text: string) => text.match(re)?.length ?? 0;
+  const tap = (inspect: (text: string) => void) =>
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        inspect(latin1.decode(chunk));
+        controller.enqueue(chunk);
+      },
+    });
+  const open: Deno.Conn[] = [];
+  (async () => {
+    for await (const client of listener) {
+      open.push(client);
+      const upstream = await Deno.connect({ hostname: "127.0.0.1", port });
+      open.push(upstream);
+      client.readable.pipeThrough(tap((t) => {
+        counts.requests += count(/^GET \/metrics HTTP\/1\.1\r$/gm, t);
+        counts.requestsAcceptingGzip += count(/^accept-encoding: .*\bgzip\b.*\r$/gim, t);
+      })).pipeTo(upstream.writable).catch(() => {});
+      upstream.readable.pipeThrough(tap((t) => {
+        counts.responses += count(/^HTTP\/1\.1 200 OK\r$/gm, t);
+        counts.gzipResponses += count(/^content-encoding: gzip\r$/gim, t);
+      })).pipeTo(client.writable).catch(() => {});
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    counts,
+    close() {
+      listener.close();
+      for (const c of open) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
+testWithGateway(
+  "Prometheus scrapes 2,000 groups gzip-compressed and sees a one-group push",
+  [],
+  async (gw) => {
+    const groups = 2000;
+    let prom: RunningPrometheus | undefined;
+    let tap: ReturnType<typeof startTap> | undefined;
+    let status: Deno.CommandStatus | undefined;
+    try {
+      await fillGroups(gw.url, groups);
+      tap = startTap(gw.port);
+      prom = await startPrometheus(`127.0.0.1:${tap.port}`, { scrapeInterval: "2s" });
+
+      // Every series of every group arrived, with its values.
+      await waitQuery(
+        prom,
+        'count({job="fill"})',
+        (r) => r[0]?.value === String(groups * LINES_PER_GROUP),
+      );
+      assertEquals((await prom.query("count(fill_requests_total)"))[0]?.value, String(3 * groups));
+      // fill_latency_seconds_count of group i is i + 1.
+      assertEquals(
+        (await prom.query("sum(fill_latency_seconds_count)"))[0]?.value,
+        String(groups * (groups + 1) / 2),
+      );
+
+      // A one-group push shows in the next scrapes; nothing else changes.
+      const res = await fetch(gw.url + groupPath(1234), {
+        method: "PUT",
+        body: groupBody(1234, 55555),
+      });
+      assertEquals(res.status, 200, await res.text());
+      await waitQuery(
+        prom,
+        'fill_requests_total{instance="host-1234",code="200"}',
+        (r) => r[0]?.value === "388885",
+      );
+      assertEquals(
+        (await prom.query('count({job="fill"})'))[0]?.value,
+        String(groups * LINES_PER_GROUP),
+      );
+      assertEquals(
+        (await prom.query("sum(fill_latency_seconds_count)"))[0]?.value,
+        String(groups * (groups + 1) / 2 - 1235 + 55556),
+      );
+
+      // Prometheus asked for gzip every time and got it every time.
+      const counts = { ...tap.counts };
+      assert(counts.requests >= 2, JSON.stringify(counts));
+      assertEquals(counts.requestsAcceptingGzip, counts.requests, JSON.stringify(counts));
+      assert(counts.responses >= counts.requests - 1, JSON.stringify(counts));
+      assertEquals(counts.gzipResponses, counts.responses, JSON.stringify(counts));
+      const target = (await prom.targets())[0];
+      assertEquals([target?.health, target?.lastError], ["up", ""]);
+      assertEquals(
+        await prom.query(
+          'sum_over_time(up{job="pushgateway"}[1h]) < count_over_time(up{job="pushgateway"}[1h])',
+        ),
+        [],
+        "no failed scrape since start",
+      );
+    } finally {
+      status = await prom?.stop();
+      tap?.close();
     }
     assertEquals(status?.code, 0, `prometheus did not stop cleanly:\n${prom.logs.join("\n")}`);
   },

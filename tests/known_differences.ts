@@ -11,8 +11,9 @@
  * mismatch.
  *
  * Most entries are behaviour of the newest upstream (1.11.3) that 1.5.1 lacks
- * (spec §13); the rest are improvements over upstream decided on purpose
- * (spec §4.6, §10, §15).
+ * (docs/upstream.md §13); the rest are improvements over upstream decided on
+ * purpose (docs/upstream.md §4.6, §10, §15). The notes name each entry by its
+ * `id` where they describe the behaviour.
  *
  * @module
  */
@@ -104,8 +105,11 @@ export interface KnownDifference {
   readonly id: string;
   /** Why we differ. */
   readonly reason: string;
-  /** Where the spec describes it (`/work/shared/docs/upstream-pushgateway.md`). */
-  readonly spec: string;
+  /**
+   * Where upstream's behaviour is described: sections of `docs/upstream.md`
+   * (`"docs/upstream.md §2.3, §13.3"`), then any upstream source read for it.
+   */
+  readonly upstream: string;
   /** The demonstration run against both binaries. */
   readonly probe: Probe;
 }
@@ -153,7 +157,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "content-encoding-case-insensitive",
     reason: "newest upstream compares Content-Encoding case-insensitively; 1.5.1 ignored `GZIP` " +
       "and parsed the compressed bytes as text",
-    spec: "§2.3, §13.3",
+    upstream: "docs/upstream.md §2.3, §13.3",
     probe: {
       kind: "http",
       steps: [{
@@ -170,7 +174,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "snappy-request-bodies",
     reason: "newest upstream (1.6.0+) decodes `Content-Encoding: snappy` (framed); 1.5.1 parses " +
       "the raw bytes as text",
-    spec: "§2.3, §13.3",
+    upstream: "docs/upstream.md §2.3, §13.3",
     probe: {
       kind: "http",
       steps: [{
@@ -186,7 +190,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "help-escaped-quote",
     reason: 'the newest text parser (common v0.69) accepts `\\"` in HELP; 1.5.1 rejected it',
-    spec: "§4.3, §13.6",
+    upstream: "docs/upstream.md §4.3, §13.6",
     probe: {
       kind: "http",
       steps: [{ method: "PUT", path: "/metrics/job/kd", body: '# HELP m a \\"q\\"\nm 1\n' }],
@@ -200,7 +204,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "quoted-metric-names",
     reason: 'the newest text parser accepts quoted names (`{"m"} 1`); 1.5.1 did not',
-    spec: "§4.3, §13.6",
+    upstream: "docs/upstream.md §4.3, §13.6",
     probe: {
       kind: "http",
       steps: [{ method: "PUT", path: "/metrics/job/kd", body: '{"m"} 1\n' }],
@@ -212,7 +216,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "gauge-histogram-type",
     reason: "the newest text parser knows `gauge_histogram`; in 1.5.1 the `_bucket`, `_sum` and " +
       "`_count` lines became separate untyped families",
-    spec: "§4.3, §13.6",
+    upstream: "docs/upstream.md §4.3, §13.6",
     probe: {
       kind: "http",
       steps: [
@@ -240,7 +244,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: "a gauge histogram is checked like a histogram (client_golang checks neither its " +
       "suffix collisions nor its metrics' value type), so no push can store what the scrape " +
       "cannot render; 1.5.1 stores it and its next scrapes are cut off at `# TYPE g`",
-    spec: "§4.5, §15.2",
+    upstream: "docs/upstream.md §4.5, §15.2",
     probe: {
       kind: "http",
       steps: [
@@ -277,7 +281,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: "a histogram metric with its own `le` label (here from the grouping key) is refused " +
       "like a summary with `quantile`: its bucket lines would carry `le` twice, and Prometheus " +
       "refuses the whole scrape; client_golang checks `quantile` only",
-    spec: "§4.5, §15.2",
+    upstream: "docs/upstream.md §4.5, §15.2",
     probe: {
       kind: "http",
       steps: [
@@ -296,7 +300,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: "1.5.1's push handler returns without unlocking its mutex when the base64 job is " +
       "invalid, so every later request to that route and method hangs for good (fixed upstream " +
       "since: the newest handler has no such lock)",
-    spec: "§3 (bad base64 job); upstream v1.5.1 handler/push.go",
+    upstream: "docs/upstream.md §3 (bad base64 job); upstream v1.5.1 handler/push.go",
     probe: {
       kind: "http",
       steps: [
@@ -312,7 +316,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: "the newest text parser (common v0.69) only treats io.EOF at the start of a line as " +
       "the end of input; 1.5.1 accepted any read error there, so a gzip body cut before its " +
       "first line was an empty push",
-    spec: "§2.3; common expfmt/text_parse.go startOfLine",
+    upstream: "docs/upstream.md §2.3, §13.6; common expfmt/text_parse.go startOfLine",
     probe: {
       kind: "http",
       steps: [{
@@ -329,7 +333,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "protobuf-error-texts",
     reason: "newest reads delimited protobuf with google.golang.org/protobuf (protodelim), whose " +
       "error texts differ from 1.5.1's golang/protobuf",
-    spec: "§4.2, §13.7",
+    upstream: "docs/upstream.md §4.2, §13.7",
     probe: {
       kind: "http",
       steps: [{
@@ -346,7 +350,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "scrape-name-escaping",
     reason: "newest escapes names that are not legacy-valid to underscores unless the scraper " +
       "negotiates `escaping=allow-utf-8`; 1.5.1 wrote them raw (broken text)",
-    spec: "§4.2, §6.2, §6.3, §13.4",
+    upstream: "docs/upstream.md §4.2, §6.2, §6.3, §13.4",
     probe: {
       kind: "http",
       steps: [
@@ -369,7 +373,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "metrics-content-type-escaping",
     reason: "the newest promhttp appends the negotiated `escaping=` to the scrape Content-Type",
-    spec: "§6.3, §13.4",
+    upstream: "docs/upstream.md §6.3, §13.4",
     probe: {
       kind: "http",
       steps: [{ method: "GET", path: "/metrics" }],
@@ -380,7 +384,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "build-info-tags-label",
     reason: "newest `pushgateway_build_info` carries a `tags` label",
-    spec: "§6.1, §13.5",
+    upstream: "docs/upstream.md §6.1, §13.5",
     probe: {
       kind: "http",
       steps: [{ method: "GET", path: "/metrics" }],
@@ -397,7 +401,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason:
       "a rejected push whose synthetic push_time_seconds would collide creates no group, so " +
       "the store is never left inconsistent (upstream then fails every push and every scrape)",
-    spec: "§4.6, §15.2",
+    upstream: "docs/upstream.md §4.6, §15.2",
     probe: {
       kind: "http",
       steps: [
@@ -414,10 +418,35 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: "no-poisoned-store-pushed-failure-type",
+    reason: "a group keeps a pushed push_failure_time_seconds of another type (as upstream), so " +
+      "a new group's zero gauge would clash: that push is refused and creates no group, where " +
+      "1.5.1 creates it and then fails every scrape",
+    upstream: "docs/upstream.md §4.4, §4.6",
+    probe: {
+      kind: "http",
+      steps: [
+        { method: "PUT", path: "/metrics/job/a", body: "m 1\n" },
+        { method: "POST", path: "/metrics/job/a", body: "push_failure_time_seconds 9\n" },
+        { method: "PUT", path: "/metrics/job/b", body: "m2 1\n" },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: {
+        status: 500,
+        bodyIncludes: ["An error has occurred while serving metrics:"],
+      },
+      ours: {
+        status: 200,
+        bodyIncludes: ['push_failure_time_seconds{instance="",job="a"} 9\n'],
+        bodyExcludes: ['job="b"'],
+      },
+    },
+  },
+  {
     id: "unchecked-pushes-still-validated",
     reason: "with --push.disable-consistency-check a push still answers 202 at once, but an " +
       "inconsistent one is then dropped (and logged) instead of breaking every scrape with 500",
-    spec: "§4.1, §4.5, §6.3",
+    upstream: "docs/upstream.md §4.1, §4.5, §6.3",
     probe: {
       kind: "http",
       args: ["--push.disable-consistency-check"],
@@ -441,7 +470,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "push-max-body-size",
     reason: "our --push.max-body-size (default 64MiB) answers 413 to larger push bodies; " +
       "upstream has no limit",
-    spec: "§2.3, §12",
+    upstream: "docs/upstream.md §2.3, §12",
     probe: {
       kind: "http",
       oursArgs: ["--push.max-body-size=64B"],
@@ -458,7 +487,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "push-max-series-per-push",
     reason: "our --push.max-series-per-push (default 100000) refuses a larger push with 413 " +
       "before holding it in memory (its failure time recorded); upstream has no limit",
-    spec: "§2.3, §12; issue 20",
+    upstream: "docs/upstream.md §12",
     probe: {
       kind: "http",
       steps: [{
@@ -478,7 +507,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason:
       "a push may hold 16 labels, buckets or quantiles per series --push.max-series-per-push " +
       "allows, so one series cannot carry an unbounded amount; upstream has no limit",
-    spec: "§2.3, §12; issue 20",
+    upstream: "docs/upstream.md §12",
     probe: {
       kind: "http",
       oursArgs: ["--push.max-series-per-push=1"],
@@ -498,7 +527,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
       "with the consistency check on, a text push stops parsing at its first repeated series " +
       "(the push is refused anyway, and the rest is never held in memory), so the 400 names that " +
       "one; upstream lists every repeat (millions for a large body)",
-    spec: "§4.3; issue 20",
+    upstream: "docs/upstream.md §4.5",
     probe: {
       kind: "http",
       steps: [{ method: "PUT", path: "/metrics/job/kd", body: "a 1\na 1\na 1\n" }],
@@ -516,7 +545,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "storage-max-series",
     reason: "our --storage.max-series (default 0: no limit) refuses a push that would store more " +
       "series with 507; upstream has no limit",
-    spec: "§12; issue 20",
+    upstream: "docs/upstream.md §12",
     probe: {
       kind: "http",
       oursArgs: ["--storage.max-series=3"],
@@ -534,7 +563,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: "push bodies read or decompressed at the same time share our " +
       "--push.max-concurrent-body-size (default 128MiB); past it a push gets 503 with " +
       "Retry-After at once; upstream reads any number of bodies at once",
-    spec: "§12; issue 20",
+    upstream: "docs/upstream.md §12",
     probe: {
       kind: "http",
       oursArgs: ["--push.max-concurrent-body-size=64B"],
@@ -555,7 +584,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "pushgateway-ttl-header",
     reason: "our Pushgateway-TTL header sets a group's time to live (a bad one is refused with " +
       "400 and changes nothing); upstream ignores the header",
-    spec: "issue 20",
+    upstream: "docs/upstream.md §4.4, §14",
     probe: {
       kind: "http",
       steps: [{
@@ -572,7 +601,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "push-expiry-time-gauge",
     reason: "a group with a time to live shows its deadline as the synthetic gauge " +
       "push_expiry_time_seconds, beside push_time_seconds; upstream has no expiry",
-    spec: "issue 20",
+    upstream: "docs/upstream.md §4.4, §14",
     probe: {
       kind: "http",
       steps: [
@@ -597,7 +626,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "pushed-push-expiry-time-dropped",
     reason: "push_expiry_time_seconds is the gateway's own, like push_time_seconds: a pushed " +
       "family of that name is dropped; upstream stores it as pushed",
-    spec: "§4.4; issue 20",
+    upstream: "docs/upstream.md §4.4",
     probe: {
       kind: "http",
       steps: [
@@ -616,7 +645,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     reason: "our /metrics also shows the stored series count, both series limits and the expired " +
       "groups (pushgateway_stored_series, pushgateway_push_max_series, " +
       "pushgateway_storage_max_series, pushgateway_groups_expired_total)",
-    spec: "§6; issue 20",
+    upstream: "docs/upstream.md §6.1",
     probe: {
       kind: "http",
       steps: [{ method: "GET", path: "/metrics" }],
@@ -636,7 +665,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "no-go-runtime-metrics",
     reason:
       "a Deno process has no Go runtime, so there are no go_* families a push could clash with",
-    spec: "§6.1",
+    upstream: "docs/upstream.md §6.1",
     probe: {
       kind: "http",
       steps: [{
@@ -653,11 +682,39 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: "own-request-family-help",
+    reason: "a push naming the request counter or a push summary with another HELP is refused " +
+      "from the start; 1.5.1 accepts it while its own family has no series yet (here: no push " +
+      "before it), and from then on refuses every other push with client_golang's gatherer error",
+    upstream: "docs/upstream.md §6.1",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: "# HELP pushgateway_http_push_duration_seconds other\n" +
+            "# TYPE pushgateway_http_push_duration_seconds summary\n" +
+            "pushgateway_http_push_duration_seconds_sum 1\n" +
+            "pushgateway_http_push_duration_seconds_count 1\n",
+        },
+        { method: "PUT", path: "/metrics/job/kd2", body: "m 1\n" },
+      ],
+      reference: {
+        status: 400,
+        body: "pushed metrics are invalid or inconsistent with existing metrics: gathered " +
+          'metric family pushgateway_http_push_duration_seconds has help "other" but should ' +
+          'have "HTTP request duration for pushes to the Pushgateway."\n',
+      },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
     id: "process-network-metrics",
     reason: "newest client_golang (1.23) adds the counters process_network_receive_bytes_total " +
       "and process_network_transmit_bytes_total, so a push giving them another type clashes; " +
       "1.5.1's process collector has neither",
-    spec: "§6.1, §13.5",
+    upstream: "docs/upstream.md §6.1, §13.5",
     probe: {
       kind: "http",
       steps: [{
@@ -678,10 +735,10 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
-      "web.local-assets; push.enable-utf8-names (1.11.0) and our push.max-body-size, " +
+      "web.local-assets; push.enable-utf8-names (1.11.0), our push.max-body-size, " +
       "push.max-concurrent-body-size, push.max-series-per-push, push.default-ttl, " +
-      "storage.max-series and web.enable-openmetrics",
-    spec: "§7.1, §9.1, §13.12",
+      "storage.max-series, web.enable-openmetrics and storage.postgres-* flags",
+    upstream: "docs/upstream.md §7.1, §9.1, §13.12",
     probe: {
       kind: "http",
       steps: [{ method: "GET", path: "/api/v1/status" }],
@@ -693,6 +750,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
           '"push.max-body-size"',
           '"push.default-ttl"',
           '"storage.max-series"',
+          '"storage.postgres-url"',
           '"web.enable-openmetrics"',
         ],
       },
@@ -705,6 +763,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
           '"push.max-series-per-push":"100000"',
           '"push.default-ttl":"0s"',
           '"storage.max-series":"0"',
+          '"storage.postgres-url":""',
           '"web.enable-openmetrics":"false"',
         ],
         bodyExcludes: ['"web.local-assets"'],
@@ -712,10 +771,150 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: "openmetrics-push-second-chance",
+    reason: "a body the text parser refuses whose last line is `# EOF` is parsed as OpenMetrics " +
+      "(issue 23: prom-client's OpenMetrics registry sends its exemplars without a " +
+      "Content-Type); upstream has no OpenMetrics parser (its issue #400) and refuses the push",
+    upstream: "docs/upstream.md §4.2, §14 (issue #400)",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: '# TYPE c counter\nc_total 1 # {trace_id="abc"} 1\n# EOF\n',
+        },
+      ],
+      reference: {
+        status: 400,
+        body: 'text format parsing error in line 2: expected integer as timestamp, got "#"\n',
+      },
+      ours: { status: 200, body: "" },
+    },
+  },
+  {
+    id: "openmetrics-push-eof-without-newline",
+    reason: "the text parser refuses a final comment line without a newline, so a body ending " +
+      "in `# EOF` without one gets the OpenMetrics second chance too, and is then read with " +
+      "OpenMetrics' rules (a counter with its created timestamp); upstream refuses it",
+    upstream: "docs/upstream.md §4.2, §4.3",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: "# TYPE bar counter\nbar_total 1\nbar_created 2\n# EOF",
+        },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: { status: 200, bodyExcludes: ["bar_"] },
+      ours: {
+        status: 200,
+        bodyIncludes: ['# TYPE bar_total counter\nbar_total{instance="",job="kd"} 1\n'],
+        bodyExcludes: ["bar_created"],
+      },
+    },
+  },
+  {
+    id: "openmetrics-push-error-text",
+    reason: "when both parsers refuse a body ending in `# EOF`, the OpenMetrics parser's error " +
+      "is reported (the body was evidently meant as OpenMetrics); upstream reports the text " +
+      "parser's",
+    upstream: "docs/upstream.md §4.2, §4.3",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: '# TYPE c counter\nc_total -1 # {trace_id="abc"} 1\n# EOF\n',
+        },
+      ],
+      reference: {
+        status: 400,
+        body: 'text format parsing error in line 2: expected integer as timestamp, got "#"\n',
+      },
+      ours: {
+        status: 400,
+        body: "openmetrics format parsing error in line 2: negative value for counter-like " +
+          'sample "c_total"\n',
+      },
+    },
+  },
+  {
+    id: "openmetrics-push-content-type",
+    reason: "a push declared `application/openmetrics-text` is parsed with OpenMetrics' rules, " +
+      "so counter `foo` with sample `foo_total` is the counter family `foo_total`; upstream " +
+      "parses every non-protobuf body as text 0.0.4, where `foo_total` is untyped",
+    upstream: "docs/upstream.md §4.2, §4.3",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: "# TYPE foo counter\nfoo_total 1\n# EOF\n",
+          headers: { "content-type": "application/openmetrics-text; version=1.0.0; charset=utf-8" },
+        },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: { status: 200, bodyIncludes: ["# TYPE foo_total untyped\n"] },
+      ours: {
+        status: 200,
+        bodyIncludes: ['# TYPE foo_total counter\nfoo_total{instance="",job="kd"} 1\n'],
+        bodyExcludes: ["untyped"],
+      },
+    },
+  },
+  {
+    id: "api-openmetrics-fields",
+    reason: "/api/v1/metrics shows a family's unit and a series' exemplars and created " +
+      "timestamp as extra fields where present (here pushed in protobuf, which upstream keeps " +
+      "but does not show); the existing fields are unchanged",
+    upstream: "docs/upstream.md §7.2",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: new Uint8Array(encodeDelimited([{
+            name: "c_total",
+            type: MetricType.COUNTER,
+            metric: [{
+              label: [],
+              counter: {
+                value: 1,
+                exemplar: { label: [{ name: "trace_id", value: "abc" }], value: 1 },
+              },
+            }],
+          }])),
+          headers: { "content-type": PROTO_DELIMITED },
+        },
+        { method: "GET", path: "/api/v1/metrics" },
+      ],
+      reference: {
+        status: 200,
+        bodyIncludes: [
+          '"type":"COUNTER","metrics":[{"labels":{"instance":"","job":"kd"},"value":"1"}]',
+        ],
+        bodyExcludes: ['"exemplar"'],
+      },
+      ours: {
+        status: 200,
+        bodyIncludes: [
+          '"type":"COUNTER","metrics":[{"exemplar":{"labels":{"trace_id":"abc"},"value":"1"},' +
+          '"labels":{"instance":"","job":"kd"},"value":"1"}]',
+        ],
+      },
+    },
+  },
+  {
     id: "log-flag-error-texts",
     reason: "newest promslog says `unrecognized log level verbose` (unquoted); 1.5.1's promlog " +
       "quoted the value",
-    spec: "§9.1; common promslog/slog.go Level.Set",
+    upstream: "docs/upstream.md §9.1; common promslog/slog.go Level.Set",
     probe: {
       kind: "cli",
       args: ["--log.level=verbose"],
@@ -732,7 +931,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "help-on-stdout",
     reason: "newest kingpin writes -h to stdout; 1.5.1 wrote it to stderr",
-    spec: "§9.2, §13.1",
+    upstream: "docs/upstream.md §9.2, §13.1",
     probe: {
       kind: "cli",
       args: ["-h"],
@@ -747,7 +946,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "version-on-stdout",
     reason: "newest prints --version on stdout with a `tags:` line; 1.5.1 used stderr, no tags",
-    spec: "§9.3, §13.1",
+    upstream: "docs/upstream.md §9.3, §13.1",
     probe: {
       kind: "cli",
       args: ["--version"],
@@ -758,7 +957,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
   {
     id: "utf8-names-flag",
     reason: "--push.enable-utf8-names exists since 1.11.0",
-    spec: "§9.1, §13.2",
+    upstream: "docs/upstream.md §9.1, §13.2",
     probe: {
       kind: "cli",
       args: ["--push.enable-utf8-names", "--version"],
@@ -770,7 +969,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "exit-non-zero-when-server-cannot-start",
     reason: "a port already in use is fatal: we exit 1 so supervisors notice; upstream logs and " +
       "exits 0",
-    spec: "§10 (Signals), §15.8",
+    upstream: "docs/upstream.md §10.4, §15.8",
     probe: {
       kind: "cli",
       args: ["--web.listen-address=127.0.0.1:{busy}"],
@@ -782,7 +981,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "old-single-dash-flags",
     reason: "the 0.x single-dash spelling (`-web.enable-lifecycle`) is accepted with a " +
       "deprecation warning; kingpin reads it as an unknown short flag",
-    spec: "§9.1",
+    upstream: "docs/upstream.md §9.1",
     probe: {
       kind: "cli",
       args: ["-web.enable-lifecycle", "--version"],
@@ -794,7 +993,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "sighup-survives",
     reason: "SIGHUP reloads the web configuration; upstream does not handle it and dies " +
       "without persisting (Debian's unit sends it on `systemctl reload`)",
-    spec: "§10 (Signals), §15.8",
+    upstream: "docs/upstream.md §10.4, §15.8",
     probe: { kind: "signal", signal: "SIGHUP", reference: "dies", ours: "survives" },
   },
 ];

@@ -27,6 +27,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   "protobuf": ["model"],
   "expfmt": ["model", "gocompat", "protobuf"],
   "store": ["model", "gocompat", "protobuf", "gob"],
+  // The shared store (PostgreSQL): the store's state machine and interface, the codec.
+  "store/postgres": ["store", "model", "gocompat", "protobuf", "."],
   "cli": [".", "gocompat"],
   "http": [".", "compress", "expfmt", "gocompat", "model", "protobuf", "store"],
   "ui": [".", "gocompat", "http", "model", "store"],

@@ -1,5 +1,5 @@
 /**
- * The process lifecycle (spec §2, §10): `/-/quit` with `--web.enable-lifecycle`
+ * The process lifecycle (docs/upstream.md §2, §10): `/-/quit` with `--web.enable-lifecycle`
  * ends the process with exit 0, graceful SIGTERM with a push in flight,
  * SIGINT, SIGHUP. The handlers' answers and the routing flags are tested
  * in-process (`lib/http/lifecycle_test.ts`, `lib/http/app_test.ts`).

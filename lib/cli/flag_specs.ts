@@ -1,7 +1,7 @@
 /**
  * Upstream's command-line flags as data: name, kind, default and kingpin's help text, in
  * upstream's registration order (the order of `-h`), plus ours (`--persistence.export-upstream`,
- * `--push.max-body-size`). The help of `--web.systemd-socket` and `--web.listen-address` adds
+ * `--push.max-body-size`, `--storage.postgres-*`). The help of `--web.systemd-socket` and `--web.listen-address` adds
  * that this build refuses systemd sockets and vsock. The parser is `flags.ts`, the help layout
  * `usage.ts`.
  *
@@ -192,6 +192,34 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "0",
     help:
       "Maximum number of series stored; a push that would pass it gets 507 and is not stored. 0 means no limit. Not in upstream.",
+  },
+  {
+    name: "storage.postgres-url",
+    kind: "string",
+    default: "",
+    help:
+      "URL of a PostgreSQL database shared by several replicas, e.g. postgres://user@host:5432/db?sslmode=require (instead of memory and --persistence.file). A password in it is never shown. Not in upstream.",
+  },
+  {
+    name: "storage.postgres-password-file",
+    kind: "string",
+    default: "",
+    help: "File holding the PostgreSQL password (else the URL's, or PGPASSWORD). Not in upstream.",
+  },
+  {
+    name: "storage.postgres-import",
+    kind: "string",
+    default: "",
+    action: true,
+    help:
+      "Load this persistence file into the empty database of --storage.postgres-url, then exit. Not in upstream.",
+  },
+  {
+    name: "storage.postgres-checkpoint-interval",
+    kind: "duration",
+    default: "5m",
+    help:
+      "How often the shared state is checkpointed (also every 10000 writes); the log keeps the writes since the previous checkpoint. Not in upstream.",
   },
   {
     name: "log.level",

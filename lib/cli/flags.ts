@@ -49,6 +49,7 @@ import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/b
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
 import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
 import { GoUintError, parseGoUint } from "@lib/gocompat/go_uint.ts";
+import { redactUrlPassword } from "@lib/cli/redact.ts";
 
 /** The parsed command line. */
 export interface Config {
@@ -100,11 +101,25 @@ export interface Config {
   defaultTtlMs: number;
   /** `--storage.max-series` (0: no limit). */
   maxSeries: number;
+  /** `--storage.postgres-url` as given ("" for the in-memory store); may hold a password. */
+  postgresUrl: string;
+  /** `--storage.postgres-password-file`. */
+  postgresPasswordFile: string;
+  /** `--storage.postgres-import`. */
+  postgresImport: string;
+  /** `--storage.postgres-checkpoint-interval` in milliseconds. */
+  postgresCheckpointIntervalMs: number;
+  /**
+   * The telemetry path serves the pushed groups only, the gateway's own metrics being at
+   * `/-/metrics` alone (with the shared store: they differ per replica).
+   */
+  ownMetricsApart: boolean;
   /**
    * kingpin's string form of every flag except kingpin's own (help, version), for
    * `/api/v1/status`: booleans `true`/`false`, durations in Go form (`5m0s`),
    * repeated listen addresses comma-joined, the route prefix after normalisation,
-   * the external URL as given, sizes as `64MiB`.
+   * the external URL as given, sizes as `64MiB`, `--storage.postgres-url` with its password
+   * replaced by `xxxxx`.
    */
   flagValues: Record<string, string>;
   /** Flags given in the old single-dash spelling, e.g. `-persistence.file`, for a deprecation warning. */
@@ -466,6 +481,8 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   }
   flagValues["web.route-prefix"] = routePrefix;
   flagValues["log.level"] = logLevel;
+  flagValues["storage.postgres-url"] = redactUrlPassword(str("storage.postgres-url"));
+  const postgresUrl = str("storage.postgres-url");
 
   return {
     listenAddresses,
@@ -495,6 +512,13 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
       durationToMs(parseGoDuration(str("push.default-ttl"), "str2duration")),
     ),
     maxSeries: parseGoUint(str("storage.max-series")),
+    postgresUrl,
+    postgresPasswordFile: str("storage.postgres-password-file"),
+    postgresImport: str("storage.postgres-import"),
+    postgresCheckpointIntervalMs: durationToMs(
+      parseGoDuration(str("storage.postgres-checkpoint-interval"), "str2duration"),
+    ),
+    ownMetricsApart: postgresUrl !== "",
     flagValues,
     deprecatedSingleDash: deprecated,
   };
@@ -552,6 +576,37 @@ export function validateUnsupported(config: Config): string | undefined {
   const vsock = config.listenAddresses.find((a) => a.toLowerCase().startsWith("vsock://"));
   if (vsock !== undefined) {
     return `vsock listen addresses are not supported by this implementation: ${vsock}`;
+  }
+  return undefined;
+}
+
+/**
+ * Says which storage flags do not go together.
+ *
+ * @param config The parsed config.
+ * @returns A message for the operator, or `undefined` when the combination is fine.
+ * @example
+ * ```ts
+ * import { parseFlags, validateStorage } from "@lib/cli/flags.ts";
+ * const r = parseFlags(["--storage.postgres-url=postgres://db/x", "--persistence.file=a"]);
+ * if (r.kind === "run") validateStorage(r.config); // "--storage.postgres-url and --persistence.file …"
+ * ```
+ */
+export function validateStorage(config: Config): string | undefined {
+  if (config.postgresUrl !== "" && config.persistenceFile !== "") {
+    return "--storage.postgres-url and --persistence.file cannot be used together: the shared " +
+      "store keeps every group in PostgreSQL. To move a persistence file's groups there, run " +
+      "once with --storage.postgres-url and --storage.postgres-import=FILE";
+  }
+  if (config.postgresUrl === "") {
+    for (
+      const [flag, value] of [
+        ["storage.postgres-password-file", config.postgresPasswordFile],
+        ["storage.postgres-import", config.postgresImport],
+      ]
+    ) {
+      if (value !== "") return `--${flag} needs --storage.postgres-url`;
+    }
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ import {
   formatFlagError,
   parseFlags,
   type ParseResult,
+  validateStorage,
   validateUnsupported,
 } from "@lib/cli/flags.ts";
 import { FLAGS } from "@lib/cli/flag_specs.ts";
@@ -45,6 +46,9 @@ Deno.test("parseFlags() gives upstream's defaults and status flag values", () =>
     "push.max-concurrent-body-size": "128MiB",
     "push.max-series-per-push": "100000",
     "storage.max-series": "0",
+    "storage.postgres-checkpoint-interval": "5m0s",
+    "storage.postgres-password-file": "",
+    "storage.postgres-url": "",
     "web.config.file": "",
     "web.enable-admin-api": "false",
     "web.enable-lifecycle": "false",
@@ -358,11 +362,55 @@ Deno.test("FLAGS lists upstream's flags in registration order, each once, and ou
     "push.max-series-per-push",
     "push.default-ttl",
     "storage.max-series",
+    "storage.postgres-url",
+    "storage.postgres-password-file",
+    "storage.postgres-import",
+    "storage.postgres-checkpoint-interval",
     "log.level",
     "log.format",
     "version",
   ]);
   assertEquals(new Set(FLAGS.map((f) => f.name)).size, FLAGS.length);
+});
+
+Deno.test("parseFlags() reads the shared store's flags; the URL's password is redacted in flagValues", () => {
+  const url = "postgres://gw:s3cr%40t@db.example:5433/metrics?sslmode=require";
+  const c = run([
+    `--storage.postgres-url=${url}`,
+    "--storage.postgres-password-file=/run/secrets/pg",
+    "--storage.postgres-checkpoint-interval=30s",
+  ]);
+  assertEquals(c.postgresUrl, url);
+  assertEquals(c.postgresPasswordFile, "/run/secrets/pg");
+  assertEquals(c.postgresImport, "");
+  assertEquals(c.postgresCheckpointIntervalMs, 30_000);
+  assertEquals(c.ownMetricsApart, true);
+  assertEquals(
+    c.flagValues["storage.postgres-url"],
+    "postgres://gw:xxxxx@db.example:5433/metrics?sslmode=require",
+  );
+  assertEquals(c.flagValues["storage.postgres-checkpoint-interval"], "30s");
+  assertEquals(c.flagValues["persistence.interval"], "5m0s", "each duration flag its own value");
+  assert(!JSON.stringify(c.flagValues).includes("s3cr"));
+  assertEquals(run([]).ownMetricsApart, false);
+});
+
+Deno.test("validateStorage() refuses the shared store with a persistence file, and orphan flags", () => {
+  const pg = "--storage.postgres-url=postgres://db/x";
+  assertEquals(validateStorage(run([pg])), undefined);
+  assertEquals(validateStorage(run([pg, "--storage.postgres-import=/a"])), undefined);
+  assertEquals(validateStorage(run(["--persistence.file=/a"])), undefined);
+  const both = validateStorage(run([pg, "--persistence.file=/a"]));
+  assert(both?.startsWith("--storage.postgres-url and --persistence.file cannot be used together"));
+  assert(both?.includes("--storage.postgres-import=FILE"), both);
+  assertEquals(
+    validateStorage(run(["--storage.postgres-import=/a"])),
+    "--storage.postgres-import needs --storage.postgres-url",
+  );
+  assertEquals(
+    validateStorage(run(["--storage.postgres-password-file=/a"])),
+    "--storage.postgres-password-file needs --storage.postgres-url",
+  );
 });
 
 Deno.test("parseFlags() reads --persistence.export-upstream, an action not listed in the status flags", () => {

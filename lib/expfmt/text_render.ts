@@ -184,6 +184,52 @@ function renderSeries(w: SeriesWriter, type: MetricType, m: Metric): string {
   }
 }
 
+/** A family's text in pieces: its `# HELP`/`# TYPE` head and the lines of any run of its series. */
+export interface TextFamilyPieces {
+  /** The `# HELP` line (when the family has help) and the `# TYPE` line. */
+  readonly head: string;
+  /** The sample lines of these series, in order (series lacking their value field give none). */
+  series(metrics: readonly Metric[]): string;
+}
+
+/**
+ * The pieces {@linkcode renderFamilyText} joins, for callers that cache the
+ * lines of runs of series: `head + series(family.metric)` is the family's
+ * text whenever the series give any lines.
+ *
+ * @param family The family (already escaped); only its name, help and type are read.
+ * @returns The pieces, or `undefined` when the family renders as nothing
+ * whatever its series (no name, or a type without a text form).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { MetricType } from "@lib/model/metric.ts";
+ * const pieces = textFamilyPieces({ name: "up", type: MetricType.GAUGE, metric: [] })!;
+ * assertEquals(pieces.head, "# TYPE up gauge\n");
+ * assertEquals(pieces.series([{ label: [], gauge: { value: 1 } }]), "up 1\n");
+ * ```
+ */
+export function textFamilyPieces(family: MetricFamily): TextFamilyPieces | undefined {
+  if (family.name === "") return undefined;
+  const word = typeWord(family.type);
+  if (word === undefined) return undefined;
+  const w = new SeriesWriter(family.name);
+  const type = family.type;
+  const name = writeName(family.name);
+  const help = family.help === undefined
+    ? ""
+    : "# HELP " + name + " " + escapeHelp(family.help) + "\n";
+  return {
+    head: help + "# TYPE " + name + " " + word + "\n",
+    series(metrics: readonly Metric[]): string {
+      let body = "";
+      for (let i = 0; i < metrics.length; i++) body += renderSeries(w, type, metrics[i]!);
+      return body;
+    },
+  };
+}
+
 /**
  * Renders one family in the text format 0.0.4, as expfmt's
  * `MetricFamilyToText`: an optional `# HELP` line (only when `help` is
@@ -211,18 +257,11 @@ function renderSeries(w: SeriesWriter, type: MetricType, m: Metric): string {
  * ```
  */
 export function renderFamilyText(family: MetricFamily): string {
-  if (family.metric.length === 0 || family.name === "") return "";
-  const word = typeWord(family.type);
-  if (word === undefined) return "";
-  const w = new SeriesWriter(family.name);
-  let body = "";
-  for (const m of family.metric) body += renderSeries(w, family.type, m);
-  if (body === "") return "";
-  const name = writeName(family.name);
-  const help = family.help === undefined
-    ? ""
-    : "# HELP " + name + " " + escapeHelp(family.help) + "\n";
-  return help + "# TYPE " + name + " " + word + "\n" + body;
+  if (family.metric.length === 0) return "";
+  const pieces = textFamilyPieces(family);
+  if (pieces === undefined) return "";
+  const body = pieces.series(family.metric);
+  return body === "" ? "" : pieces.head + body;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { assertEquals } from "@std/assert";
-import { renderFamilyText, renderText } from "@lib/expfmt/text_render.ts";
+import { renderFamilyText, renderText, textFamilyPieces } from "@lib/expfmt/text_render.ts";
 import {
   type Bucket,
   emptyHistogram,
@@ -368,4 +368,21 @@ Deno.test("renderText() concatenates families and skips empty ones", () => {
   };
   assertEquals(renderText([a, empty, b]), "# TYPE a gauge\na 1\n# TYPE b counter\nb 2\n");
   assertEquals(renderText([]), "");
+});
+
+Deno.test("textFamilyPieces(): head + lines of any split of the series equals renderFamilyText()", () => {
+  for (const s of SCENARIOS) {
+    const pieces = textFamilyPieces(s.in);
+    if (s.out === "") {
+      // Nothing renders: no pieces, or series that give no lines.
+      assertEquals(pieces === undefined || pieces.series(s.in.metric) === "", true, s.name);
+      continue;
+    }
+    for (let split = 0; split <= s.in.metric.length; split++) {
+      const lines = pieces!.series(s.in.metric.slice(0, split)) +
+        pieces!.series(s.in.metric.slice(split));
+      assertEquals(pieces!.head + lines, s.out, `${s.name} split ${split}`);
+    }
+  }
+  assertEquals(textFamilyPieces({ name: "", type: MetricType.GAUGE, metric: [] }), undefined);
 });

@@ -54,6 +54,22 @@ function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
 }
 
+/** Go's `time` text of `d` plus a fraction of `nanos` (0 ≤ nanos < 1e9), RFC3339Nano in the local zone. */
+function rfc3339Nano(d: Date, nanos: number): string {
+  const offsetMin = -d.getTimezoneOffset();
+  const frac = nanos === 0 ? "" : "." + pad(nanos, 9).replace(/0+$/, "");
+  const zone = offsetMin === 0
+    ? "Z"
+    : (offsetMin > 0 ? "+" : "-") + pad(Math.floor(Math.abs(offsetMin) / 60)) + ":" +
+      pad(Math.abs(offsetMin) % 60);
+  const year = d.getFullYear();
+  // Go pads the year to four digits, after a minus sign for years before 1 BC.
+  const yearText = (year < 0 ? "-" : "") + pad(Math.abs(year), 4);
+  return `${yearText}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${
+    pad(d.getMinutes())
+  }:${pad(d.getSeconds())}${frac}${zone}`;
+}
+
 /**
  * Formats epoch milliseconds (fractions kept to the microsecond) as Go's
  * `time.RFC3339Nano` in the local zone: trailing zeros of the fraction
@@ -64,14 +80,35 @@ export function formatRfc3339Nano(epochMs: number): string {
   const d = new Date(wholeMs);
   // Epoch milliseconds as a double keep about a quarter of a microsecond: print microseconds.
   const nanos = Math.round((epochMs - wholeMs) * 1e3) * 1e3 + d.getMilliseconds() * 1e6;
-  const offsetMin = -d.getTimezoneOffset();
-  let frac = nanos === 0 ? "" : "." + pad(nanos, 9).replace(/0+$/, "");
-  if (nanos >= 1e9) frac = ""; // rounding spill-over; never reached with sane inputs
-  const zone = offsetMin === 0
-    ? "Z"
-    : (offsetMin > 0 ? "+" : "-") + pad(Math.floor(Math.abs(offsetMin) / 60)) + ":" +
-      pad(Math.abs(offsetMin) % 60);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${
-    pad(d.getMinutes())
-  }:${pad(d.getSeconds())}${frac}${zone}`;
+  // A rounding spill-over (never reached with sane inputs) drops the fraction.
+  return rfc3339Nano(d, nanos >= 1e9 ? 0 : nanos);
+}
+
+/** Milliseconds a JavaScript `Date` can hold either side of the epoch. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Formats a Unix time of whole seconds and nanoseconds (a protobuf
+ * `Timestamp`) as `time.Unix(seconds, nanos).Format(time.RFC3339Nano)` in the
+ * local zone, to the nanosecond; nanoseconds outside [0, 1e9) carry into the
+ * seconds as in Go. A time beyond what a `Date` holds (±275,000 years) is
+ * written as decimal Unix seconds instead.
+ *
+ * @param seconds Whole seconds since the epoch.
+ * @param nanos Nanoseconds added to them.
+ * @returns E.g. `2026-12-07T10:00:00.000000123Z` in UTC.
+ * @example
+ * ```ts
+ * import { assertMatch } from "@std/assert";
+ * assertMatch(formatUnixRfc3339Nano(1796605437, 911000000), /^2026-12-0\dT.*:57\.911(Z|[+-]\d\d:\d\d)$/);
+ * ```
+ */
+export function formatUnixRfc3339Nano(seconds: number, nanos: number): string {
+  const carry = Math.floor(nanos / 1e9);
+  const s = seconds + carry;
+  const n = nanos - carry * 1e9;
+  if (!Number.isFinite(s) || !Number.isFinite(n) || Math.abs(s * 1000) > MAX_DATE_MS) {
+    return n === 0 ? `${s}` : `${s}.${pad(n, 9).replace(/0+$/, "")}`;
+  }
+  return rfc3339Nano(new Date(s * 1000), n);
 }

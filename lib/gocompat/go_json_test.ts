@@ -1,5 +1,10 @@
 import { assertEquals } from "@std/assert";
-import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/gocompat/go_json.ts";
+import {
+  formatRfc3339Nano,
+  formatUnixRfc3339Nano,
+  goJson,
+  sortedRecord,
+} from "@lib/gocompat/go_json.ts";
 
 Deno.test("goJson escapes HTML characters like Go", () => {
   assertEquals(goJson({ a: "<b>&</b>" }), '{"a":"\\u003cb\\u003e\\u0026\\u003c/b\\u003e"}');
@@ -32,4 +37,23 @@ Deno.test("goJson writes Go map keys in byte order, integer-like keys included",
     '{"+Inf":"3","0.5":"1","1":"2"}',
   );
   assertEquals(goJson({ b: 1, a: [true, null], c: undefined }), '{"b":1,"a":[true,null]}');
+});
+
+Deno.test({
+  name: "formatUnixRfc3339Nano keeps nanoseconds and carries them like time.Unix (UTC)",
+  ignore: new Date(0).getTimezoneOffset() !== 0,
+}, () => {
+  const cases: [number, number, string][] = [
+    [1796605437, 911000000, "2026-12-07T01:03:57.911Z"],
+    [1796605437, 0, "2026-12-07T01:03:57Z"],
+    [1796605437, 1, "2026-12-07T01:03:57.000000001Z"],
+    [1796605437, 1_500_000_000, "2026-12-07T01:03:58.5Z"],
+    [1796605437, -1, "2026-12-07T01:03:56.999999999Z"],
+    [0, 0, "1970-01-01T00:00:00Z"],
+    [-62135596800, 0, "0001-01-01T00:00:00Z"],
+    [-62198755200, 0, "-0001-01-01T00:00:00Z"],
+    [1e16, 5, "10000000000000000.000000005"],
+    [-1e16, 0, "-10000000000000000"],
+  ];
+  for (const [s, n, want] of cases) assertEquals(formatUnixRfc3339Nano(s, n), want, `${s} ${n}`);
 });

@@ -6,14 +6,25 @@
  */
 
 import { formatGoFloat } from "@lib/gocompat/format_float.ts";
-import { type Metric, METRIC_TYPE_NAMES, type MetricType } from "@lib/model/metric.ts";
+import {
+  type Exemplar,
+  type Metric,
+  METRIC_TYPE_NAMES,
+  type MetricType,
+  type Timestamp,
+} from "@lib/model/metric.ts";
 import { MetricType as T } from "@lib/model/metric.ts";
 import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
 import { type Group, lastPushSuccessful, type StoredFamily } from "@lib/store/types.ts";
 import { buildInformation } from "@lib/version.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { counted } from "@lib/http/instrument.ts";
-import { formatRfc3339Nano, goJson, sortedRecord } from "@lib/gocompat/go_json.ts";
+import {
+  formatRfc3339Nano,
+  formatUnixRfc3339Nano,
+  goJson,
+  sortedRecord,
+} from "@lib/gocompat/go_json.ts";
 import { Router } from "@lib/http/router.ts";
 
 const CORS_HEADERS: Readonly<Record<string, string>> = {
@@ -35,7 +46,53 @@ function labelsOf(m: Metric): Record<string, string> {
   return sortedRecord(out);
 }
 
-/** One metric as upstream's `makeEncodableMetrics` writes it (keys sorted like a Go map). */
+/** A protobuf timestamp as the API shows times: RFC 3339 in the local zone, to the nanosecond. */
+function timeText(ts: Timestamp): string {
+  return formatUnixRfc3339Nano(ts.seconds, ts.nanos);
+}
+
+/**
+ * An exemplar (ours, not upstream's): its labels, value and, when it has one,
+ * its timestamp; `le` names the classic bucket it belongs to.
+ */
+function encodeExemplar(e: Exemplar, le?: number): Record<string, unknown> {
+  const labels: Record<string, string> = {};
+  for (const l of e.label) labels[l.name] = l.value;
+  return sortedRecord({
+    labels: sortedRecord(labels),
+    le: le === undefined ? undefined : sprint(le),
+    timestamp: e.timestamp && timeText(e.timestamp),
+    value: sprint(e.value),
+  });
+}
+
+/**
+ * Adds the fields upstream's API does not have, only where the metric has
+ * their data (so a metric without any encodes exactly as upstream's):
+ * `created` (the created timestamp of a counter, summary or histogram),
+ * `exemplar` (a counter's) and `exemplars` (a histogram's: its classic
+ * buckets' exemplars with their `le`, in bucket order, then its native ones).
+ */
+function addOpenMetricsFields(out: Record<string, unknown>, m: Metric): void {
+  const created = m.counter?.createdTimestamp ?? m.summary?.createdTimestamp ??
+    m.histogram?.createdTimestamp;
+  if (created) out.created = timeText(created);
+  if (m.counter?.exemplar) out.exemplar = encodeExemplar(m.counter.exemplar);
+  const h = m.histogram;
+  if (h) {
+    const exemplars: Record<string, unknown>[] = [];
+    for (const b of h.bucket) {
+      if (b.exemplar) exemplars.push(encodeExemplar(b.exemplar, b.upperBound ?? 0));
+    }
+    for (const e of h.exemplars) exemplars.push(encodeExemplar(e));
+    if (exemplars.length > 0) out.exemplars = exemplars;
+  }
+}
+
+/**
+ * One metric as upstream's `makeEncodableMetrics` writes it (keys sorted like
+ * a Go map), plus our OpenMetrics fields where present.
+ */
 function encodeMetric(m: Metric, type: MetricType): Record<string, unknown> {
   const out: Record<string, unknown> = { labels: labelsOf(m) };
   if (type === T.SUMMARY) {
@@ -63,6 +120,7 @@ function encodeMetric(m: Metric, type: MetricType): Record<string, unknown> {
   } else {
     out.value = sprint(m.gauge?.value ?? m.counter?.value ?? m.untyped?.value ?? 0);
   }
+  addOpenMetricsFields(out, m);
   return sortedRecord(out);
 }
 
@@ -73,6 +131,7 @@ function encodeFamily(stored: StoredFamily): Record<string, unknown> {
     type: METRIC_TYPE_NAMES[f.type],
   };
   if (f.help) out.help = f.help;
+  if (f.unit) out.unit = f.unit; // ours: the OpenMetrics unit
   out.metrics = f.metric.map((m) => encodeMetric(m, f.type));
   return out;
 }

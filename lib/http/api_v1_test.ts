@@ -1,12 +1,12 @@
 /**
- * The JSON API (`/api/v1/…`) in-process, against spec §5 and §7: byte shapes
+ * The JSON API (`/api/v1/…`) in-process, against docs/upstream.md §5 and §7: byte shapes
  * (Go's field and map-key order, Go's escaping, `-0`, RFC 3339 times), CORS
  * headers, the API router's OPTIONS/404/405/301 answers, and admin wipe. The
  * times are asserted for a UTC zone (`deno task test` runs with `TZ=UTC`);
  * `tests/api_time_zone_test.ts` starts a process in another zone.
  */
 
-import { assert, assertEquals, assertMatch } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { emptyHistogram, MetricType } from "@lib/model/metric.ts";
 import { encodeDelimited } from "@lib/protobuf/encode.ts";
@@ -46,7 +46,9 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
     '"persistence.interval":"24h0m0s","push.default-ttl":"0s",' +
     '"push.disable-consistency-check":"false","push.enable-utf8-names":"false",' +
     '"push.max-body-size":"64MiB","push.max-concurrent-body-size":"128MiB",' +
-    '"push.max-series-per-push":"100000","storage.max-series":"0","web.config.file":"",' +
+    '"push.max-series-per-push":"100000","storage.max-series":"0",' +
+    '"storage.postgres-checkpoint-interval":"5m0s","storage.postgres-password-file":"",' +
+    '"storage.postgres-url":"","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
     '"web.enable-openmetrics":"false",' +
     '"web.external-url":"http://example.com/ext/","web.listen-address":"127.0.0.1:0",' +
@@ -331,3 +333,103 @@ Deno.test(
     assert(!ui.text.includes("1.4142135623730951"), "UI has no Math.pow bound");
   },
 );
+
+const OM_CT = { "content-type": "application/openmetrics-text; version=1.0.0; charset=utf-8" };
+
+Deno.test("metrics: units, exemplars and created timestamps as new fields (exact bytes)", async () => {
+  const { app } = appFromFlags();
+  const body = [
+    "# TYPE d_seconds histogram",
+    "# UNIT d_seconds seconds",
+    "# HELP d_seconds Duration.",
+    'd_seconds_bucket{le="0.1"} 0',
+    'd_seconds_bucket{le="1"} 1 # {trace_id="a<b"} 0.5 1796605437.912',
+    'd_seconds_bucket{le="+Inf"} 2 # {trace_id="c"} 3',
+    "d_seconds_sum 3.5",
+    "d_seconds_count 2",
+    "d_seconds_created 1796605000.25",
+    "# TYPE req counter",
+    'req_total{code="200"} 2 # {trace_id="abc",span_id="1"} 2 1796605437.911',
+    'req_created{code="200"} 1796605000',
+    "# TYPE s summary",
+    "s_sum 1",
+    "s_count 1",
+    "s_created 1796605001.5",
+    "# TYPE g gauge",
+    "g 1",
+    "# EOF",
+    "",
+  ].join("\n");
+  const put = await request(app, "PUT", "/metrics/job/om", body, OM_CT);
+  assertEquals([put.status, put.text], [200, ""]);
+  const raw = (await request(app, "GET", "/api/v1/metrics")).text
+    .replace(/"time_stamp":"[^"]*"/g, '"time_stamp":"<TS>"');
+  const data = JSON.parse(raw).data[0];
+  const text = (name: string) => JSON.stringify(data[name].metrics);
+  const labels = '{"instance":"","job":"om"}';
+  // Exact bytes: Go's escaping and map order apply to the new fields as to the others.
+  assertStringIncludes(
+    raw,
+    '"d_seconds":{"time_stamp":"<TS>","type":"HISTOGRAM","help":"Duration.","unit":"seconds",' +
+      '"metrics":[{"buckets":{"+Inf":"2","0.1":"0","1":"1"},"count":"2",' +
+      '"created":"2026-12-07T00:56:40.25Z","exemplars":[{"labels":{"trace_id":"a\\u003cb"},' +
+      '"le":"1","timestamp":"2026-12-07T01:03:57.912Z","value":"0.5"},' +
+      '{"labels":{"trace_id":"c"},"le":"+Inf","value":"3"}],' +
+      `"labels":${labels},"sum":"3.5"}]}`,
+  );
+  assertEquals(
+    text("req_total"),
+    '[{"created":"2026-12-07T00:56:40Z","exemplar":{"labels":{"span_id":"1","trace_id":"abc"},' +
+      '"timestamp":"2026-12-07T01:03:57.911Z","value":"2"},' +
+      '"labels":{"code":"200","instance":"","job":"om"},"value":"2"}]',
+  );
+  assertEquals(
+    text("s"),
+    `[{"count":"1","created":"2026-12-07T00:56:41.5Z","labels":${labels},"quantiles":{},"sum":"1"}]`,
+  );
+  // Families and series without them keep upstream's fields only.
+  assertEquals(text("g"), `[{"labels":${labels},"value":"1"}]`);
+  assertEquals(Object.keys(data.g), ["time_stamp", "type", "metrics"]);
+});
+
+Deno.test("metrics: exemplars and created timestamps pushed in protobuf (native ones too)", async () => {
+  const { app } = appFromFlags();
+  const exemplar = (v: string, value: number) => ({
+    label: [{ name: "trace_id", value: v }],
+    value,
+    timestamp: { seconds: 1796605437, nanos: 123 },
+  });
+  const body = encodeDelimited([{
+    name: "c_total",
+    type: MetricType.COUNTER,
+    metric: [{ label: [], counter: { value: 1, exemplar: { label: [], value: 1 } } }],
+  }, {
+    name: "nh",
+    type: MetricType.HISTOGRAM,
+    metric: [{
+      label: [],
+      histogram: {
+        ...emptyHistogram(),
+        sampleCount: 1,
+        sampleSum: 1,
+        schema: 0,
+        zeroThreshold: 0.001,
+        positiveSpan: [{ offset: 0, length: 1 }],
+        positiveDelta: [1],
+        createdTimestamp: { seconds: 1796605000, nanos: 1 },
+        exemplars: [exemplar("n1", 0.75)],
+      },
+    }],
+  }]);
+  const push = await request(app, "PUT", "/metrics/job/pb", new Uint8Array(body), {
+    "content-type": PROTO_DELIMITED,
+  });
+  assertEquals([push.status, push.text], [200, ""]);
+  const data = JSON.parse((await request(app, "GET", "/api/v1/metrics")).text).data[0];
+  assertEquals(data.c_total.metrics[0].exemplar, { labels: {}, value: "1" });
+  assertEquals(data.nh.metrics[0].created, "2026-12-07T00:56:40.000000001Z");
+  assertEquals(data.nh.metrics[0].exemplars, [
+    { labels: { trace_id: "n1" }, timestamp: "2026-12-07T01:03:57.000000123Z", value: "0.75" },
+  ]);
+  assertEquals(data.nh.metrics[0].buckets, [[0, "0.5", "1", "1"]]);
+});

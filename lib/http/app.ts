@@ -73,7 +73,12 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
   const router = new Router()
     .on("GET", p + "/-/healthy", counted(ctx, "healthy", probeHandler(ctx, "healthy")))
     .on("GET", p + "/-/ready", counted(ctx, "ready", probeHandler(ctx, "ready")))
-    .on("GET", joinPath(p, ctx.config.telemetryPath), metricsHandler(ctx));
+    .on(
+      "GET",
+      joinPath(p, ctx.config.telemetryPath),
+      metricsHandler(ctx, ctx.config.ownMetricsApart ? "pushed" : "all"),
+    )
+    .on("GET", p + "/-/metrics", metricsHandler(ctx, "own"));
   for (const suffix of ["", "@base64"]) {
     const b64 = suffix !== "";
     const base = `${p}/metrics/job${suffix}/:job`;

@@ -29,6 +29,11 @@ export interface AppConfig {
   readonly maxConcurrentBodyBytes: number;
   /** The most series one push may hold (0: no limit). */
   readonly maxSeriesPerPush: number;
+  /**
+   * The telemetry path serves the pushed groups only; the gateway's own
+   * metrics are at `/-/metrics` (always served there).
+   */
+  readonly ownMetricsApart?: boolean;
   /** Flag values as `/api/v1/status` shows them. */
   readonly flagValues: Readonly<Record<string, string>>;
 }

@@ -1,42 +1,24 @@
 /**
  * `GET <prefix><telemetry-path>`: every group merged per family, plus the
  * gateway's own metrics, in text 0.0.4 or protobuf as upstream negotiates,
- * gzip-compressed when the client accepts it.
+ * gzip-compressed when the client accepts it. `GET <prefix>/-/metrics`: the
+ * gateway's own metrics alone (with the shared store, the telemetry path
+ * serves the pushed groups alone: the own metrics differ per replica).
+ *
+ * The rendered and compressed bytes are kept between scrapes, per format and
+ * escaping scheme, in an {@linkcode ExpositionCache}: a scrape after a write
+ * renders and compresses only the runs of series the write touched.
  *
  * @module
  */
 
 import { type ExpositionFormat, negotiate } from "@lib/expfmt/negotiate.ts";
-import { encodeFamily, frameDelimited } from "@lib/protobuf/encode.ts";
-import { renderFamilyText } from "@lib/expfmt/text_render.ts";
-import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
+import type { EscapingScheme } from "@lib/model/escaping.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import { compareMetrics } from "@lib/store/merged_view.ts";
 import type { AppContext } from "@lib/http/context.ts";
-
-/**
- * Rendered bytes keyed by the store's merged family objects (stable until a
- * write changes them) and the escaping scheme. Keying by the unescaped family
- * means a cached scrape does not even look at the series (escaping scans every
- * label), and caching bytes means a scrape neither concatenates nor UTF-8
- * encodes the whole exposition.
- */
-const textCache = new WeakMap<MetricFamily, Map<EscapingScheme, Uint8Array<ArrayBuffer>>>();
-const protoCache = new WeakMap<MetricFamily, Map<EscapingScheme, Uint8Array<ArrayBuffer>>>();
-const utf8 = new TextEncoder();
-
-function rendered(
-  cache: WeakMap<MetricFamily, Map<EscapingScheme, Uint8Array<ArrayBuffer>>>,
-  f: MetricFamily,
-  scheme: EscapingScheme,
-  render: (escaped: MetricFamily) => Uint8Array<ArrayBuffer>,
-): Uint8Array<ArrayBuffer> {
-  let byScheme = cache.get(f);
-  if (byScheme === undefined) cache.set(f, byScheme = new Map());
-  let bytes = byScheme.get(scheme);
-  if (bytes === undefined) byScheme.set(scheme, bytes = render(escapeMetricFamily(f, scheme)));
-  return bytes;
-}
+import { ExpositionCache, type ScrapeBody, type ScrapeFamily } from "@lib/http/scrape_cache.ts";
+import { rendererFor } from "@lib/http/scrape_formats.ts";
 
 /** True when `Accept-Encoding` allows gzip (q > 0). */
 export function acceptsGzip(header: string | null): boolean {
@@ -50,72 +32,104 @@ export function acceptsGzip(header: string | null): boolean {
   return false;
 }
 
-/** All families to expose, sorted by name, own and pushed ones merged. */
-export function gatherFamilies(ctx: AppContext): MetricFamily[] {
-  const own = new Map(ctx.self.collect().map((f) => [f.name, f]));
+/** Which families a scrape serves: all, the pushed groups only, or the gateway's own only. */
+export type ScrapeContent = "all" | "pushed" | "own";
+
+/**
+ * The families to expose, sorted by name, own and pushed ones merged. The
+ * gateway's own families are volatile (new objects on every call); a pushed
+ * family is the store's merged family, or a merge of it with an own family of
+ * the same name, whose pushed series are the store's objects.
+ */
+export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"): ScrapeFamily[] {
+  const own = new Map(
+    content === "pushed" ? [] : ctx.self.collect().map((f): [string, MetricFamily] => [f.name, f]),
+  );
   const view = ctx.store.view;
-  const names = new Set([...view.familyNames(), ...own.keys()]);
-  const out: MetricFamily[] = [];
+  const names = new Set([...(content === "own" ? [] : view.familyNames()), ...own.keys()]);
+  const out: ScrapeFamily[] = [];
   for (const name of [...names].sort()) {
-    const pushed = view.mergedFamily(name);
+    const pushed = content === "own" ? undefined : view.mergedFamily(name);
     const mine = own.get(name);
     if (pushed && mine) {
       const metric = [...mine.metric, ...pushed.metric].sort(compareMetrics);
-      out.push({ ...mine, metric });
-    } else if (pushed && pushed.metric.length > 0) out.push(pushed);
-    else if (mine) out.push(mine);
+      out.push({ family: { ...mine, metric }, volatile: false });
+    } else if (pushed && pushed.metric.length > 0) out.push({ family: pushed, volatile: false });
+    else if (mine) out.push({ family: mine, volatile: true });
   }
   return out;
 }
 
-function renderParts(
-  families: MetricFamily[],
-  scheme: EscapingScheme,
-  format: ExpositionFormat,
-): Uint8Array<ArrayBuffer>[] {
-  return format === "text"
-    ? families.map((f) =>
-      rendered(
-        textCache,
-        f,
-        scheme,
-        (e) => utf8.encode(renderFamilyText(e)) as Uint8Array<ArrayBuffer>,
-      )
-    )
-    : families.map((f) =>
-      rendered(
-        protoCache,
-        f,
-        scheme,
-        (e) => frameDelimited(encodeFamily(e)) as Uint8Array<ArrayBuffer>,
-      )
-    );
-}
+/** How many format and scheme combinations keep a cache (the least recently used goes). */
+const MAX_CACHES = 4;
 
-/** A body that hands out the cached parts one by one: no copy of the whole exposition per scrape. */
-function partsStream(parts: Uint8Array<ArrayBuffer>[]): ReadableStream<Uint8Array<ArrayBuffer>> {
+/** Bytes per chunk the body stream hands to the server (each chunk costs a write). */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * A body over the cached parts. Parts are small (a gzip piece is a few
+ * kilobytes), and every chunk the stream hands out costs the server a write,
+ * so consecutive small parts are copied together into chunks of about
+ * {@linkcode CHUNK_BYTES}, one chunk per pull: only the chunks in flight are
+ * ever copied, never the whole exposition.
+ */
+function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array<ArrayBuffer>> {
   let i = 0;
   return new ReadableStream({
     pull(controller) {
-      while (i < parts.length && (parts[i] as Uint8Array).length === 0) i++;
-      if (i < parts.length) controller.enqueue(parts[i++] as Uint8Array<ArrayBuffer>);
-      else controller.close();
+      if (i >= parts.length) {
+        controller.close();
+        return;
+      }
+      const first = parts[i++] as Uint8Array<ArrayBuffer>;
+      let size = first.length;
+      let end = i;
+      while (end < parts.length && size + parts[end]!.length <= CHUNK_BYTES) {
+        size += parts[end++]!.length;
+      }
+      if (end === i) {
+        controller.enqueue(first);
+        return;
+      }
+      const chunk = new Uint8Array(size);
+      chunk.set(first);
+      let at = first.length;
+      for (; i < end; i++) {
+        chunk.set(parts[i]!, at);
+        at += parts[i]!.length;
+      }
+      controller.enqueue(chunk);
     },
   });
 }
 
-/** The scrape handler. */
-export function metricsHandler(ctx: AppContext) {
+/** The scrape handler, serving `content`. */
+export function metricsHandler(
+  ctx: AppContext,
+  content: ScrapeContent = "all",
+): (req: Request) => Response {
+  const caches = new Map<string, ExpositionCache>();
+  const cacheFor = (format: ExpositionFormat, scheme: EscapingScheme): ExpositionCache => {
+    const key = format + " " + scheme;
+    let cache = caches.get(key);
+    if (cache !== undefined) caches.delete(key); // re-inserted last: most recently used
+    else cache = new ExpositionCache(rendererFor(format), scheme);
+    caches.set(key, cache);
+    if (caches.size > MAX_CACHES) caches.delete(caches.keys().next().value as string);
+    return cache;
+  };
   return (req: Request): Response => {
     const negotiated = negotiate(req.headers.get("accept"));
-    const families = gatherFamilies(ctx);
-    const parts = renderParts(families, negotiated.escaping, negotiated.format);
+    const cache = cacheFor(negotiated.format, negotiated.escaping);
+    const families = gatherFamilies(ctx, content);
     const headers = new Headers({ "content-type": negotiated.contentType });
+    let body: ScrapeBody;
     if (acceptsGzip(req.headers.get("accept-encoding"))) {
       headers.set("content-encoding", "gzip");
-      const stream = partsStream(parts).pipeThrough(new CompressionStream("gzip"));
-      return new Response(stream, { status: 200, headers });
+      body = cache.gzip(families);
+    } else {
+      body = cache.identity(families);
     }
-    return new Response(partsStream(parts), { status: 200, headers });
+    return new Response(partsStream(body.parts), { status: 200, headers });
   };
 }

@@ -6,11 +6,8 @@
  * @module
  */
 
-import { isProtobufDelimited } from "@lib/expfmt/media_type.ts";
-import { parseText } from "@lib/expfmt/text_parse.ts";
+import { parsePushBody } from "@lib/expfmt/push_body.ts";
 import { DurationError, durationToMs, parseGoDuration } from "@lib/gocompat/duration.ts";
-import { decodeDelimited } from "@lib/protobuf/decode.ts";
-import { checkDelimitedLimits } from "@lib/protobuf/push_scan.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import { PushLimitError, type PushLimits } from "@lib/model/push_limits.ts";
 import type { GroupingLabels } from "@lib/store/types.ts";
@@ -53,9 +50,11 @@ function limitMessage(err: PushLimitError, config: Pick<AppConfig, "maxSeriesPer
 }
 
 /**
- * Parses a push body: protobuf-delimited when the Content-Type says so, text
- * 0.0.4 otherwise, stopping at the push limits (`PushLimitError`) and, with the
- * consistency check on, after the first repeated series of a text body.
+ * Parses a push body: protobuf-delimited or OpenMetrics when the Content-Type
+ * says so, text 0.0.4 otherwise, and OpenMetrics after all for a body the text
+ * parser refuses whose last line is `# EOF` (`parsePushBody`); stopping at the
+ * push limits (`PushLimitError`) and, with the consistency check on, after the
+ * first repeated series of a text body.
  */
 function parseBody(
   ctx: AppContext,
@@ -64,15 +63,11 @@ function parseBody(
   limits: PushLimits,
 ): MetricFamily[] {
   // Families of the same name in one push are left to the store (the later one wins).
-  if (isProtobufDelimited(contentType)) {
-    checkDelimitedLimits(body, limits);
-    return decodeDelimited(body);
-  }
-  return parseText(body, {
+  return parsePushBody(contentType, body, {
     scheme: ctx.config.enableUtf8Names ? "utf8" : "legacy",
     limits,
     stopAtDuplicate: !ctx.config.disableConsistencyCheck,
-  });
+  }).families;
 }
 
 /**

@@ -2,8 +2,9 @@ import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { gzipSync } from "node:zlib";
 import { createApp } from "@lib/http/app.ts";
 import type { AppConfig } from "@lib/http/context.ts";
-import { OWN_FAMILIES, withOwnFamilies } from "@lib/http/self_metrics.ts";
-import { testAppContext } from "@lib/http/test_context.ts";
+import { buildLabels, OWN_FAMILIES, SelfMetrics, withOwnFamilies } from "@lib/http/self_metrics.ts";
+import { TEST_BUILD_INFO, testAppContext } from "@lib/http/test_context.ts";
+import type { StoreView } from "@lib/store/store.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { InMemoryStore, type InMemoryStoreOptions } from "@lib/store/memory_store.ts";
@@ -14,9 +15,13 @@ const NOW = 1_700_000_000_000;
 const PROTO =
   "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
-function setup(config: Partial<AppConfig> = {}, store: InMemoryStoreOptions = {}) {
+function setup(
+  config: Partial<AppConfig> = {},
+  store: InMemoryStoreOptions = {},
+  self?: SelfMetrics,
+) {
   const s = new InMemoryStore({ own: OWN_FAMILIES, ...store });
-  const ctx = testAppContext(config, { store: s, now: () => NOW });
+  const ctx = testAppContext(config, { store: s, now: () => NOW, ...(self ? { self } : {}) });
   const app = createApp(ctx);
   const send = (
     method: string,
@@ -136,15 +141,16 @@ Deno.test("a push past --storage.max-series gets 507 with the count, its failure
 });
 
 Deno.test("/metrics shows the stored series count, both limits and the expired groups", async () => {
-  const { ctx, store, send } = setup({ maxSeriesPerPush: 500 }, {
-    own: withOwnFamilies(STORE_OWN_FAMILIES),
-  });
-  ctx.self.addSource(storeOwnMetrics({
-    view: () => store.view,
-    expired: () => 3,
-    maxSeries: 0,
-    maxSeriesPerPush: 500,
-  }));
+  let view = () => undefined as unknown as StoreView;
+  const self = new SelfMetrics(buildLabels(TEST_BUILD_INFO), Date.now, [
+    storeOwnMetrics({ view: () => view(), expired: () => 3, maxSeries: 0, maxSeriesPerPush: 500 }),
+  ]);
+  const { store, send } = setup(
+    { maxSeriesPerPush: 500 },
+    { own: withOwnFamilies(STORE_OWN_FAMILIES) },
+    self,
+  );
+  view = () => store.view;
   await send("PUT", "/metrics/job/a", "x 1\ny 2\n");
   const text = await (await send("GET", "/metrics")).text();
   for (

@@ -9,7 +9,7 @@
 import { cpuUsage } from "node:process";
 import { parseNetstatOctets } from "@lib/http/proc_netstat.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import type { OwnFamily, OwnMetricsSource } from "@lib/store/store.ts";
+import type { OwnFamily } from "@lib/store/store.ts";
 import type { BuildInfo } from "@lib/version.ts";
 
 /** The labels of `pushgateway_build_info`. */
@@ -117,10 +117,11 @@ export const OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnF
 ]);
 
 /**
- * The gateway's own families: {@linkcode OWN_FAMILIES} plus those of the given
- * sources (what the store is built with, so pushes must agree with them all).
+ * The gateway's own families: {@linkcode OWN_FAMILIES} plus those other parts
+ * contribute through a {@linkcode Collector} (what the store is built with, so
+ * pushes must agree with them all).
  *
- * @param extra The families of each {@linkcode OwnMetricsSource}.
+ * @param extra The families of each other part.
  * @returns The merged map.
  * @throws {Error} When two sources name the same family.
  */
@@ -191,6 +192,9 @@ function readProc(path: string): string | undefined {
   }
 }
 
+/** A source of more own families (e.g. the store's), called at every collection. */
+export type Collector = () => MetricFamily[];
+
 /** Collects and renders the gateway's own metrics. */
 export class SelfMetrics {
   readonly #build: BuildLabels;
@@ -199,23 +203,17 @@ export class SelfMetrics {
   readonly #durations = new Map<string, WindowedSummary>();
   readonly #sizes = new Map<string, WindowedSummary>();
   readonly #now: () => number;
-  readonly #sources: OwnMetricsSource[] = [];
-
-  /** Creates the collector; `now` returns epoch milliseconds. */
-  constructor(build: BuildLabels, now: () => number = Date.now) {
-    this.#build = build;
-    this.#now = now;
-    this.#startSeconds = (performance.timeOrigin) / 1000;
-  }
+  readonly #extra: readonly Collector[];
 
   /**
-   * Adds the families of another part of the gateway (the store's series
-   * count and expiries, a replicated store's own figures) to every
-   * collection. Its families must be among those the store was built with
-   * (see {@linkcode withOwnFamilies}).
+   * Creates the collector; `now` returns epoch milliseconds; `extra` adds
+   * families of other parts (their names must be among the store's own families).
    */
-  addSource(source: OwnMetricsSource): void {
-    this.#sources.push(source);
+  constructor(build: BuildLabels, now: () => number = Date.now, extra: readonly Collector[] = []) {
+    this.#build = build;
+    this.#now = now;
+    this.#extra = extra;
+    this.#startSeconds = (performance.timeOrigin) / 1000;
   }
 
   /** Counts one request of an instrumented handler. */
@@ -276,13 +274,7 @@ export class SelfMetrics {
     own("pushgateway_http_push_duration_seconds", summaries(this.#durations));
     own("pushgateway_http_push_size_bytes", summaries(this.#sizes));
     this.#process(own);
-    for (const source of this.#sources) {
-      for (const family of source.collect()) {
-        const known = source.families.get(family.name);
-        if (known === undefined || family.metric.length === 0) continue;
-        out.push({ ...family, help: known.help, type: known.type });
-      }
-    }
+    for (const collect of this.#extra) out.push(...collect());
     return out;
   }
 

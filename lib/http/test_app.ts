@@ -11,8 +11,8 @@
 import { parseFlags } from "@lib/cli/flags.ts";
 import { type AppHandler, createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
-import { withOwnFamilies } from "@lib/http/self_metrics.ts";
-import { testAppContext } from "@lib/http/test_context.ts";
+import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metrics.ts";
+import { TEST_BUILD_INFO, testAppContext } from "@lib/http/test_context.ts";
 import { createLogger } from "@lib/log.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
 import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
@@ -57,14 +57,14 @@ export function appFromFlags(
     defaultTtlMs: config.defaultTtlMs,
     maxSeries: config.maxSeries,
   });
-  const ctx = testAppContext(config, { ...overrides, store, logger });
-  if (overrides.self === undefined) {
-    ctx.self.addSource(storeOwnMetrics({
+  const self = overrides.self ?? new SelfMetrics(buildLabels(TEST_BUILD_INFO), Date.now, [
+    storeOwnMetrics({
       view: () => store.view,
       expired: () => 0,
       maxSeries: config.maxSeries,
       maxSeriesPerPush: config.maxSeriesPerPush,
-    }));
-  }
+    }),
+  ]);
+  const ctx = testAppContext(config, { ...overrides, store, self, logger });
   return { app: createApp(ctx, createUiRoutes(ctx)), logs };
 }

@@ -14,6 +14,8 @@
  * @module
  */
 
+import type { Exemplar, MetricFamily } from "@lib/model/metric.ts";
+
 /** What one push may hold; 0 means no limit. */
 export interface PushLimits {
   /** The most series one push may hold. */
@@ -95,5 +97,37 @@ export class PushBudget {
   /** Labels and values counted so far. */
   get valueCount(): number {
     return this.#values;
+  }
+}
+
+/**
+ * Counts parsed families against `limits` the way the parsers count while
+ * parsing (for a parser that cannot count itself): a series per metric; a value
+ * per family, label pair, quantile, bucket, native-histogram span, delta and
+ * count, and exemplar with its labels.
+ *
+ * @param families The parsed families.
+ * @param limits The limits of one push.
+ * @throws {PushLimitError} At the first series or value past a limit.
+ */
+export function checkFamilies(families: readonly MetricFamily[], limits: PushLimits): void {
+  const budget = new PushBudget(limits);
+  const exemplar = (e: Exemplar | undefined): void => {
+    if (e !== undefined) budget.values(1 + e.label.length);
+  };
+  for (const f of families) {
+    budget.values(1);
+    for (const m of f.metric) {
+      budget.series(m.label.length);
+      exemplar(m.counter?.exemplar);
+      budget.values(m.summary?.quantile.length ?? 0);
+      const h = m.histogram;
+      if (h === undefined) continue;
+      budget.values(h.bucket.length + h.negativeSpan.length + h.positiveSpan.length);
+      budget.values(h.negativeDelta.length + h.positiveDelta.length);
+      budget.values(h.negativeCount.length + h.positiveCount.length);
+      for (const b of h.bucket) exemplar(b.exemplar);
+      for (const e of h.exemplars) exemplar(e);
+    }
   }
 }

@@ -199,6 +199,60 @@ export function encodeFamily(family: MetricFamily): Uint8Array {
 }
 
 /**
+ * Encodes the repeated `metric` field (4) of a `MetricFamily` for a run of
+ * series, byte for byte as {@linkcode encodeFamily} writes them, so that a
+ * family can be assembled from cached runs (see {@linkcode delimitedFrame}).
+ *
+ * @param metrics The series, in order.
+ * @returns The encoded fields (empty for no series).
+ *
+ * @example Usage
+ * ```ts
+ * import { delimitedFrame, encodeDelimited, encodeMetricFields } from "@lib/protobuf/encode.ts";
+ * import { assertEquals } from "@std/assert";
+ *
+ * const family = { name: "up", type: 1 as const, metric: [{ label: [], gauge: { value: 1 } }] };
+ * const body = encodeMetricFields(family.metric);
+ * const { head, tail } = delimitedFrame(family, body.length);
+ * assertEquals(new Uint8Array([...head, ...body, ...tail]), encodeDelimited([family]));
+ * ```
+ */
+export function encodeMetricFields(metrics: readonly Metric[]): Uint8Array {
+  const w = new BinaryWriter();
+  for (let i = 0; i < metrics.length; i++) writeMetric(w, metrics[i]!);
+  return w.finish();
+}
+
+/**
+ * What surrounds a family's encoded `metric` fields in a delimited stream:
+ * the head (the varint size of the whole message, then `name`, `help` and
+ * `type`) and the tail (`unit`, when present). `head + metric fields + tail`
+ * equals the family's frame from {@linkcode encodeDelimited}.
+ *
+ * @param family The family; its `metric` array is not read.
+ * @param metricBytes The length of its encoded `metric` fields.
+ * @returns The head and the tail (often empty).
+ */
+export function delimitedFrame(
+  family: MetricFamily,
+  metricBytes: number,
+): { head: Uint8Array; tail: Uint8Array } {
+  const w = new BinaryWriter();
+  w.tag(1, LEN).string(family.name);
+  if (family.help !== undefined) w.tag(2, LEN).string(family.help);
+  w.tag(3, VARINT).int32(family.type | 0);
+  const fields = w.finish();
+  const t = new BinaryWriter();
+  if (family.unit !== undefined) t.tag(5, LEN).string(family.unit);
+  const tail = t.finish();
+  const size = new BinaryWriter().uint32(fields.length + metricBytes + tail.length).finish();
+  const head = new Uint8Array(size.length + fields.length);
+  head.set(size);
+  head.set(fields, size.length);
+  return { head, tail };
+}
+
+/**
  * Encodes families as a varint-size-delimited stream (the protobuf exposition
  * format `encoding=delimited`).
  *

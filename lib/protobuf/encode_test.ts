@@ -1,6 +1,12 @@
 import { assert, assertEquals } from "@std/assert";
 import { concat } from "@std/bytes/concat";
-import { encodeDelimited, encodeFamily, frameDelimited } from "@lib/protobuf/encode.ts";
+import {
+  delimitedFrame,
+  encodeDelimited,
+  encodeFamily,
+  encodeMetricFields,
+  frameDelimited,
+} from "@lib/protobuf/encode.ts";
 import { decodeDelimited, decodeFamily } from "@lib/protobuf/decode.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
 import { exact, FIXTURES, hex, ROUND_TRIPS, toHex } from "@lib/protobuf/test_fixtures.ts";
@@ -102,4 +108,29 @@ Deno.test("encodeFamily() coerces numbers a 64-bit field cannot hold", async (t)
     assertEquals(decoded.timestampMs, -(2 ** 63));
     assertEquals(decoded.histogram!.positiveDelta, [2 ** 63, -(2 ** 63), 0]);
   });
+});
+
+Deno.test("delimitedFrame() around encodeMetricFields() of any split equals the family's frame", () => {
+  const withUnit: MetricFamily = { ...ROUND_TRIPS[0]!, unit: "seconds", help: "h" };
+  // Enough series for a two-byte size prefix.
+  const many: MetricFamily = {
+    name: "many",
+    type: 1,
+    metric: Array.from({ length: 40 }, (_, i) => ({
+      label: [{ name: "i", value: String(i) }],
+      gauge: { value: i },
+    })),
+  };
+  for (const family of [...ROUND_TRIPS, withUnit, many]) {
+    const whole = frameDelimited(encodeFamily(family));
+    for (let split = 0; split <= family.metric.length; split++) {
+      const parts = [
+        encodeMetricFields(family.metric.slice(0, split)),
+        encodeMetricFields(family.metric.slice(split)),
+      ];
+      const { head, tail } = delimitedFrame(family, parts[0]!.length + parts[1]!.length);
+      assertEquals(concat([head, ...parts, tail]), whole, `${family.name} split ${split}`);
+    }
+  }
+  assertEquals(encodeMetricFields([]), new Uint8Array(0));
 });

@@ -78,9 +78,18 @@ export class InMemoryStore implements MetricStore {
     return Promise.resolve();
   }
 
-  /** Replaces the content with restored groups (start-up only; not announced). */
+  /**
+   * Replaces the content with restored groups, write sequence 0, each with its
+   * TTL (start-up only; not announced).
+   */
   restore(groups: Iterable<Group>): void {
-    this.#state.restore(groups);
+    this.#state.restore(
+      [...groups].map((g) => ({
+        labels: g.labels,
+        families: g.families,
+        ...(g.ttl === undefined ? {} : { ttl: g.ttl }),
+      })),
+    );
   }
 
   /** A point-in-time copy of every group, for the persister. */

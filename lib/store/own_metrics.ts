@@ -1,13 +1,15 @@
 /**
  * The gateway's own metrics about its store: how many series it holds, the
  * limits on series, and how many groups expired. They reach `/metrics`
- * through the HTTP layer's `SelfMetrics` as an {@linkcode OwnMetricsSource}.
+ * through the HTTP layer's `SelfMetrics` as one of its collectors (a function
+ * returning families named in {@linkcode STORE_OWN_FAMILIES}, which the store
+ * is built with).
  *
  * @module
  */
 
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
-import type { OwnFamily, OwnMetricsSource, StoreView } from "@lib/store/store.ts";
+import type { OwnFamily, StoreView } from "@lib/store/store.ts";
 
 /** The families of {@linkcode storeOwnMetrics}, by name. */
 export const STORE_OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnFamily>([
@@ -47,27 +49,24 @@ export interface StoreOwnMetricsOptions {
 }
 
 /**
- * The store's own metrics as a source for `SelfMetrics`.
+ * The store's own metrics as a collector for `SelfMetrics`.
  *
  * @param options Where the values come from.
- * @returns The source; its families are {@linkcode STORE_OWN_FAMILIES}.
+ * @returns A function returning the current families (named in {@linkcode STORE_OWN_FAMILIES}).
  */
-export function storeOwnMetrics(options: StoreOwnMetricsOptions): OwnMetricsSource {
+export function storeOwnMetrics(options: StoreOwnMetricsOptions): () => MetricFamily[] {
   const family = (name: string, metric: Metric): MetricFamily => {
     const own = STORE_OWN_FAMILIES.get(name) as OwnFamily;
     return { name, help: own.help, type: own.type, metric: [metric] };
   };
   const gauge = (name: string, value: number) => family(name, { label: [], gauge: { value } });
-  return {
-    families: STORE_OWN_FAMILIES,
-    collect: () => [
-      family("pushgateway_groups_expired_total", {
-        label: [],
-        counter: { value: options.expired() },
-      }),
-      gauge("pushgateway_push_max_series", options.maxSeriesPerPush),
-      gauge("pushgateway_storage_max_series", options.maxSeries),
-      gauge("pushgateway_stored_series", options.view().seriesCount),
-    ],
-  };
+  return () => [
+    family("pushgateway_groups_expired_total", {
+      label: [],
+      counter: { value: options.expired() },
+    }),
+    gauge("pushgateway_push_max_series", options.maxSeriesPerPush),
+    gauge("pushgateway_storage_max_series", options.maxSeries),
+    gauge("pushgateway_stored_series", options.view().seriesCount),
+  ];
 }

@@ -61,6 +61,12 @@ import {
   SYNTHETIC_METRICS,
 } from "@lib/store/types.ts";
 
+/** A group to restore: its content and, when known, the sequence of its last write. */
+export interface RestoredGroup extends Group {
+  /** The sequence of the group's last write (0 when absent: restored and not written since). */
+  readonly writeSeq?: number;
+}
+
 /** The timestamp-check error text. */
 export const TIMESTAMP_ERROR = "pushed metrics must not have timestamps";
 
@@ -256,13 +262,13 @@ export class StoreState implements StoreView {
   }
 
   /**
-   * Replaces the whole content with restored groups (write sequence 0),
-   * without checking them. A group whose TTL came from a header keeps its
-   * deadline; every other group gets the one the default TTL gives from its
-   * last push (or, if it never had a successful one, its last failure). Past
-   * deadlines are kept: removing them is the expiry's job.
+   * Replaces the whole content with restored groups, without checking them.
+   * Each keeps its `writeSeq` (0 when not given). A group whose TTL came from
+   * a header keeps its deadline; every other group gets the one the default
+   * TTL gives from its last push (or, if it never had a successful one, its
+   * last failure). Past deadlines are kept: removing them is the expiry's job.
    */
-  restore(groups: Iterable<Group>): void {
+  restore(groups: Iterable<RestoredGroup>): void {
     this.#groups.clear();
     this.#index.entries.clear();
     this.#series = 0;
@@ -271,7 +277,12 @@ export class StoreState implements StoreView {
       const key = groupingKey(g.labels);
       const families = new Map(g.families);
       families.delete(PUSH_EXPIRY_TIME_METRIC); // the gateway's own, rebuilt from the TTL
-      const group: MutableGroup = { labels: g.labels, families, writeSeq: 0, ttl: NO_TTL };
+      const group: MutableGroup = {
+        labels: g.labels,
+        families,
+        writeSeq: g.writeSeq ?? 0,
+        ttl: NO_TTL,
+      };
       this.#groups.set(key, group);
       for (const [name, stored] of families) this.#indexFamily(key, name, stored, false);
       const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPushMs(group));
@@ -291,12 +302,15 @@ export class StoreState implements StoreView {
   /**
    * A point-in-time copy of every group (the family maps are copied; the
    * families themselves are immutable), safe to iterate while writes go on.
+   * Each carries its `writeSeq` and its TTL, so that {@linkcode restore} can
+   * bring it back; the `push_expiry_time_seconds` gauge is left out (rebuilt
+   * from the TTL).
    */
-  snapshot(): Group[] {
+  snapshot(): StoredGroup[] {
     return [...this.#groups.values()].map((g) => {
       const families = new Map(g.families);
-      families.delete(PUSH_EXPIRY_TIME_METRIC);
-      return { labels: g.labels, families, ttl: g.ttl };
+      families.delete(PUSH_EXPIRY_TIME_METRIC); // rebuilt from the TTL by restore()
+      return { labels: g.labels, families, writeSeq: g.writeSeq, ttl: g.ttl };
     });
   }
 

@@ -375,7 +375,7 @@ Deno.test("a value field that does not match the family type is rejected", () =>
   assertMatch(res.error, /is not a GAUGE$/);
 });
 
-Deno.test("the upstream poisoning sequence (spec §4.6) leaves the store usable", () => {
+Deno.test("upstream's poisoning sequence (docs/upstream.md §4.6) leaves the store usable", () => {
   const store = new StoreState();
   assertEquals(push(store, { job: "ts" }, []), { ok: true });
   const res = push(store, { job: "ts", instance: "" }, []);
@@ -616,4 +616,33 @@ Deno.test("duplicates against a large family of another group are all found", ()
   const error = (result as { error: string }).error;
   assertEquals(error.match(/was collected before/g)?.length, n);
   assert(!error.includes('value:"new"'));
+});
+
+Deno.test("snapshot() carries each group's writeSeq and restore() keeps it (0 when absent)", () => {
+  const store = new StoreState();
+  store.apply({
+    kind: "push",
+    labels: { job: "a" },
+    families: [fam("m")],
+    replace: true,
+    timeMs: 1,
+  }, 7);
+  store.apply({
+    kind: "push",
+    labels: { job: "b" },
+    families: [fam("n")],
+    replace: true,
+    timeMs: 1,
+  }, 9);
+  const snap = store.snapshot();
+  assertEquals(snap.map((g) => [g.labels.job, g.writeSeq]).sort(), [["a", 7], ["b", 9]]);
+  const restored = new StoreState();
+  restored.restore(snap);
+  assertEquals(restored.group({ job: "a" })?.writeSeq, 7);
+  // A conditional delete decides the same on the restored copy as on the original.
+  assertEquals(restored.delete({ labels: { job: "a" }, ifNotWrittenSince: 6 }).deleted, false);
+  assertEquals(restored.delete({ labels: { job: "b" }, ifNotWrittenSince: 9 }).deleted, true);
+  const plain = new StoreState();
+  plain.restore(snap.map((g) => ({ labels: g.labels, families: g.families })));
+  assertEquals(plain.group({ job: "a" })?.writeSeq, 0);
 });

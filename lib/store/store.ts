@@ -222,17 +222,3 @@ export interface OwnFamily {
    */
   readonly otherHelp: "rewrite" | "refuse";
 }
-
-/**
- * Own metrics that a part of the gateway outside the HTTP layer contributes to
- * `/metrics` (the store's series count and expiries, a replicated store's own
- * figures): the families it exposes, fixed before the store is built (pushes
- * must agree with them), and a way to read their current values.
- * `SelfMetrics` in `lib/http` collects every source it is given.
- */
-export interface OwnMetricsSource {
-  /** The families this source exposes, by name. */
-  readonly families: ReadonlyMap<string, OwnFamily>;
-  /** The current values: families named in `families` (a family without series is left out). */
-  collect(): MetricFamily[];
-}

@@ -3,22 +3,27 @@
  * with its help, type and last push time, and a Labels | Value table whose
  * value cell shows counters, gauges and untyped values directly, summaries
  * as quantiles with count and sum, classic histograms as `≤ bound` buckets
- * and native histograms as bucket ranges. Pure; everything escaped.
+ * and native histograms as bucket ranges. Where a family or series has them
+ * (OpenMetrics or protobuf pushes), its unit, exemplars and created
+ * timestamps are shown too; without them the HTML is what it was before
+ * they existed. Pure; everything escaped.
  *
  * @module
  */
 
 import { formatGoFloat } from "@lib/gocompat/format_float.ts";
 import {
+  type Exemplar,
   type Histogram,
   type LabelPair,
   type Metric,
   METRIC_TYPE_NAMES,
   MetricType,
+  type Timestamp,
 } from "@lib/model/metric.ts";
 import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
 import type { StoredFamily } from "@lib/store/types.ts";
-import { formatRfc3339Nano } from "@lib/gocompat/go_json.ts";
+import { formatRfc3339Nano, formatUnixRfc3339Nano } from "@lib/gocompat/go_json.ts";
 import { escapeHtml } from "@lib/ui/html.ts";
 import { labelText } from "@lib/ui/group_path.ts";
 
@@ -73,6 +78,32 @@ function row(head: string, value: string): string {
   return `<tr><th scope="row">${head}</th><td>${escapeHtml(value)}</td></tr>`;
 }
 
+function timeText(ts: Timestamp): string {
+  return formatUnixRfc3339Nano(ts.seconds, ts.nanos);
+}
+
+/**
+ * An exemplar as text, OpenMetrics-like: `{trace_id="abc"} 0.5 @ <time>`
+ * (the time only when it has one). Not HTML-escaped.
+ *
+ * @param e The exemplar.
+ * @returns The text.
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * assertEquals(exemplarText({ label: [{ name: "trace_id", value: "a" }], value: 0.5 }), '{trace_id="a"} 0.5');
+ * ```
+ */
+export function exemplarText(e: Exemplar): string {
+  const labels = e.label.map((l) => labelText(l.name, l.value)).join(", ");
+  const time = e.timestamp ? ` @ ${timeText(e.timestamp)}` : "";
+  return `{${labels}} ${formatFixedFloat(e.value ?? 0)}${time}`;
+}
+
+function createdRow(ts: Timestamp | undefined): string {
+  return ts ? row("Created", timeText(ts)) : "";
+}
+
 /** True when the histogram has native (sparse) buckets or native-only fields. */
 function isNative(h: Histogram): boolean {
   return h.schema !== undefined || h.zeroThreshold !== undefined ||
@@ -89,11 +120,14 @@ const OPEN: Readonly<Record<number, [string, string]>> = {
 function histogramTable(h: Histogram): string {
   let rows = "";
   for (const b of h.bucket) {
+    const bound = escapeHtml(formatFixedFloat(b.upperBound ?? 0));
     rows += row(
-      `Sample values &le; ${escapeHtml(formatFixedFloat(b.upperBound ?? 0))}`,
+      `Sample values &le; ${bound}`,
       countText(b.cumulativeCountFloat, b.cumulativeCount),
     );
+    if (b.exemplar) rows += row(`Exemplar &le; ${bound}`, exemplarText(b.exemplar));
   }
+  for (const e of h.exemplars) rows += row("Exemplar", exemplarText(e));
   let count = countText(h.sampleCountFloat, h.sampleCount);
   if (isNative(h)) {
     const native = nativeHistogramBuckets(h);
@@ -107,6 +141,7 @@ function histogramTable(h: Histogram): string {
   }
   rows += row("Total sample Count", count);
   rows += row("Sample Sum", formatFixedFloat(h.sampleSum ?? 0));
+  rows += createdRow(h.createdTimestamp);
   return `<table class="inner">${rows}</table>`;
 }
 
@@ -122,11 +157,16 @@ export function valueCell(m: Metric, type: MetricType): string {
     }
     rows += row("Sample Count", String(m.summary.sampleCount ?? 0));
     rows += row("Sample Sum", formatFixedFloat(m.summary.sampleSum ?? 0));
+    rows += createdRow(m.summary.createdTimestamp);
     return `<table class="inner">${rows}</table>`;
   }
   if (m.histogram) return histogramTable(m.histogram);
   const v = m.gauge?.value ?? m.counter?.value ?? m.untyped?.value ?? 0;
-  return `<span class="val">${escapeHtml(formatFixedFloat(v))}</span>`;
+  const value = `<span class="val">${escapeHtml(formatFixedFloat(v))}</span>`;
+  const c = m.counter;
+  const extra = (c?.exemplar ? row("Exemplar", exemplarText(c.exemplar)) : "") +
+    createdRow(c?.createdTimestamp);
+  return extra === "" ? value : `${value}<table class="inner">${extra}</table>`;
 }
 
 /**
@@ -142,6 +182,7 @@ export function renderFamily(name: string, stored: StoredFamily, id: string): st
   const f = stored.family;
   const type = METRIC_TYPE_NAMES[f.type] ?? "UNTYPED";
   const help = f.help ? ` <span class="help">${escapeHtml(f.help)}</span>` : "";
+  const unit = f.unit ? ` <span class="unit">unit: ${escapeHtml(f.unit)}</span>` : "";
   const pushed = formatRfc3339(stored.lastPushMs);
   let rows = "";
   for (const m of f.metric) {
@@ -151,7 +192,7 @@ export function renderFamily(name: string, stored: StoredFamily, id: string): st
   }
   return `<details class="family" data-id="${escapeHtml(id)}"><summary>` +
     `<span class="fname">${escapeHtml(name)}</span>` +
-    ` <span class="type t-${type.toLowerCase()}">${type}</span>${help}` +
+    ` <span class="type t-${type.toLowerCase()}">${type}</span>${unit}${help}` +
     ` <span class="pushed">last pushed: <time datetime="${pushed}">${pushed}</time></span>` +
     `</summary><div class="family-body"><table class="samples"><thead><tr><th>Labels</th>` +
     `<th>Value</th></tr></thead><tbody>${rows}</tbody></table></div></details>`;

@@ -1,6 +1,7 @@
-import { assert, assertEquals, assertStringIncludes } from "@std/assert";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { emptyHistogram, type Metric, MetricType } from "@lib/model/metric.ts";
 import {
+  exemplarText,
   formatFixedFloat,
   formatRfc3339,
   labelBadge,
@@ -150,4 +151,87 @@ Deno.test("renderFamilies() sorts families by name", () => {
   const html = renderFamilies(new Map([["b", fam("b")], ["a", fam("a")], ["c", fam("c")]]), "g");
   const order = [...html.matchAll(/data-id="g#(\w)"/g)].map((m) => m[1]);
   assertEquals(order, ["a", "b", "c"]);
+});
+
+const TS = { seconds: 1796605437, nanos: 911000000 };
+
+Deno.test("exemplarText() writes labels, value and time like an OpenMetrics exemplar", () => {
+  assertEquals(exemplarText({ label: [], value: 1 }), "{} 1");
+  const e = {
+    label: [{ name: "trace_id", value: 'a"b' }, { name: "span.id", value: "1" }],
+    value: 1e-7,
+  };
+  assertEquals(exemplarText(e), '{trace_id="a\\"b", "span.id"="1"} 0.0000001');
+  // The time is RFC 3339 in the local zone, to the nanosecond.
+  assertMatch(
+    exemplarText({ ...e, timestamp: { seconds: 1796605437, nanos: 1 } }),
+    /^\{.*\} 0\.0000001 @ 2026-12-0\dT\d\d:\d\d:57\.000000001(Z|[+-]\d\d:\d\d)$/,
+  );
+});
+
+Deno.test("valueCell() shows exemplars and created timestamps where present, escaped", () => {
+  const ex = { label: [{ name: "t", value: "<x>" }], value: 0.5 };
+  const counter = valueCell(
+    { label: [], counter: { value: 2, exemplar: ex, createdTimestamp: TS } },
+    MetricType.COUNTER,
+  );
+  assertStringIncludes(counter, `<span class="val">2</span><table class="inner">`);
+  assertStringIncludes(counter, `Exemplar</th><td>{t=&quot;&lt;x&gt;&quot;} 0.5</td>`);
+  assertStringIncludes(counter, "Created</th><td>2026-12-0");
+  const histogram = valueCell({
+    label: [],
+    histogram: {
+      ...emptyHistogram(),
+      sampleCount: 1,
+      sampleSum: 0.5,
+      bucket: [
+        { upperBound: 0.1, cumulativeCount: 0 },
+        { upperBound: 1, cumulativeCount: 1, exemplar: ex },
+        { upperBound: Infinity, cumulativeCount: 1 },
+      ],
+      exemplars: [{ label: [], value: 3 }],
+      createdTimestamp: TS,
+    },
+  }, MetricType.HISTOGRAM);
+  assertStringIncludes(
+    histogram,
+    "Sample values &le; 1</th><td>1</td></tr>" +
+      `<tr><th scope="row">Exemplar &le; 1</th><td>{t=&quot;&lt;x&gt;&quot;} 0.5</td></tr>` +
+      `<tr><th scope="row">Sample values &le; +Inf</th>`,
+  );
+  assertStringIncludes(histogram, "Exemplar</th><td>{} 3</td>");
+  assertStringIncludes(histogram, 'Sample Sum</th><td>0.5</td></tr><tr><th scope="row">Created');
+  assertEquals(histogram.match(/Exemplar/g)?.length, 2);
+  const summary = valueCell(
+    { label: [], summary: { sampleCount: 1, sampleSum: 1, quantile: [], createdTimestamp: TS } },
+    MetricType.SUMMARY,
+  );
+  assertStringIncludes(summary, 'Sample Sum</th><td>1</td></tr><tr><th scope="row">Created');
+  // Without them, a counter is its value alone, as before.
+  assertEquals(
+    valueCell({ label: [], counter: { value: 2 } }, MetricType.COUNTER),
+    `<span class="val">2</span>`,
+  );
+});
+
+Deno.test("renderFamily() shows a unit beside the type only when the family has one", () => {
+  const family = (unit?: string) => ({
+    family: {
+      name: "d_seconds",
+      help: "H.",
+      type: MetricType.GAUGE,
+      unit,
+      metric: [{ label: [], gauge: { value: 1 } }],
+    },
+    lastPushMs: 1700000000000,
+  });
+  const withUnit = renderFamily("d_seconds", family("sec<onds"), "g#d");
+  assertStringIncludes(
+    withUnit,
+    `<span class="type t-gauge">GAUGE</span> <span class="unit">unit: sec&lt;onds</span>` +
+      ` <span class="help">H.</span>`,
+  );
+  const without = renderFamily("d_seconds", family(), "g#d");
+  assertEquals(without, withUnit.replace(` <span class="unit">unit: sec&lt;onds</span>`, ""));
+  assert(!without.includes("unit"), without);
 });

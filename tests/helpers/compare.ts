@@ -1,9 +1,10 @@
 /**
  * The comparison harness: the same request sequences (and command lines) go to
  * Debian's reference `prometheus-pushgateway` 1.5.1 and to ours, and the
- * answers must match after normalisation (`compare_normalise.ts`; spec §13,
- * "Unchanged"). The scenarios live in `tests/compare_*_test.ts`; every
- * deliberate difference is listed in `tests/known_differences.ts`.
+ * answers must match after normalisation (`compare_normalise.ts`;
+ * docs/upstream.md §13, "Unchanged since 1.5.1"). The scenarios live in
+ * `tests/compare_*_test.ts`; every deliberate difference is listed in
+ * `tests/known_differences.ts`.
  *
  * Tests registered here are skipped (with a message) when the reference
  * binary is not installed, and fail under `CI=true`.
@@ -232,6 +233,11 @@ export interface Scenario {
   readonly scrape?: boolean;
   /** Compare the normalised `/api/v1/metrics` afterwards (default false). */
   readonly api?: boolean;
+  /**
+   * Runs last, for what normalisation hides (push-time values, self metrics):
+   * assert it on both sides directly.
+   */
+  readonly check?: (pair: Pair) => Promise<void>;
 }
 
 /** Sends `steps` to both sides in turn and compares what each side answered. */
@@ -262,6 +268,7 @@ async function runScenario(pair: Pair, s: Scenario, prefix = ""): Promise<void> 
   await compareSequence(pair, s.steps);
   if (s.scrape !== false) await compareAfter(pair, prefix + "/metrics");
   if (s.api) await compareAfter(pair, prefix + "/api/v1/metrics");
+  if (s.check) await s.check(pair);
 }
 
 /**

@@ -1,0 +1,40 @@
+/**
+ * Bounded waits: every database request of the shared store races a timer,
+ * so that a write is answered (or refused) within a few seconds even when the
+ * network or the server stalls.
+ *
+ * @module
+ */
+
+/** A wait that took longer than its bound. */
+export class TimeoutError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "TimeoutError";
+  }
+}
+
+/**
+ * Resolves or rejects like `promise`, or rejects with {@linkcode TimeoutError}
+ * after `ms` (then `onTimeout` runs first). A late failure of `promise` is
+ * not reported as unhandled.
+ *
+ * @example
+ * ```ts
+ * import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
+ * const never = new Promise<void>(() => {});
+ * await bounded(never, 10).catch((err) => console.log(err instanceof TimeoutError)); // true
+ * ```
+ */
+export function bounded<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout?.();
+      reject(new TimeoutError(`PostgreSQL did not answer within ${ms / 1000} s`));
+    }, ms);
+  });
+  promise.catch(() => {});
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,246 @@
+/**
+ * Writes and checkpoint groups as table rows, and back, without I/O.
+ *
+ * A push's families travel as protobuf (`lib/protobuf`, size-delimited), its
+ * grouping labels as a JSON object, its push time as the receiving replica's
+ * clock. The replica that receives a write applies the *decoded* copy of what
+ * it logs, so every replica applies byte-for-byte the same write.
+ *
+ * @module
+ */
+
+import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
+import type { RestoredGroup } from "@lib/store/state.ts";
+import type { StoredGroup, WriteRequest } from "@lib/store/store.ts";
+import type { GroupingLabels, StoredFamily } from "@lib/store/types.ts";
+
+/** A log entry that is not a write: the state was replaced by the checkpoint at its sequence (an import). */
+export interface ImportMarker {
+  readonly kind: "import";
+}
+
+/** What a log row holds. */
+export type LoggedWrite = WriteRequest | ImportMarker;
+
+/** The columns of a log row that encode the write (besides `seq`, `replica`, `written_at`). */
+export interface WriteColumns {
+  readonly kind: LoggedWrite["kind"];
+  readonly labels: string | null;
+  readonly families: Uint8Array | null;
+  readonly replace: boolean | null;
+  readonly push_time_ms: number | null;
+  readonly if_not_written_since: number | null;
+}
+
+/** A log row as read back (bigints arrive as strings). */
+export interface LogRowIn {
+  readonly seq: string | number | bigint;
+  readonly kind: string;
+  readonly labels: string | null;
+  readonly families: Uint8Array | null;
+  readonly replace: boolean | null;
+  readonly push_time_ms: number | null;
+  readonly if_not_written_since: string | number | bigint | null;
+}
+
+/** A row that does not decode: the log was written by something else, or damaged. */
+export class CorruptRowError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "CorruptRowError";
+  }
+}
+
+/**
+ * Encodes a write for the log, and returns the copy to apply locally (decoded
+ * from those very bytes).
+ */
+export function encodeWrite(write: WriteRequest): { columns: WriteColumns; write: WriteRequest } {
+  switch (write.kind) {
+    case "push": {
+      const bytes = encodeDelimited(write.families);
+      const columns: WriteColumns = {
+        kind: "push",
+        labels: JSON.stringify(write.labels),
+        families: bytes,
+        replace: write.replace,
+        push_time_ms: write.timeMs,
+        if_not_written_since: null,
+      };
+      return {
+        columns,
+        write: {
+          kind: "push",
+          labels: JSON.parse(columns.labels as string),
+          families: decodeDelimited(bytes),
+          replace: write.replace,
+          timeMs: write.timeMs,
+        },
+      };
+    }
+    case "delete": {
+      const columns: WriteColumns = {
+        kind: "delete",
+        labels: JSON.stringify(write.labels),
+        families: null,
+        replace: null,
+        push_time_ms: null,
+        if_not_written_since: write.ifNotWrittenSince ?? null,
+      };
+      const copy: WriteRequest = write.ifNotWrittenSince === undefined
+        ? { kind: "delete", labels: JSON.parse(columns.labels as string) }
+        : {
+          kind: "delete",
+          labels: JSON.parse(columns.labels as string),
+          ifNotWrittenSince: write.ifNotWrittenSince,
+        };
+      return { columns, write: copy };
+    }
+    case "wipe":
+      return {
+        columns: {
+          kind: "wipe",
+          labels: null,
+          families: null,
+          replace: null,
+          push_time_ms: null,
+          if_not_written_since: null,
+        },
+        write: { kind: "wipe" },
+      };
+  }
+}
+
+/** Grouping labels from their JSON text (an object of strings with a `job`). */
+export function decodeLabels(text: string | null): GroupingLabels {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? "");
+  } catch {
+    throw new CorruptRowError(`grouping labels are not JSON: ${String(text).slice(0, 80)}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new CorruptRowError("grouping labels are not an object");
+  }
+  for (const v of Object.values(value)) {
+    if (typeof v !== "string") throw new CorruptRowError("a grouping label value is not a string");
+  }
+  return value as GroupingLabels;
+}
+
+/** The sequence of a row as a number. */
+export function rowSeq(row: { readonly seq: string | number | bigint }): number {
+  const n = Number(row.seq);
+  if (!Number.isSafeInteger(n) || n < 1) throw new CorruptRowError(`bad sequence ${row.seq}`);
+  return n;
+}
+
+/** Decodes a log row into the write it holds. */
+export function decodeWrite(row: LogRowIn): LoggedWrite {
+  switch (row.kind) {
+    case "push": {
+      if (row.families === null || row.replace === null || row.push_time_ms === null) {
+        throw new CorruptRowError(`push at ${row.seq} lacks a column`);
+      }
+      return {
+        kind: "push",
+        labels: decodeLabels(row.labels),
+        families: decodeDelimited(row.families),
+        replace: row.replace,
+        timeMs: row.push_time_ms,
+      };
+    }
+    case "delete": {
+      const labels = decodeLabels(row.labels);
+      if (row.if_not_written_since === null) return { kind: "delete", labels };
+      return { kind: "delete", labels, ifNotWrittenSince: Number(row.if_not_written_since) };
+    }
+    case "wipe":
+      return { kind: "wipe" };
+    case "import":
+      return { kind: "import" };
+    default:
+      throw new CorruptRowError(
+        `unknown write kind ${JSON.stringify(row.kind)} at ${row.seq}: ` +
+          "a newer pushgateway wrote it; upgrade this replica",
+      );
+  }
+}
+
+/** The columns of one checkpoint group. */
+export interface CheckpointGroupColumns {
+  readonly labels: string;
+  readonly write_seq: number;
+  /** The families, size-delimited protobuf, in the group's order. */
+  readonly families: Uint8Array;
+  /** JSON array of each family's last push time (ms), in the same order. */
+  readonly push_times_ms: string;
+}
+
+/** A checkpoint group as read back. */
+export interface CheckpointGroupIn {
+  readonly labels: string;
+  readonly write_seq: string | number | bigint;
+  readonly families: Uint8Array;
+  readonly push_times_ms: string;
+}
+
+/** Encodes one group of a checkpoint. */
+export function encodeCheckpointGroup(group: StoredGroup): CheckpointGroupColumns {
+  const stored = [...group.families.values()];
+  return {
+    labels: JSON.stringify(group.labels),
+    write_seq: group.writeSeq,
+    families: encodeDelimited(stored.map((s) => s.family)),
+    push_times_ms: JSON.stringify(stored.map((s) => s.lastPushMs)),
+  };
+}
+
+/** Decodes one group of a checkpoint. */
+export function decodeCheckpointGroup(row: CheckpointGroupIn): RestoredGroup {
+  const labels = decodeLabels(row.labels);
+  const families = decodeDelimited(row.families);
+  let times: unknown;
+  try {
+    times = JSON.parse(row.push_times_ms);
+  } catch {
+    throw new CorruptRowError("checkpoint push times are not JSON");
+  }
+  if (
+    !Array.isArray(times) || times.length !== families.length ||
+    times.some((t) => typeof t !== "number")
+  ) {
+    throw new CorruptRowError("checkpoint push times do not match the families");
+  }
+  const map = new Map<string, StoredFamily>();
+  families.forEach((family, i) => map.set(family.name, { family, lastPushMs: times[i] as number }));
+  return { labels, families: map, writeSeq: Number(row.write_seq) };
+}
+
+/**
+ * The state read from the database, decoded before anything is applied: the
+ * checkpoint's groups, and the writes after it, which must follow it without
+ * a gap and hold no import.
+ */
+export function decodeState(
+  checkpointSeq: number,
+  groups: readonly CheckpointGroupIn[],
+  rows: readonly LogRowIn[],
+): { groups: RestoredGroup[]; writes: { seq: number; write: WriteRequest }[] } {
+  const writes = rows.map((row, i) => {
+    const seq = rowSeq(row);
+    if (seq !== checkpointSeq + 1 + i) {
+      throw new CorruptRowError(
+        `the log after checkpoint ${checkpointSeq} has a gap before ${seq}`,
+      );
+    }
+    const write = decodeWrite(row);
+    if (write.kind === "import") {
+      throw new CorruptRowError(`an import at ${seq}, after a checkpoint`);
+    }
+    return { seq, write };
+  });
+  return { groups: groups.map(decodeCheckpointGroup), writes };
+}

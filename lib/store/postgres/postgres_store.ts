@@ -1,0 +1,568 @@
+/**
+ * The shared store: several replicas, one PostgreSQL. Each replica keeps a
+ * {@linkcode StoreState} as its local copy (reads never touch the database)
+ * and applies every write of one global log, in order, with
+ * `state.apply(write, seq)`; the state machine is deterministic, so every
+ * replica ends with the same state and agrees on every push's result.
+ *
+ * One loop per replica does everything that changes the local copy, one
+ * thing at a time:
+ *
+ * - **Group commit.** The writes submitted since the last transaction go in
+ *   one: `BEGIN`; the writers' advisory lock (serialises writers across
+ *   replicas); read and apply the log rows other replicas committed; apply
+ *   this batch locally with the next sequence numbers (this *is* the
+ *   consistency check against the state the global order defines); insert
+ *   them; `NOTIFY`; `COMMIT`. Only then are the writes announced and their
+ *   submitters answered. When the transaction fails, its writes are answered
+ *   with {@linkcode StoreUnavailableError} (503), and the local copy, which
+ *   already holds them, is loaded again from the database before the next
+ *   write.
+ * - **Following.** On a notification (`LISTEN`), on a poll every second and
+ *   after each commit, the rows after the last applied one are read and
+ *   applied in order.
+ * - **Loading.** At start, after a failed commit, and when the rows a
+ *   replica needs next were trimmed, the newest checkpoint and the log after
+ *   it are read in one snapshot and become the local copy.
+ * - **Checkpoints.** Every N writes or M minutes, one replica (advisory lock)
+ *   writes its state at an exact sequence; older log rows are trimmed.
+ *
+ * Every database wait is bounded (`timeoutMs`), so a write never hangs: it
+ * gets its result or a 503 within a few seconds.
+ *
+ * @module
+ */
+
+import type { ReservedSql, Sql } from "@lib/store/postgres/client.ts";
+import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
+import { decodeState, decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
+import {
+  beginBatch,
+  commitBatch,
+  type LogRow,
+  type NewLogRow,
+  readLogFrom,
+  readState,
+  rollbackBatch,
+} from "@lib/store/postgres/log_db.ts";
+import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
+import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
+import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
+import { type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
+import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
+import { StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
+import { StoreState } from "@lib/store/state.ts";
+import {
+  type AppliedWrite,
+  type MetricStore,
+  type ProbeResult,
+  StoreUnavailableError,
+  type StoreView,
+  type WriteListener,
+  type WriteRequest,
+  type WriteResult,
+  type WriteResultOf,
+} from "@lib/store/store.ts";
+import type { MetricFamily } from "@lib/model/metric.ts";
+
+/** The rows this replica needs next are gone (trimmed, or the database lost them): load the state. */
+class BehindError extends Error {}
+
+const FOLLOW_LIMIT = 5_000;
+const MAX_NOTICES = 10_000;
+
+function randomId(): string {
+  return [...crypto.getRandomValues(new Uint8Array(6))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A {@linkcode MetricStore} shared by several replicas through PostgreSQL. */
+export class PostgresStore implements MetricStore {
+  /** The store's own metrics (for `/-/metrics`). */
+  readonly metrics: StorageMetrics = new StorageMetrics();
+  readonly #state: StoreState;
+  readonly #o: Required<Omit<PostgresStoreOptions, "own">>;
+  readonly #listeners = new Set<WriteListener>();
+  #sql: Sql;
+  /** The writer's own connection (reserved from the pool), once a batch needed it. */
+  #writer: ReservedSql | undefined;
+  #listener: LogListener | undefined;
+  readonly #queue = new WriteQueue();
+  #applied = 0;
+  #announced = 0;
+  #loaded = false;
+  #needsLoad = true;
+  #schemaChecked = false;
+  #down: string | undefined;
+  /** Follow now (a poll, or listening again): there may be writes nobody notified. */
+  #followWanted = false;
+  /** The newest sequence notified. */
+  #knownHead = 0;
+  #closed = false;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #notices: { seq: number; atMs: number }[] = [];
+  readonly #checkpointer: Checkpointer;
+  #failures = 0;
+
+  /** Creates the store; nothing happens until {@linkcode run}. */
+  constructor(options: PostgresStoreOptions) {
+    this.#o = {
+      settings: {},
+      migrations: MIGRATIONS,
+      checkpointWrites: 10_000,
+      checkpointIntervalMs: 5 * 60_000,
+      timeoutMs: 5_000,
+      bulkTimeoutMs: 60_000,
+      pollIntervalMs: 1_000,
+      maxBatch: 500,
+      replica: randomId(),
+      now: Date.now,
+      ...options,
+    };
+    this.#state = new StoreState(options.own);
+    this.#checkpointer = new Checkpointer({
+      writes: this.#o.checkpointWrites,
+      intervalMs: this.#o.checkpointIntervalMs,
+      timeoutMs: this.#o.bulkTimeoutMs,
+      replica: this.#o.replica,
+      now: this.#o.now,
+      written: (seq, groups, trimmed) => {
+        this.metrics.checkpoints++;
+        this.#o.logger.debug("checkpoint written", { seq, groups, trimmed });
+      },
+      failed: (err) => this.#o.logger.warn("writing a checkpoint failed", { err: message(err) }),
+    });
+    this.#sql = this.#o.connect();
+  }
+
+  /** The read side (this replica's copy; never waits for the database). */
+  get view(): StoreView {
+    return this.#state;
+  }
+
+  /** The last sequence applied to the local copy. */
+  get appliedSeq(): number {
+    return this.#applied;
+  }
+
+  /**
+   * Runs the store until {@linkcode close}: connects, creates or checks the
+   * schema and the shared settings, loads the state, then commits and follows.
+   * Rejects with {@linkcode StoreSetupError} when this replica must not start.
+   */
+  run(): Promise<void> {
+    this.#loop ??= this.#runLoop();
+    return this.#loop;
+  }
+
+  /** Queues `write` for the next transaction; resolves once it is committed and applied. */
+  submit<W extends WriteRequest>(write: W): Promise<WriteResultOf<W>> {
+    if (this.#closed) return Promise.reject(new StoreUnavailableError("the store is shut down"));
+    if (this.#down !== undefined) {
+      return Promise.reject(
+        new StoreUnavailableError(
+          `PostgreSQL is unreachable (${this.#down}); the write was not applied`,
+        ),
+      );
+    }
+    return new Promise<WriteResultOf<W>>((resolve, reject) => {
+      this.#queue.push({
+        write,
+        since: this.#o.now(),
+        resolve: resolve as (r: WriteResult) => void,
+        reject,
+      });
+      this.#wakeUp();
+    });
+  }
+
+  /** See {@linkcode MetricStore.subscribe}. */
+  subscribe(listener: WriteListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Healthy while the process works (a database outage is not a health problem). */
+  healthy(): ProbeResult {
+    return undefined;
+  }
+
+  /** Ready once the state was loaded and the log caught up once; stays ready during outages. */
+  ready(): ProbeResult {
+    if (this.#loaded) return undefined;
+    return "the shared state has not been loaded from PostgreSQL yet" +
+      (this.#down !== undefined ? ` (${this.#down})` : "");
+  }
+
+  /** The store's own metrics, current. */
+  collectMetrics(): MetricFamily[] {
+    const m = this.metrics;
+    m.appliedSeq = this.#applied;
+    m.ready = this.#loaded;
+    while (this.#notices.length > 0 && this.#notices[0]!.seq <= this.#applied) {
+      this.#notices.shift();
+    }
+    const oldest = this.#notices[0];
+    m.lagSeconds = oldest === undefined ? 0 : Math.max(0, this.#o.now() - oldest.atMs) / 1000;
+    return m.collect();
+  }
+
+  /** Stops: pending writes are refused, the loop ends, the connections close. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#stop();
+    await this.#loop?.catch(() => {});
+    await this.#endClients();
+  }
+
+  #stop(): void {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#queue.rejectAll(() => new StoreUnavailableError("the store is shut down"));
+    this.#wakeUp();
+  }
+
+  async #endClients(): Promise<void> {
+    await Promise.all([
+      this.#sql.end({ timeout: 1 }).catch(() => {}),
+      this.#listener?.close(),
+    ]);
+  }
+
+  // ---------------------------------------------------------------------------
+  // The loop
+
+  async #runLoop(): Promise<void> {
+    this.#sweeper = setInterval(() => {
+      const s = this.#o.timeoutMs / 1000;
+      this.#queue.expire(
+        this.#o.now() - this.#o.timeoutMs,
+        () =>
+          new StoreUnavailableError(
+            `PostgreSQL did not take the write within ${s} s; it was not applied`,
+          ),
+      );
+    }, 250);
+    const listener = this.#listener = new LogListener(this.#o.connect, this.#o.timeoutMs, {
+      notice: (notice) => this.#noticed(notice),
+      listening: () => {
+        this.#followWanted = true; // notifications may have been missed meanwhile
+        this.#wakeUp();
+      },
+    });
+    try {
+      while (!this.#closed) {
+        listener.ensure();
+        if (this.#needsLoad) {
+          if (!await this.#tryLoad()) continue;
+        }
+        if (this.#queue.size > 0) {
+          await this.#commitNext();
+          this.#maybeCheckpoint();
+          continue;
+        }
+        // Notified writes not applied yet (a commit of this replica may have applied them
+        // meanwhile), or a poll.
+        if (this.#followWanted || this.#knownHead > this.#applied) {
+          this.#followWanted = false;
+          await this.#follow();
+          continue;
+        }
+        this.#maybeCheckpoint();
+        if (await this.#sleep(this.#o.pollIntervalMs)) this.#followWanted = true;
+      }
+    } catch (err) {
+      this.#stop();
+      await this.#endClients();
+      throw err;
+    }
+  }
+
+  /** Waits `ms` or until woken; true when the time ran out. */
+  #sleep(ms: number): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve(true);
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve(false);
+      };
+    });
+  }
+
+  #wakeUp(): void {
+    this.#wake?.();
+  }
+
+  /** Refuses writes that waited longer than the bound without getting into a transaction. */
+  #setConnected(ok: boolean, err?: unknown): void {
+    const was = this.metrics.connected;
+    this.metrics.connected = ok;
+    if (ok) {
+      this.#failures = 0;
+      if (!was && this.#loaded) this.#o.logger.info("connected to PostgreSQL again");
+      return;
+    }
+    this.#failures++;
+    // One line when the connection is lost, then one a minute or so while it stays lost.
+    if (was || this.#failures % 60 === 1) {
+      this.#o.logger.warn("PostgreSQL request failed", { err: message(err) });
+    }
+  }
+
+  /** After a stalled request: drop every connection (a transaction may hang on one) and start anew. */
+  #resetClient(): void {
+    const old = this.#sql;
+    this.#writer = undefined;
+    this.#sql = this.#o.connect();
+    old.end({ timeout: 0 }).catch(() => {});
+  }
+
+  #noticed(notice: Notice): void {
+    if (notice.seq <= this.#applied) return;
+    if (notice.seq > this.#knownHead) this.#knownHead = notice.seq;
+    if (this.#notices.length < MAX_NOTICES) {
+      this.#notices.push({
+        seq: notice.seq,
+        atMs: Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now(),
+      });
+    }
+    this.#wakeUp();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Applying
+
+  #announce(write: AppliedWrite): void {
+    this.#announced = write.seq;
+    for (const listener of this.#listeners) listener(write);
+  }
+
+  /**
+   * Applies committed rows that continue the local copy: the first row must
+   * be the last applied one (or the first of the log). Throws
+   * {@linkcode BehindError} when they do not continue it, or at an import.
+   */
+  #applyRows(rows: readonly LogRow[]): void {
+    if (rows.length === 0) {
+      if (this.#applied > 0) {
+        throw new BehindError("the log no longer holds the last applied write");
+      }
+      return;
+    }
+    const first = rowSeq(rows[0]!);
+    if (first !== (this.#applied > 0 ? this.#applied : 1)) {
+      throw new BehindError(`the log continues at ${first}, after ${this.#applied} was applied`);
+    }
+    const now = this.#o.now();
+    for (const row of rows) {
+      const seq = rowSeq(row);
+      if (seq <= this.#applied) continue;
+      if (seq !== this.#applied + 1) throw new BehindError(`gap in the log before ${seq}`);
+      const write = decodeWrite(row);
+      if (write.kind === "import") throw new BehindError("the state was imported");
+      this.#applyOne(seq, write);
+      if (row.replica !== this.#o.replica) {
+        this.metrics.observeApplyDelay((now - row.written_at.getTime()) / 1000);
+      }
+    }
+  }
+
+  #applyOne(seq: number, write: WriteRequest): void {
+    const result = this.#state.apply(write, seq);
+    this.#applied = seq;
+    if (seq > this.#announced) this.#announce({ seq, request: write, result });
+  }
+
+  // ---------------------------------------------------------------------------
+  // Loading
+
+  /** Loads the state; false (after a pause) when the database could not be reached. */
+  async #tryLoad(): Promise<boolean> {
+    try {
+      await this.#load();
+      this.#down = undefined;
+      return true;
+    } catch (err) {
+      if (err instanceof StoreSetupError) throw err;
+      if (err instanceof TimeoutError) this.#resetClient();
+      this.#down = message(err);
+      this.#setConnected(false, err);
+      const why = `PostgreSQL is unreachable (${this.#down}); the write was not applied`;
+      this.#queue.rejectAll(() => new StoreUnavailableError(why));
+      await this.#sleep(Math.min(1_000, 50 * 2 ** Math.min(this.#failures, 5)));
+      return false;
+    }
+  }
+
+  async #load(): Promise<void> {
+    if (!this.#schemaChecked) {
+      const outcome = await bounded(
+        ensureSchema(this.#sql, this.#o.settings, this.#o.migrations),
+        this.#o.bulkTimeoutMs,
+      );
+      this.#schemaChecked = true;
+      if (outcome.from !== outcome.to) {
+        this.#o.logger.info(
+          outcome.from === 0
+            ? "created the shared store's tables"
+            : "migrated the shared store's tables",
+          { from_version: outcome.from, to_version: outcome.to },
+        );
+      }
+    }
+    const stored = await bounded(
+      readState(this.#sql, this.#o.bulkTimeoutMs),
+      this.#o.bulkTimeoutMs,
+    );
+    this.#setConnected(true);
+    // Decode everything before the local copy changes, so a bad row leaves it as it was.
+    const { groups, writes } = decodeState(stored.checkpointSeq, stored.groups, stored.rows);
+    this.#state.restore(groups);
+    this.#applied = stored.checkpointSeq;
+    if (this.#announced < this.#applied) this.#announced = this.#applied;
+    for (const w of writes) this.#applyOne(w.seq, w.write);
+    this.#checkpointer.reset(stored.checkpointSeq, stored.checkpointAtMs || this.#o.now());
+    this.#needsLoad = false;
+    this.metrics.reloads++;
+    const first = !this.#loaded;
+    this.#loaded = true;
+    this.#o.logger.info(
+      first
+        ? "loaded the shared state from PostgreSQL"
+        : "reloaded the shared state from PostgreSQL",
+      { groups: this.#state.size, checkpoint: stored.checkpointSeq, applied: this.#applied },
+    );
+  }
+
+  // ---------------------------------------------------------------------------
+  // Committing
+
+  /**
+   * One batch in one transaction of two round trips on the writer's
+   * connection: `BEGIN`, lock, read (others' writes, applied); then the
+   * batch applied locally, inserted, notified, `COMMIT`.
+   */
+  async #commitNext(): Promise<void> {
+    let batch: Encoded[] = [];
+    const results: WriteResult[] = [];
+    const seqs: number[] = [];
+    let aborted = false;
+    const transaction = async (conn: ReservedSql): Promise<void> => {
+      const rows = await beginBatch(conn, this.#applied);
+      if (aborted) throw new TimeoutError("aborted");
+      this.#applyRows(rows);
+      // Taken now, holding the lock: every write that arrived while it waited goes in too.
+      batch = this.#queue.take(this.#o.maxBatch);
+      if (batch.length === 0) return await rollbackBatch(conn); // all expired meanwhile
+      const writtenAt = new Date(this.#o.now());
+      const newRows: NewLogRow[] = [];
+      for (const e of batch) {
+        const seq = this.#applied + 1;
+        seqs.push(seq);
+        results.push(this.#state.apply(e.write, seq));
+        this.#applied = seq;
+        newRows.push({ seq, ...e.columns, replica: this.#o.replica, written_at: writtenAt });
+      }
+      await commitBatch(conn, newRows);
+    };
+    try {
+      const conn = this.#writer ??= await bounded(this.#sql.reserve(), this.#o.timeoutMs);
+      await bounded(transaction(conn), this.#o.timeoutMs, () => {
+        aborted = true;
+      });
+    } catch (err) {
+      aborted = true;
+      await this.#endWriterTransaction(err);
+      if (err instanceof BehindError && batch.length === 0) {
+        // Nothing of the waiting writes was applied: load the state, then commit them.
+        this.#needsLoad = true;
+        return;
+      }
+      this.metrics.commitFailures++;
+      // The local copy may hold writes that were not committed: load it again before the next write.
+      if (batch.length > 0) this.#needsLoad = true;
+      if (!(err instanceof BehindError)) this.#setConnected(false, err);
+      // The batch, or (failed before it was taken) the writes waiting for it.
+      if (batch.length === 0) batch = this.#queue.take(this.#o.maxBatch);
+      for (const e of batch) {
+        e.pending.reject(
+          new StoreUnavailableError(
+            `the write could not be committed to PostgreSQL (${message(err)}); ` +
+              "it may or may not have been applied",
+            { cause: err },
+          ),
+        );
+      }
+      return;
+    }
+    if (batch.length === 0) return;
+    this.#setConnected(true);
+    this.metrics.commits++;
+    this.metrics.committedWrites += batch.length;
+    batch.forEach((e, i) => {
+      const result = results[i] as WriteResult;
+      this.#announce({ seq: seqs[i] as number, request: e.write, result });
+      e.pending.resolve(result);
+    });
+  }
+
+  /**
+   * After a failed batch: the writer's connection leaves its transaction, or
+   * is given up (a stalled request drops every connection).
+   */
+  async #endWriterTransaction(err: unknown): Promise<void> {
+    const conn = this.#writer;
+    if (err instanceof TimeoutError || conn === undefined) {
+      this.#writer = undefined;
+      this.#resetClient();
+      return;
+    }
+    try {
+      await bounded(rollbackBatch(conn), this.#o.timeoutMs);
+    } catch {
+      this.#writer = undefined;
+      this.#resetClient();
+    }
+  }
+
+  // ---------------------------------------------------------------------------
+  // Following and checkpoints
+
+  async #follow(): Promise<void> {
+    try {
+      const rows = await bounded(
+        readLogFrom(this.#sql, this.#applied, FOLLOW_LIMIT),
+        this.#o.timeoutMs,
+      );
+      this.#setConnected(true);
+      this.#applyRows(rows);
+      if (rows.length === FOLLOW_LIMIT) this.#followWanted = true;
+    } catch (err) {
+      if (err instanceof BehindError) {
+        this.#o.logger.info("fell behind the shared log; loading the state", {
+          reason: err.message,
+        });
+        this.#needsLoad = true;
+        return;
+      }
+      if (err instanceof TimeoutError) this.#resetClient();
+      this.#setConnected(false, err);
+    }
+  }
+
+  #maybeCheckpoint(): void {
+    if (!this.#loaded || this.#needsLoad) return;
+    this.#checkpointer.maybe(this.#sql, this.#applied, () => this.#state.snapshot());
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The writes submitted to one replica and not yet in a transaction: taken
+ * in batches (encoded for the log on the way), refused when they waited too
+ * long or the store stops.
+ *
+ * @module
+ */
+
+import { encodeWrite, type WriteColumns } from "@lib/store/postgres/codec.ts";
+import type { WriteRequest, WriteResult } from "@lib/store/store.ts";
+
+/** A submitted write and its caller's promise. */
+export interface Pending {
+  readonly write: WriteRequest;
+  /** When it was submitted (epoch ms). */
+  readonly since: number;
+  resolve(result: WriteResult): void;
+  reject(err: Error): void;
+}
+
+/** A write of a batch, encoded. */
+export interface Encoded {
+  readonly pending: Pending;
+  readonly columns: WriteColumns;
+  /** The decoded copy, applied locally (every replica applies exactly what the log holds). */
+  readonly write: WriteRequest;
+}
+
+/** Bytes of families per batch, at most (a larger single write still goes alone). */
+const MAX_BATCH_BYTES = 16 * 1024 * 1024;
+
+/** The queue of submitted writes, in submission order. */
+export class WriteQueue {
+  #pending: Pending[] = [];
+
+  /** Writes waiting. */
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  /** Queues a write. */
+  push(p: Pending): void {
+    this.#pending.push(p);
+  }
+
+  /** Takes the next batch: up to `max` writes, encoded. */
+  take(max: number): Encoded[] {
+    const batch: Encoded[] = [];
+    let bytes = 0;
+    while (this.#pending.length > 0 && batch.length < max) {
+      const next = this.#pending[0]!;
+      const { columns, write } = encodeWrite(next.write);
+      const size = columns.families?.length ?? 0;
+      if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+      this.#pending.shift();
+      bytes += size;
+      batch.push({ pending: next, columns, write });
+    }
+    return batch;
+  }
+
+  /** Refuses the writes submitted before `limit` (epoch ms) with `error()`. */
+  expire(limit: number, error: () => Error): void {
+    if (this.#pending.length === 0 || this.#pending[0]!.since > limit) return;
+    const keep: Pending[] = [];
+    for (const p of this.#pending) {
+      if (p.since > limit) keep.push(p);
+      else p.reject(error());
+    }
+    this.#pending = keep;
+  }
+
+  /** Refuses every waiting write with `error()`. */
+  rejectAll(error: () => Error): void {
+    for (const p of this.#pending.splice(0)) p.reject(error());
+  }
+}
