@@ -89,8 +89,14 @@ async function main(argv: readonly string[]): Promise<number> {
   let store: MetricStore;
   let shared: PostgresStore | undefined;
   let persister: Persister | undefined;
+  // Set once the store exists: a replica that (re)loads its state from the database rescans.
+  let expirer: Expirer | undefined;
   if (config.postgresUrl !== "") {
-    const settings = postgresSettings(config, logger);
+    const settings = {
+      ...postgresSettings(config, logger),
+      state: { defaultTtlMs: config.defaultTtlMs, maxSeries: config.maxSeries },
+      onLoaded: () => expirer?.rescan(),
+    };
     if (config.postgresImport !== "") {
       return await importFile(config.postgresImport, settings, logger);
     }
@@ -120,8 +126,8 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   // Groups whose deadline passed while the gateway was down are removed before serving.
-  const expirer = new Expirer({ store, logger, clock: SYSTEM_CLOCK });
-  await expirer.start();
+  const expiry = expirer = new Expirer({ store, logger, clock: SYSTEM_CLOCK });
+  await expiry.start();
 
   let quit: () => void = () => {};
   const quitRequested = new Promise<string>((resolve) => {
@@ -129,7 +135,7 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   const storeMetrics = storeOwnMetrics({
     view: () => store.view,
-    expired: () => expirer.expiredTotal,
+    expired: () => expiry.expiredTotal,
     maxSeries: config.maxSeries,
     maxSeriesPerPush: config.maxSeriesPerPush,
   });
@@ -155,7 +161,7 @@ async function main(argv: readonly string[]): Promise<number> {
     guard = await createGuard({ path: config.webConfigFile, logger });
   } catch (err) {
     logger.error("invalid web configuration", { err: (err as Error).message });
-    expirer.stop();
+    expiry.stop();
     persister?.stop();
     await store.close();
     return 1;
@@ -170,7 +176,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     logger.error("failed to start the HTTP server", { err: (err as Error).message });
     guard.close();
-    expirer.stop();
+    expiry.stop();
     persister?.stop();
     await store.close();
     return 1;
@@ -202,7 +208,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await server.shutdown();
   guard.close();
   logger.info("HTTP server stopped");
-  expirer.stop();
+  expiry.stop();
   await store.close();
   return await shutdownStore(persister, logger);
 }

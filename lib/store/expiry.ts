@@ -141,6 +141,20 @@ export class Expirer {
     if (!this.#armed) this.#arm();
   }
 
+  /**
+   * Forgets every deadline and schedules those of the groups the view holds
+   * now: for a store whose whole state was replaced without announcements
+   * (a replica that reloaded from the database).
+   */
+  rescan(): void {
+    if (!this.#started || this.#stopped) return;
+    this.#live.clear();
+    this.#heap.clear();
+    this.#clearTimer();
+    for (const group of this.#store.view.groups()) this.#track(groupingKey(group.labels), group);
+    this.#arm();
+  }
+
   /** Unsubscribes and cancels the timer; deletes already submitted still complete. */
   stop(): void {
     this.#stopped = true;
