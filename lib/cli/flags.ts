@@ -345,32 +345,23 @@ function matchFlags(
 }
 
 /** Checks one value the way the flag's kingpin Value.Set would; returns the error text. */
+/** The value parsers of the numeric flag kinds; each throws its Go error text. */
+const NUMERIC: Partial<Record<FlagSpec["kind"], (value: string) => unknown>> = {
+  duration: (v) => parseGoDuration(v, "str2duration"),
+  bytes: parseBytesSize,
+  uint: parseGoUint,
+};
+
 function checkValue(spec: FlagSpec, value: string): string | undefined {
+  try {
+    NUMERIC[spec.kind]?.(value);
+  } catch (err) {
+    if ([DurationError, BytesSizeError, GoUintError].some((c) => err instanceof c)) {
+      return (err as Error).message;
+    }
+    throw err;
+  }
   switch (spec.kind) {
-    case "duration":
-      try {
-        parseGoDuration(value, "str2duration");
-      } catch (err) {
-        if (err instanceof DurationError) return err.message;
-        throw err;
-      }
-      return undefined;
-    case "bytes":
-      try {
-        parseBytesSize(value);
-      } catch (err) {
-        if (err instanceof BytesSizeError) return err.message;
-        throw err;
-      }
-      return undefined;
-    case "uint":
-      try {
-        parseGoUint(value);
-      } catch (err) {
-        if (err instanceof GoUintError) return err.message;
-        throw err;
-      }
-      return undefined;
     case "url": {
       const parsed = parseGoUrlPath(value);
       return "error" in parsed ? `invalid URL: ${parsed.error}` : undefined;
@@ -443,6 +434,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   }
   const str = (name: string): string => given.get(name) ?? BY_NAME.get(name)?.default ?? "";
   const bool = (name: string): boolean => str(name) === "true";
+  const ms = (name: string): number => durationToMs(parseGoDuration(str(name), "str2duration"));
 
   const listenAddresses = listenGiven.length > 0
     ? listenGiven
@@ -451,7 +443,6 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   const parsedUrl = parseGoUrlPath(externalUrlRaw);
   const externalUrlPath = "path" in parsedUrl ? parsedUrl.path : "";
   const routePrefix = computeRoutePrefix(str("web.route-prefix"), externalUrlPath);
-  const intervalNs = parseGoDuration(str("persistence.interval"), "str2duration");
   const maxBodyBytes = parseBytesSize(str("push.max-body-size"));
   const logLevel = str("log.level").toLowerCase() as Config["logLevel"];
   const logFormat = str("log.format") as Config["logFormat"];
@@ -498,7 +489,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     enableAdminApi: bool("web.enable-admin-api"),
     enableOpenMetrics: bool("web.enable-openmetrics"),
     persistenceFile: str("persistence.file"),
-    persistenceIntervalMs: durationToMs(intervalNs),
+    persistenceIntervalMs: ms("persistence.interval"),
     persistenceExportUpstream: str("persistence.export-upstream"),
     disableConsistencyCheck: bool("push.disable-consistency-check"),
     enableUtf8Names: bool("push.enable-utf8-names"),
@@ -507,17 +498,12 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     maxBodyBytes,
     maxConcurrentBodyBytes: parseBytesSize(str("push.max-concurrent-body-size")),
     maxSeriesPerPush: parseGoUint(str("push.max-series-per-push")),
-    defaultTtlMs: Math.max(
-      0,
-      durationToMs(parseGoDuration(str("push.default-ttl"), "str2duration")),
-    ),
+    defaultTtlMs: Math.max(0, ms("push.default-ttl")),
     maxSeries: parseGoUint(str("storage.max-series")),
     postgresUrl,
     postgresPasswordFile: str("storage.postgres-password-file"),
     postgresImport: str("storage.postgres-import"),
-    postgresCheckpointIntervalMs: durationToMs(
-      parseGoDuration(str("storage.postgres-checkpoint-interval"), "str2duration"),
-    ),
+    postgresCheckpointIntervalMs: ms("storage.postgres-checkpoint-interval"),
     ownMetricsApart: postgresUrl !== "",
     flagValues,
     deprecatedSingleDash: deprecated,
