@@ -43,8 +43,10 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
   assertEquals(res.headers.get("content-type"), "application/json");
   assertCors(res.headers, true, "status");
   const flags = '{"log.format":"logfmt","log.level":"debug","persistence.file":"",' +
-    '"persistence.interval":"24h0m0s","push.disable-consistency-check":"false",' +
-    '"push.enable-utf8-names":"false","push.max-body-size":"64MiB",' +
+    '"persistence.interval":"24h0m0s","push.default-ttl":"0s",' +
+    '"push.disable-consistency-check":"false","push.enable-utf8-names":"false",' +
+    '"push.max-body-size":"64MiB","push.max-concurrent-body-size":"128MiB",' +
+    '"push.max-series-per-push":"100000","storage.max-series":"0",' +
     '"storage.postgres-checkpoint-interval":"5m0s","storage.postgres-password-file":"",' +
     '"storage.postgres-url":"","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +

@@ -47,7 +47,7 @@ export async function readLogFrom(
 function logQuery(sql: Sql | TxSql, applied: number, limit: number) {
   return sql<LogRow[]>`
     SELECT seq, kind, labels, CASE WHEN seq > ${applied} THEN families END AS families, replace,
-      push_time_ms, if_not_written_since, replica, written_at
+      push_time_ms, if_not_written_since, ttl_ms, refused, reason, replica, written_at
     FROM pushgateway_log WHERE seq >= ${applied} ORDER BY seq LIMIT ${limit}`;
 }
 
@@ -85,6 +85,9 @@ export async function commitBatch(conn: ReservedSql, rows: readonly NewLogRow[])
       "replace",
       "push_time_ms",
       "if_not_written_since",
+      "ttl_ms",
+      "refused",
+      "reason",
       "replica",
       "written_at",
     )
@@ -118,6 +121,9 @@ async function appendLog(tx: TxSql, rows: readonly NewLogRow[]): Promise<void> {
       "replace",
       "push_time_ms",
       "if_not_written_since",
+      "ttl_ms",
+      "refused",
+      "reason",
       "replica",
       "written_at",
     )
@@ -145,11 +151,11 @@ export async function readState(sql: Sql, timeoutMs: number): Promise<StoredStat
     const checkpointSeq = cp === undefined ? 0 : Number(cp.seq);
     const [groups, rows] = await Promise.all([
       cp === undefined ? [] : tx<CheckpointGroupIn[]>`
-        SELECT labels, write_seq, families, push_times_ms FROM pushgateway_checkpoint_groups
+        SELECT labels, write_seq, families, push_times_ms, ttl FROM pushgateway_checkpoint_groups
         WHERE checkpoint_seq = ${checkpointSeq} ORDER BY ordinal`,
       tx<LogRow[]>`
-        SELECT seq, kind, labels, families, replace, push_time_ms, if_not_written_since, replica,
-          written_at
+        SELECT seq, kind, labels, families, replace, push_time_ms, if_not_written_since, ttl_ms,
+          refused, reason, replica, written_at
         FROM pushgateway_log WHERE seq > ${checkpointSeq} ORDER BY seq`,
     ]);
     return {
@@ -262,6 +268,9 @@ export async function importState(
       replace: null,
       push_time_ms: null,
       if_not_written_since: null,
+      ttl_ms: null,
+      refused: null,
+      reason: null,
       replica,
       written_at: now,
     }]);

@@ -13,6 +13,7 @@ import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import type { ClientFactory, PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { importGroups } from "@lib/store/postgres/setup.ts";
+import { Expirer } from "@lib/store/expiry.ts";
 import { StoreState } from "@lib/store/state.ts";
 import {
   type AppliedWrite,
@@ -25,6 +26,7 @@ import {
 import { testNeeding } from "../../../tests/helpers/requirements.ts";
 import { type PgCluster, POSTGRES, startCluster } from "../../../tests/helpers/postgres.ts";
 import { poll } from "../../../tests/helpers/poll.ts";
+import { FakeClock } from "../../../tests/helpers/fake_clock.ts";
 
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -280,17 +282,19 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
           assert(other.ready() !== undefined, "never ready");
           await assertRejects(() => other.submit({ kind: "wipe" }), StoreUnavailableError);
 
-          // A newer release migrates 1 → 2; this one then refuses the database.
+          // A newer release migrates one version further; this one then refuses the database.
+          const current = MIGRATIONS.length;
+          const next = current + 1;
           const sql = factory(stores.url)();
           try {
-            const v2 = [...MIGRATIONS, {
-              version: 2,
+            const newer = [...MIGRATIONS, {
+              version: next,
               statements: [
                 "ALTER TABLE pushgateway_checkpoint_groups ADD COLUMN deadline_ms double precision",
               ],
             }];
-            assertEquals(await ensureSchema(sql, utf8, v2), { from: 1, to: 2 });
-            assertEquals(await ensureSchema(sql, utf8, v2), { from: 2, to: 2 });
+            assertEquals(await ensureSchema(sql, utf8, newer), { from: current, to: next });
+            assertEquals(await ensureSchema(sql, utf8, newer), { from: next, to: next });
             const cols = await sql`SELECT column_name FROM information_schema.columns
             WHERE table_name = 'pushgateway_checkpoint_groups' AND column_name = 'deadline_ms'`;
             assertEquals(cols.length, 1);
@@ -298,10 +302,12 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
             await sql.end({ timeout: 1 });
           }
           const old = stores.start({ settings: utf8 });
-          const newer = await assertRejects(() => old.run(), StoreSetupError);
+          const refusal = await assertRejects(() => old.run(), StoreSetupError);
           assert(
-            newer.message.includes("schema version 2, newer than this pushgateway knows (1)"),
-            newer.message,
+            refusal.message.includes(
+              `schema version ${next}, newer than this pushgateway knows (${current})`,
+            ),
+            refusal.message,
           );
         }),
     );
@@ -339,6 +345,60 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
             again.message.includes("the database is not empty (2 log entries, 1 checkpoints)"),
             again.message,
           );
+        }),
+    );
+
+    await t.step(
+      "TTLs, refusals and expiry deletes are replicated, and survive a checkpoint reload",
+      () =>
+        withStores(async (stores) => {
+          const state = { defaultTtlMs: 60_000 };
+          const options = { state, checkpointWrites: 3 };
+          const [a, b] = await Promise.all([stores.ready(options), stores.ready(options)]);
+          const header = await a!.submit({ ...push("h", "m 1\n"), timeMs: 1_000, ttlMs: 5_000 });
+          const plain = await b!.submit({ ...push("d", "m 1\n"), timeMs: 2_000 });
+          const refused = await a!.submit({
+            ...push("r", "m 1\n"),
+            families: [],
+            timeMs: 3_000,
+            refused: "too many series",
+          });
+          assertEquals([header.ok, plain.ok, refused.ok], [true, true, false]);
+          await caughtUp([a!, b!], 3);
+          for (const view of [a!.view, b!.view]) {
+            assertEquals(view.group({ job: "h" })?.ttl, { fromHeader: true, deadlineMs: 6_000 });
+            assertEquals(view.group({ job: "d" })?.ttl, { fromHeader: false, deadlineMs: 62_000 });
+            assertEquals(view.group({ job: "r" })?.families.has("m"), false);
+          }
+          // One replica issues the expiry; both apply it and count it.
+          const clock = new FakeClock(10_000);
+          const expirerA = new Expirer({ store: a!, clock, logger: SILENT });
+          const expirerB = new Expirer({
+            store: b!,
+            clock,
+            logger: SILENT,
+            shouldIssue: () => false,
+          });
+          await Promise.all([expirerA.start(), expirerB.start()]);
+          try {
+            await expirerA.settled();
+            await caughtUp([a!, b!], 4);
+            assertEquals([a!.view.group({ job: "h" }), b!.view.group({ job: "h" })], [
+              undefined,
+              undefined,
+            ]);
+            assertEquals([expirerA.expiredTotal, expirerB.expiredTotal], [1, 1]);
+          } finally {
+            expirerA.stop();
+            expirerB.stop();
+          }
+          // A replica that starts now loads the checkpoint and the log after it: same state.
+          let loaded = 0;
+          const c = await stores.ready({ ...options, onLoaded: () => loaded++ });
+          await caughtUp([c], 4);
+          assertEquals(loaded, 1);
+          assertEquals(canonical(c.view), canonical(a!.view));
+          assertEquals(c.view.group({ job: "d" })?.ttl, { fromHeader: false, deadlineMs: 62_000 });
         }),
     );
 

@@ -66,6 +66,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Expiry and limits (issue 20): a push's header TTL and a refusal decided before the
+    // store, an expiry delete's reason, and each checkpointed group's TTL.
+    version: 2,
+    statements: [
+      `ALTER TABLE pushgateway_log
+        ADD COLUMN ttl_ms double precision,
+        ADD COLUMN refused text,
+        ADD COLUMN reason text`,
+      `ALTER TABLE pushgateway_checkpoint_groups ADD COLUMN ttl text`,
+    ],
+  },
 ];
 
 /**
@@ -75,6 +87,8 @@ export const MIGRATIONS: readonly Migration[] = [
 export const SHARED_SETTINGS: readonly string[] = [
   "push.disable-consistency-check",
   "push.enable-utf8-names",
+  "push.default-ttl",
+  "storage.max-series",
 ];
 
 /** A reason to refuse to start (the message says what to do). */
