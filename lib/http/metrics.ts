@@ -22,7 +22,7 @@ import {
 } from "@lib/expfmt/negotiate.ts";
 import type { EscapingScheme } from "@lib/model/escaping.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
-import { compareMetrics } from "@lib/store/merged_view.ts";
+import { withExtraSeries } from "@lib/store/merged_view.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { ExpositionCache, type ScrapeBody, type ScrapeFamily } from "@lib/http/scrape_cache.ts";
 import { rendererFor } from "@lib/http/scrape_formats.ts";
@@ -46,7 +46,7 @@ export type ScrapeContent = "all" | "pushed" | "own";
  * The families to expose, sorted by name, own and pushed ones merged. The
  * gateway's own families are volatile (new objects on every call); a pushed
  * family is the store's merged family, or a merge of it with an own family of
- * the same name, whose pushed series are the store's objects.
+ * the same name, whose pushed series keep their ids.
  */
 export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"): ScrapeFamily[] {
   const own = new Map(
@@ -59,9 +59,8 @@ export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"):
     const pushed = content === "own" ? undefined : view.mergedFamily(name);
     const mine = own.get(name);
     if (pushed && mine) {
-      const metric = [...mine.metric, ...pushed.metric].sort(compareMetrics);
-      out.push({ family: { ...mine, metric }, volatile: false });
-    } else if (pushed && pushed.metric.length > 0) out.push({ family: pushed, volatile: false });
+      out.push({ family: withExtraSeries(pushed, mine, mine.metric), volatile: false });
+    } else if (pushed && pushed.size > 0) out.push({ family: pushed, volatile: false });
     else if (mine) out.push({ family: mine, volatile: true });
   }
   return out;
