@@ -141,10 +141,14 @@ function lowerBound(
   return lo;
 }
 
-/** Positions of the rows of `removed` in the order, or `undefined` to filter linearly. */
+/**
+ * Positions of the rows of `removed` in the order, sorted, or `undefined`
+ * when a row is not where the order says (then the caller filters linearly).
+ */
 function removedPositions(entry: FamilyEntry): Int32Array | undefined {
   const { blocks, rows } = entry;
-  const out: number[] = [];
+  const out = new Int32Array(entry.pendingRows);
+  let k = 0;
   for (const b of entry.removed) {
     for (let r = 0; r < b.size; r++) {
       let p = lowerBound(blocks, rows, b, r);
@@ -154,10 +158,10 @@ function removedPositions(entry: FamilyEntry): Int32Array | undefined {
         p++;
       }
       if (p === rows.length) return undefined;
-      out.push(p);
+      out[k++] = p;
     }
   }
-  return Int32Array.from(out).sort();
+  return out.subarray(0, k).sort();
 }
 
 /** log2, at least 1. */
@@ -166,77 +170,66 @@ function log2(n: number): number {
 }
 
 /**
- * Applies the changes since the last read to the entry's order: drops the
- * rows of removed blocks and places the rows of added ones, by binary search
- * when there are few, by one linear pass otherwise, copying the order once.
+ * Applies the changes since the last read to the entry's order, copying it
+ * once: the rows of removed blocks are found and the rows of added ones
+ * placed by binary search when there are few, by one linear pass otherwise.
  */
 export function compact(entry: FamilyEntry): void {
   if (entry.added.size === 0 && entry.removed.size === 0) return;
-  let blocks = entry.blocks, rows = entry.rows;
+  const blocks = entry.blocks, rows = entry.rows;
   const n = rows.length;
-  if (entry.removed.size > 0) {
-    let removedRows = 0;
-    for (const b of entry.removed) removedRows += b.size;
-    const positions = removedRows * log2(n) < n ? removedPositions(entry) : undefined;
-    const keptBlocks: SeriesBlock[] = new Array(n - removedRows);
-    const keptRows = new Int32Array(n - removedRows);
-    let k = 0;
-    if (positions !== undefined) {
-      let from = 0;
-      for (const p of positions) {
-        for (let i = from; i < p; i++) (keptBlocks[k] = blocks[i]!), (keptRows[k++] = rows[i]!);
-        from = p + 1;
-      }
-      for (let i = from; i < n; i++) (keptBlocks[k] = blocks[i]!), (keptRows[k++] = rows[i]!);
-    } else {
-      for (let i = 0; i < n; i++) {
-        if (entry.removed.has(blocks[i]!)) continue;
-        keptBlocks[k] = blocks[i]!;
-        keptRows[k++] = rows[i]!;
-      }
+  let removedRows = 0;
+  for (const b of entry.removed) removedRows += b.size;
+  const drop = entry.removed.size === 0
+    ? new Int32Array(0)
+    : removedRows * log2(n) < n
+    ? removedPositions(entry)
+    : undefined;
+  // The added rows, sorted, and where each goes in the old order (ties with a removed row,
+  // which a re-pushed series has, are fine: that row goes).
+  const ab: SeriesBlock[] = [];
+  const ar: number[] = [];
+  for (const b of entry.added) for (let r = 0; r < b.size; r++) ab.push(b), ar.push(r);
+  const k = ab.length;
+  const order = Array.from({ length: k }, (_, i) => i);
+  order.sort((x, y) => compareRows(ab[x]!, ar[x]!, ab[y]!, ar[y]!));
+  const at = new Int32Array(k);
+  const binary = k * log2(n) < n;
+  for (let j = 0, from = 0; j < k; j++) {
+    const b = ab[order[j]!]!, r = ar[order[j]!]!;
+    let stop: number;
+    if (binary) stop = lowerBound(blocks, rows, b, r, from);
+    else {
+      stop = from;
+      while (stop < n && compareRows(blocks[stop]!, rows[stop]!, b, r) < 0) stop++;
     }
-    blocks = keptBlocks;
-    rows = keptRows;
+    at[j] = from = stop;
   }
-  if (entry.added.size > 0) [blocks, rows] = mergeAdded(blocks, rows, entry.added);
-  entry.blocks = blocks;
-  entry.rows = rows;
+  const size = n - removedRows + k;
+  const outBlocks: SeriesBlock[] = new Array(size);
+  const outRows = new Int32Array(size);
+  let o = 0, j = 0, d = 0;
+  for (let i = 0; i <= n; i++) {
+    while (j < k && at[j] === i) {
+      outBlocks[o] = ab[order[j]!]!;
+      outRows[o++] = ar[order[j++]!]!;
+    }
+    if (i === n) break;
+    const b = blocks[i]!;
+    if (drop !== undefined) {
+      if (d < drop.length && drop[d] === i) {
+        d++;
+        continue;
+      }
+    } else if (entry.removed.has(b)) continue;
+    outBlocks[o] = b;
+    outRows[o++] = rows[i]!;
+  }
+  entry.blocks = outBlocks;
+  entry.rows = outRows;
   entry.added.clear();
   entry.removed.clear();
   entry.pendingRows = 0;
-}
-
-/** The order with the rows of `added` placed in it (new arrays). */
-function mergeAdded(
-  blocks: readonly SeriesBlock[],
-  rows: Int32Array,
-  added: ReadonlySet<SeriesBlock>,
-): [SeriesBlock[], Int32Array] {
-  const ab: SeriesBlock[] = [];
-  const ar: number[] = [];
-  for (const b of added) for (let r = 0; r < b.size; r++) ab.push(b), ar.push(r);
-  const order = ar.map((_, i) => i);
-  order.sort((x, y) => compareRows(ab[x]!, ar[x]!, ab[y]!, ar[y]!));
-  const n = rows.length, k = order.length;
-  const outBlocks: SeriesBlock[] = new Array(n + k);
-  const outRows = new Int32Array(n + k);
-  let i = 0, o = 0;
-  const binary = k * log2(n) < n;
-  for (let j = 0; j < k; j++) {
-    const b = ab[order[j]!]!, r = ar[order[j]!]!;
-    // Where the added row goes: after every order row that sorts before it.
-    let stop: number;
-    if (binary) stop = lowerBound(blocks, rows, b, r, i);
-    else {
-      stop = i;
-      while (stop < n && compareRows(blocks[stop]!, rows[stop]!, b, r) < 0) stop++;
-    }
-    for (; i < stop; i++) (outBlocks[o] = blocks[i]!), (outRows[o++] = rows[i]!);
-    outBlocks[o] = b;
-    outRows[o++] = r;
-  }
-  for (; i < n; i++) (outBlocks[o] = blocks[i]!), (outRows[o++] = rows[i]!);
-  return [outBlocks, outRows];
 }
 
 /** Pending changes beyond this (and beyond the family's size) are applied at write time, so memory stays bounded without scrapes. */
@@ -255,10 +248,14 @@ export function pendingTooLarge(entry: FamilyEntry): boolean {
 export function mergedFamilyOf(entry: FamilyEntry, own: OwnFamily | undefined): MergedFamily {
   if (entry.merged) return entry.merged;
   compact(entry);
-  // The help and unit of the smallest grouping key: one pass over the owners, no sort.
-  let firstKey: string | undefined;
-  for (const k of entry.owners.keys()) if (firstKey === undefined || k < firstKey) firstKey = k;
-  const first = entry.owners.get(firstKey as string) as SeriesBlock;
+  // The help and unit of the smallest grouping key: kept by the index, or one pass over the
+  // owners when the smallest one left.
+  if (entry.firstKey === undefined) {
+    for (const k of entry.owners.keys()) {
+      if (entry.firstKey === undefined || k < entry.firstKey) entry.firstKey = k;
+    }
+  }
+  const first = entry.owners.get(entry.firstKey as string) as SeriesBlock;
   const help = own ? own.help : first.head.help;
   const head = { name: entry.name, help, type: entry.type, unit: first.head.unit };
   entry.merged = new MergedFamily(head, entry.blocks, entry.rows);

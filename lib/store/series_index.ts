@@ -35,6 +35,8 @@ export interface FamilyEntry {
   readonly help: string | undefined;
   /** group key → the group's family of this name. */
   readonly owners: Map<string, SeriesBlock>;
+  /** The smallest key of `owners` (undefined: to be found again). */
+  firstKey: string | undefined;
   /**
    * {@linkcode seriesHash} of a series' labels → its owner(s). Emulates a map
    * series identity → owning group key exactly (see {@linkcode SeriesSlot}).
@@ -69,6 +71,7 @@ export function newFamilyEntry(
     mixedTypes: false,
     help,
     owners: new Map(),
+    firstKey: undefined,
     series: new Map(),
     blocks: [],
     rows: new Int32Array(0),

@@ -528,6 +528,8 @@ export class StoreState implements StoreView {
       this.#sortedNames = undefined;
     }
     entry.owners.set(key, block);
+    if (entry.owners.size === 1) entry.firstKey = key;
+    else if (entry.firstKey !== undefined && key < entry.firstKey) entry.firstKey = key;
     if (block.head.type !== entry.type) entry.mixedTypes = true;
     const n = block.size;
     this.#series += n;
@@ -543,6 +545,7 @@ export class StoreState implements StoreView {
     const block = entry?.owners.get(key);
     if (!entry || !block) return;
     entry.owners.delete(key);
+    if (key === entry.firstKey) entry.firstKey = undefined;
     const n = block.size;
     this.#series -= n;
     for (let i = 0; i < n; i++) unindexRow(entry, block, i, key);
