@@ -93,6 +93,22 @@ function newSegment(ids: Float64Array, start: number, closed: boolean): Segment 
   return { ids, start, closed, length: -1, raw: undefined, deflated: undefined };
 }
 
+/**
+ * The run with its chunks copied into one: a scrape then hands the server one
+ * buffer per family instead of hundreds of small pieces (made when a family
+ * changes, kept until it changes again).
+ */
+function packed(run: DeflatedRun): DeflatedRun {
+  if (run.chunks.length <= 1) return run;
+  const one = new Uint8Array(run.size);
+  let at = 0;
+  for (const c of run.chunks) {
+    one.set(c, at);
+    at += c.length;
+  }
+  return { ...run, chunks: [one] };
+}
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a === b) return true;
   if (a.length !== b.length) return false;
@@ -296,7 +312,7 @@ export class ExpositionCache {
       };
       state.frameRuns = f;
     }
-    state.run = joinRuns([f.headRun, ...runs, f.tailRun]);
+    state.run = packed(joinRuns([f.headRun, ...runs, f.tailRun]));
     return state.run;
   }
 }
