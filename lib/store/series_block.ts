@@ -474,27 +474,63 @@ export function encodeBlock(
   }
   const numbers: number[] = [];
   const shapes: Shape[] = new Array(n);
-  const offsets: number[] = new Array(n);
   let rich: (Metric | undefined)[] | undefined;
-  let uniform = true;
   for (let i = 0; i < n; i++) {
-    offsets[i] = numbers.length;
     const m = metrics[i]!;
     const shape = encodeValue(m, pools, numbers);
     shapes[i] = shape;
-    if (shape !== shapes[0]) uniform = false;
     if (shape.kind === ShapeKind.RICH) {
       rich ??= new Array(n).fill(undefined);
       const { label: _, ...rest } = m;
       rich[i] = rest as Metric;
     }
   }
-  const values = n === 1 && numbers.length === 1 ? numbers[0]! : numbers.slice();
-  const extra: BlockExtra | undefined = uniform && rich === undefined
+  // A copy of exactly its length: an array grown by push keeps spare capacity.
+  const exact = numbers.length === 1 ? numbers : numbers.slice();
+  return buildBlock(headOf(family, pools), lastPushMs, part, sets, shapes, exact, rich);
+}
+
+/**
+ * Makes a block of rows given as arrays (one entry per row; `numbers` flat,
+ * each row's in order; `rich` the whole `Metric` of rich rows, labels left
+ * out), choosing its compact fields.
+ *
+ * @param head The family's head.
+ * @param lastPushMs When it was pushed.
+ * @param part The group's pairs ({@linkcode EMPTY_PART}: the sets hold the whole label lists).
+ * @param sets Each row's own label set.
+ * @param shapes Each row's shape.
+ * @param numbers The rows' numbers; kept by the block (not to be modified afterwards, and
+ * best of exactly its length).
+ * @param rich Each rich row's `Metric`, or `undefined` when there is none.
+ * @returns The block, with new series ids.
+ */
+export function buildBlock(
+  head: FamilyHead,
+  lastPushMs: number,
+  part: GroupPart,
+  sets: LabelSet[],
+  shapes: Shape[],
+  numbers: number[],
+  rich: (Metric | undefined)[] | undefined,
+): SeriesBlock {
+  const n = sets.length;
+  let uniform = true;
+  for (let i = 1; i < n && uniform; i++) if (shapes[i] !== shapes[0]) uniform = false;
+  let offsets: number[] | undefined;
+  if (!uniform) {
+    offsets = new Array(n);
+    for (let i = 0, at = 0; i < n; i++) {
+      offsets[i] = at;
+      at += shapes[i]!.width;
+    }
+  }
+  const values = n === 1 && numbers.length === 1 ? numbers[0]! : numbers;
+  const extra: BlockExtra | undefined = offsets === undefined && rich === undefined
     ? undefined
-    : { offsets: uniform ? undefined : offsets, rich };
+    : { offsets, rich };
   return new SeriesBlock(
-    headOf(family, pools),
+    head,
     lastPushMs,
     part,
     reserveSeriesIds(n),
@@ -514,28 +550,31 @@ export function encodeBlock(
  * @param b A block built elsewhere (a snapshot decoder, another store).
  * @param part The pairs of the group it is restored into.
  * @param pools The store's pools.
+ * @param seen What each object was already adopted as (shared across calls of one restore).
  * @returns A block of the store.
  */
-export function adoptBlock(b: SeriesBlock, part: GroupPart, pools: BlockPools): SeriesBlock {
+export function adoptBlock(
+  b: SeriesBlock,
+  part: GroupPart,
+  pools: BlockPools,
+  seen: Map<object, object> = new Map(),
+): SeriesBlock {
   if (b.part !== EMPTY_PART && b.part !== part) {
     if (pairsKey(b.part.pairs) !== pairsKey(part.pairs)) {
       return encodeBlock(b.family, part, b.lastPushMs, pools);
     }
   } else part = b.part;
-  const head = pools.heads.adopt(b.head);
-  let changed = head !== b.head || part !== b.part;
-  const adoptSet = (s: LabelSet): LabelSet => {
-    if (s.pairs.length === 0) return s;
-    const pooled = pools.sets.adopt(s);
-    if (pooled !== s) changed = true;
+  let changed = part !== b.part;
+  const adopt = <T extends object>(x: T, pool: Pool<T>): T => {
+    let pooled = seen.get(x) as T | undefined;
+    if (pooled === undefined) seen.set(x, pooled = pool.adopt(x));
+    if (pooled !== x) changed = true;
     return pooled;
   };
-  const adoptShape = (s: Shape): Shape => {
-    if (s.kind === ShapeKind.VALUE || s.kind === ShapeKind.RICH) return s;
-    const pooled = pools.shapes.adopt(s);
-    if (pooled !== s) changed = true;
-    return pooled;
-  };
+  const head = adopt(b.head, pools.heads);
+  const adoptSet = (x: LabelSet): LabelSet => (x.pairs.length === 0 ? x : adopt(x, pools.sets));
+  const adoptShape = (x: Shape): Shape =>
+    x.kind === ShapeKind.VALUE || x.kind === ShapeKind.RICH ? x : adopt(x, pools.shapes);
   const sets = Array.isArray(b.sets)
     ? (b.sets as readonly LabelSet[]).map(adoptSet)
     : adoptSet(b.sets as LabelSet);
