@@ -380,22 +380,19 @@ function decodeFamily(v: unknown): StoredFamily {
   return { family, lastPushMs: req(o, "lastPushMs", num) };
 }
 
-/** Decodes grouping labels (an object of strings; `__proto__` stays an ordinary entry). */
+/**
+ * Decodes grouping labels (an object of strings; `__proto__` stays an ordinary
+ * entry). The object `JSON.parse` made is kept as it is: it defines every key,
+ * `"__proto__"` included, as an own data property, in file order.
+ */
 export function decodeLabels(v: unknown): GroupingLabels {
-  const labels: Record<string, string> = {};
-  for (const [name, value] of Object.entries(obj(v))) {
-    if (typeof value !== "string") {
+  const labels = obj(v);
+  for (const name in labels) {
+    if (typeof labels[name] !== "string") {
       rethrowAt(`[${JSON.stringify(name)}]`, new FieldError("expected a string"));
     }
-    // defineProperty: a label named "__proto__" must stay an ordinary entry.
-    Object.defineProperty(labels, name, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
   }
-  return labels;
+  return labels as GroupingLabels;
 }
 
 function bool(v: unknown): boolean {
