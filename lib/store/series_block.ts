@@ -541,50 +541,6 @@ export function buildBlock(
   );
 }
 
-/**
- * The block with its head, label sets and shapes taken from `pools` (pooled
- * when new), and its group part `part` when its pairs are `part`'s: the block
- * itself when nothing changes. A block stored for other grouping pairs is
- * built again from its series.
- *
- * @param b A block built elsewhere (a snapshot decoder, another store).
- * @param part The pairs of the group it is restored into.
- * @param pools The store's pools.
- * @param seen What each object was already adopted as (shared across calls of one restore).
- * @returns A block of the store.
- */
-export function adoptBlock(
-  b: SeriesBlock,
-  part: GroupPart,
-  pools: BlockPools,
-  seen: Map<object, object> = new Map(),
-): SeriesBlock {
-  if (b.part !== EMPTY_PART && b.part !== part) {
-    if (pairsKey(b.part.pairs) !== pairsKey(part.pairs)) {
-      return encodeBlock(b.family, part, b.lastPushMs, pools);
-    }
-  } else part = b.part;
-  let changed = part !== b.part;
-  const adopt = <T extends object>(x: T, pool: Pool<T>): T => {
-    let pooled = seen.get(x) as T | undefined;
-    if (pooled === undefined) seen.set(x, pooled = pool.adopt(x));
-    if (pooled !== x) changed = true;
-    return pooled;
-  };
-  const head = adopt(b.head, pools.heads);
-  const adoptSet = (x: LabelSet): LabelSet => (x.pairs.length === 0 ? x : adopt(x, pools.sets));
-  const adoptShape = (x: Shape): Shape =>
-    x.kind === ShapeKind.VALUE || x.kind === ShapeKind.RICH ? x : adopt(x, pools.shapes);
-  const sets = Array.isArray(b.sets)
-    ? (b.sets as readonly LabelSet[]).map(adoptSet)
-    : adoptSet(b.sets as LabelSet);
-  const shapes = Array.isArray(b.shapes)
-    ? (b.shapes as readonly Shape[]).map(adoptShape)
-    : adoptShape(b.shapes as Shape);
-  if (!changed) return b;
-  return new SeriesBlock(head, b.lastPushMs, part, b.id(0), sets, shapes, b.values, b.extra);
-}
-
 /** Every label set and shape a block uses (for a pool sweep). */
 export function* blockSets(b: SeriesBlock): Iterable<LabelSet> {
   if (Array.isArray(b.sets)) yield* b.sets as readonly LabelSet[];

@@ -2,7 +2,6 @@ import { assert, assertEquals, assertNotStrictEquals, assertStrictEquals } from 
 import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { EMPTY_PART, groupPart } from "@lib/store/label_sets.ts";
 import {
-  adoptBlock,
   blockGaugeValue,
   blockHash,
   blockLines,
@@ -193,20 +192,6 @@ Deno.test("blocks of many groups share label sets, shapes and heads; ids are nev
   assert(blocks.every((x) => x.id(0) !== again.id(0)));
   const gauges = [0, 1].map(() => encodeBlock(CASES[0]![1], part, 1, pools));
   assertStrictEquals((gauges[0]!.sets as unknown[])[2], (gauges[1]!.sets as unknown[])[2]);
-});
-
-Deno.test("adoptBlock() moves a block into another store's pools, or rebuilds it for other pairs", () => {
-  const source = encodeBlock(CASES[0]![1], part, 1, newPools());
-  const pools = newPools();
-  const adopted = adoptBlock(source, groupPart(part.pairs.slice()), pools);
-  assertEquals(adopted.family, source.family);
-  assertEquals(adopted.id(0), source.id(0), "the same series keep their ids");
-  const twin = encodeBlock(CASES[0]![1], part, 1, pools);
-  assertStrictEquals((twin.sets as unknown[])[0], (adopted.sets as unknown[])[0], "pooled");
-  const other = groupPart([{ name: "job", value: "j" }]);
-  const rebuilt = adoptBlock(source, other, newPools());
-  assertEquals(rebuilt.family, source.family);
-  assertStrictEquals(rebuilt.part, other, "built again for the group's own pairs");
 });
 
 Deno.test("blockGaugeValue() reads a synthetic gauge's value", () => {

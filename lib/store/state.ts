@@ -23,7 +23,8 @@
 import type { LabelPair, MetricFamily } from "@lib/model/metric.ts";
 import { BlockMap } from "@lib/store/block_map.ts";
 import { joinErrors } from "@lib/store/consistency.ts";
-import { EMPTY_PART, type GroupPart, groupPart, pairsKey } from "@lib/store/label_sets.ts";
+import { type GroupPart, groupPart } from "@lib/store/label_sets.ts";
+import { restoredBlocks, sharedPart } from "@lib/store/restore_blocks.ts";
 import {
   compact,
   type MergedFamily,
@@ -33,13 +34,11 @@ import {
 import { type CheckIndex, checkPush, newGroupClash } from "@lib/store/push_check.ts";
 import { groupingPairs, sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
 import {
-  adoptBlock,
   blockGaugeValue,
   type BlockPools,
   blockSets,
   blockShapes,
   encodeBlock,
-  isSeriesBlock,
   newPools,
   type SeriesBlock,
 } from "@lib/store/series_block.ts";
@@ -69,7 +68,6 @@ import {
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_HELP,
   PUSH_TIME_METRIC,
-  type StoredFamily,
   SYNTHETIC_METRICS,
 } from "@lib/store/types.ts";
 
@@ -113,20 +111,6 @@ function newGroup(
   part: GroupPart = groupPart(pairs.slice().sort(byName)),
 ): MutableGroup {
   return { labels, part, families: new BlockMap(), writeSeq, ttl };
-}
-
-/**
- * The group part the restored blocks of a group already share, when its
- * pairs are the group's (a snapshot decoder makes one per group), so the
- * blocks are kept as they are.
- */
-function sharedPart(families: Iterable<StoredFamily>, pairs: Pairs): GroupPart | undefined {
-  for (const stored of families) {
-    if (!isSeriesBlock(stored) || stored.part === EMPTY_PART) continue;
-    const part = stored.part;
-    return pairsKey(part.pairs) === pairsKey(pairs.slice().sort(byName)) ? part : undefined;
-  }
-  return undefined;
 }
 
 /** The value of one of a group's synthetic gauges in Unix seconds, 0 when absent. */
@@ -334,19 +318,9 @@ export class StoreState implements StoreView {
       const part = sharedPart(g.families.values(), pairs);
       const group = newGroup(g.labels, pairs, g.writeSeq ?? 0, NO_TTL, part);
       this.#groups.set(key, group);
-      const blocks: SeriesBlock[] = [];
-      for (const [name, stored] of g.families) {
-        if (name === PUSH_EXPIRY_TIME_METRIC) continue; // the gateway's own, rebuilt from the TTL
-        blocks.push(
-          isSeriesBlock(stored)
-            ? adoptBlock(stored, group.part, this.#pools, seen)
-            : encodeBlock(stored.family, group.part, stored.lastPushMs, this.#pools),
-        );
-      }
-      blocks.sort((a, b) => (a.head.name < b.head.name ? -1 : a.head.name > b.head.name ? 1 : 0));
+      const blocks = restoredBlocks(g.families.values(), group.part, this.#pools, seen);
       for (const block of blocks) {
         const name = block.head.name;
-        if (group.families.has(name)) continue; // two families of one name: the first is kept
         group.families.set(name, block);
         this.#indexBlock(key, name, block, false);
       }
