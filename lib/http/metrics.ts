@@ -22,7 +22,7 @@ import {
 } from "@lib/expfmt/negotiate.ts";
 import type { EscapingScheme } from "@lib/model/escaping.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
-import { compareMetrics } from "@lib/store/merged_view.ts";
+import { withExtraSeries } from "@lib/store/merged_view.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { ExpositionCache, type ScrapeBody, type ScrapeFamily } from "@lib/http/scrape_cache.ts";
 import { rendererFor } from "@lib/http/scrape_formats.ts";
@@ -46,7 +46,7 @@ export type ScrapeContent = "all" | "pushed" | "own";
  * The families to expose, sorted by name, own and pushed ones merged. The
  * gateway's own families are volatile (new objects on every call); a pushed
  * family is the store's merged family, or a merge of it with an own family of
- * the same name, whose pushed series are the store's objects.
+ * the same name, whose pushed series keep their ids.
  */
 export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"): ScrapeFamily[] {
   const own = new Map(
@@ -59,9 +59,8 @@ export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"):
     const pushed = content === "own" ? undefined : view.mergedFamily(name);
     const mine = own.get(name);
     if (pushed && mine) {
-      const metric = [...mine.metric, ...pushed.metric].sort(compareMetrics);
-      out.push({ family: { ...mine, metric }, volatile: false });
-    } else if (pushed && pushed.metric.length > 0) out.push({ family: pushed, volatile: false });
+      out.push({ family: withExtraSeries(pushed, mine, mine.metric), volatile: false });
+    } else if (pushed && pushed.size > 0) out.push({ family: pushed, volatile: false });
     else if (mine) out.push({ family: mine, volatile: true });
   }
   return out;
@@ -70,42 +69,19 @@ export function gatherFamilies(ctx: AppContext, content: ScrapeContent = "all"):
 /** How many format and scheme combinations keep a cache (the least recently used goes). */
 const MAX_CACHES = 4;
 
-/** Bytes per chunk the body stream hands to the server (each chunk costs a write). */
-const CHUNK_BYTES = 64 * 1024;
-
 /**
- * A body over the cached parts. Parts are small (a gzip piece is a few
- * kilobytes), and every chunk the stream hands out costs the server a write,
- * so consecutive small parts are copied together into chunks of about
- * {@linkcode CHUNK_BYTES}, one chunk per pull: only the chunks in flight are
- * ever copied, never the whole exposition.
+ * A body over the cached parts, each handed to the server as it is. The
+ * cache keeps them large (a run's text, a family's whole deflate), so there
+ * are few writes; copying parts together into new chunks instead would make
+ * new buffers on every scrape, which cost more memory than the writes they
+ * save (measured: RSS +65 MiB over 60 scrapes at 10,000 groups).
  */
 function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array<ArrayBuffer>> {
   let i = 0;
   return new ReadableStream({
     pull(controller) {
-      if (i >= parts.length) {
-        controller.close();
-        return;
-      }
-      const first = parts[i++] as Uint8Array<ArrayBuffer>;
-      let size = first.length;
-      let end = i;
-      while (end < parts.length && size + parts[end]!.length <= CHUNK_BYTES) {
-        size += parts[end++]!.length;
-      }
-      if (end === i) {
-        controller.enqueue(first);
-        return;
-      }
-      const chunk = new Uint8Array(size);
-      chunk.set(first);
-      let at = first.length;
-      for (; i < end; i++) {
-        chunk.set(parts[i]!, at);
-        at += parts[i]!.length;
-      }
-      controller.enqueue(chunk);
+      if (i < parts.length) controller.enqueue(parts[i++] as Uint8Array<ArrayBuffer>);
+      else controller.close();
     },
   });
 }

@@ -13,6 +13,7 @@ import { parseText } from "@lib/expfmt/text_parse.ts";
 import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { acceptsGzip, gatherFamilies } from "@lib/http/metrics.ts";
+import { wholeFamily } from "@lib/http/scrape_cache.ts";
 import { parseOpenMetrics } from "@lib/expfmt/openmetrics_parse.ts";
 import { renderOpenMetrics } from "@lib/expfmt/openmetrics_render.ts";
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
@@ -237,7 +238,7 @@ const OPENMETRICS_CASES: [string, string][] = [
 /** The scrape rendered whole, without any cache: what `/metrics` must answer. */
 function freshOpenMetrics(ctx: AppContext, contentType: string): string {
   const escaping = /escaping=([a-z0-9-]+)/.exec(contentType)![1] as EscapingScheme;
-  const families = gatherFamilies(ctx, "pushed").map((f) => f.family);
+  const families = gatherFamilies(ctx, "pushed").map(wholeFamily);
   return renderOpenMetrics(families, { escaping });
 }
 
@@ -338,7 +339,7 @@ Deno.test("--web.enable-openmetrics off: every Accept negotiates and renders as 
     });
     assert(res.ok, JSON.stringify(res));
   }
-  const families = gatherFamilies(off, "pushed").map((f) => f.family);
+  const families = gatherFamilies(off, "pushed").map(wholeFamily);
   const appOff = createApp(off);
   const appOn = createApp(on);
   let openMetricsAnswers = 0;

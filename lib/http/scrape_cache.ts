@@ -11,10 +11,12 @@
  * family's series and frame are written.
  *
  * Families come in two kinds. *Stored* families are the store's merged
- * families (their series reused across scrapes, see `series_segments.ts`);
- * their runs are cached. *Volatile* families (the gateway's own metrics,
- * fresh objects on every scrape) are rendered every time and, for gzip,
- * consecutive ones are compressed together as one piece.
+ * families (`MergedSeries`: their series keep their ids across scrapes, see
+ * `series_segments.ts`); their runs are cached, and a run's `Metric` objects
+ * are asked of the store only when the run is rendered. *Volatile* families
+ * (the gateway's own metrics, fresh objects on every scrape) are rendered
+ * every time and, for gzip, consecutive ones are compressed together as one
+ * piece.
  *
  * @module
  */
@@ -22,14 +24,23 @@
 import { type DeflatedRun, deflateRun, gzipMember, joinRuns } from "@lib/compress/gzip_member.ts";
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
 import type { Metric, MetricFamily } from "@lib/model/metric.ts";
+import type { MergedSeries } from "@lib/store/store.ts";
 import { resegment, type SeriesRun } from "@lib/http/series_segments.ts";
 import type { ExpositionRenderer, FamilyFrame, FamilyRenderer } from "@lib/http/scrape_formats.ts";
 
-/** A family to expose, in output order. */
-export interface ScrapeFamily {
-  readonly family: MetricFamily;
-  /** True when its series are fresh objects on every scrape (nothing to cache). */
-  readonly volatile: boolean;
+/**
+ * A family to expose, in output order: a stored family (its runs cached), or
+ * a volatile one whose series are fresh objects on every scrape (nothing to
+ * cache).
+ */
+export type ScrapeFamily =
+  | { readonly volatile: false; readonly family: MergedSeries }
+  | { readonly volatile: true; readonly family: MetricFamily };
+
+/** A family to expose as one `MetricFamily` (a stored family's series materialised). */
+export function wholeFamily(f: ScrapeFamily): MetricFamily {
+  if (f.volatile) return f.family;
+  return { ...f.family.head(), metric: f.family.series() };
 }
 
 /** The body of one scrape: its parts in order and its total length. */
@@ -61,7 +72,9 @@ interface Segment extends SeriesRun {
 
 interface FamilyState {
   /** The family these outputs are for. */
-  source: MetricFamily;
+  source: MergedSeries;
+  /** Its head, unescaped, without series. */
+  bare: MetricFamily;
   /** Escaped name, help, type and unit that `renderer` was made for. */
   readonly headKey: string;
   readonly renderer: FamilyRenderer | undefined;
@@ -76,8 +89,24 @@ interface FamilyState {
     | undefined;
 }
 
-function newSegment(metrics: readonly Metric[], closed: boolean): Segment {
-  return { metrics, closed, length: -1, raw: undefined, deflated: undefined };
+function newSegment(ids: Float64Array, start: number, closed: boolean): Segment {
+  return { ids, start, closed, length: -1, raw: undefined, deflated: undefined };
+}
+
+/**
+ * The run with its chunks copied into one: a scrape then hands the server one
+ * buffer per family instead of hundreds of small pieces (made when a family
+ * changes, kept until it changes again).
+ */
+function packed(run: DeflatedRun): DeflatedRun {
+  if (run.chunks.length <= 1) return run;
+  const one = new Uint8Array(run.size);
+  let at = 0;
+  for (const c of run.chunks) {
+    one.set(c, at);
+    at += c.length;
+  }
+  return { ...run, chunks: [one] };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -128,13 +157,13 @@ export class ExpositionCache {
     this.#keepRaw = true;
     const parts: Uint8Array[] = [];
     const seen = new Set<string>();
-    for (const { family, volatile } of families) {
-      if (volatile) {
-        for (const p of this.#renderWhole(family)) parts.push(p);
+    for (const f of families) {
+      if (f.volatile) {
+        for (const p of this.#renderWhole(f.family)) parts.push(p);
         continue;
       }
-      seen.add(family.name);
-      for (const p of this.#rawParts(this.#state(family))) parts.push(p);
+      seen.add(f.family.name);
+      for (const p of this.#rawParts(this.#state(f.family))) parts.push(p);
     }
     if (this.#renderer.end.length > 0) parts.push(this.#renderer.end);
     this.#evict(seen);
@@ -157,13 +186,13 @@ export class ExpositionCache {
       pending = [];
     };
     const seen = new Set<string>();
-    for (const { family, volatile } of families) {
-      if (volatile) {
-        for (const p of this.#renderWhole(family)) pending.push(p);
+    for (const f of families) {
+      if (f.volatile) {
+        for (const p of this.#renderWhole(f.family)) pending.push(p);
         continue;
       }
-      seen.add(family.name);
-      const run = this.#familyRun(this.#state(family));
+      seen.add(f.family.name);
+      const run = this.#familyRun(this.#state(f.family));
       if (run.length === 0) continue;
       flush();
       runs.push(run);
@@ -190,9 +219,9 @@ export class ExpositionCache {
     return escapeMetricFamily(bare, this.#scheme);
   }
 
-  #escapedSeries(family: MetricFamily, metrics: readonly Metric[]): readonly Metric[] {
+  #escapedSeries(family: MetricFamily, metrics: Metric[]): readonly Metric[] {
     if (this.#scheme === "allow-utf-8") return metrics;
-    return escapeMetricFamily({ ...family, metric: metrics as Metric[] }, this.#scheme).metric;
+    return escapeMetricFamily({ ...family, metric: metrics }, this.#scheme).metric;
   }
 
   /** The whole family rendered now, uncached. */
@@ -206,14 +235,16 @@ export class ExpositionCache {
   }
 
   /** The state of a stored family, brought up to date with `family`. */
-  #state(family: MetricFamily): FamilyState {
+  #state(family: MergedSeries): FamilyState {
     let state = this.#families.get(family.name);
     if (state !== undefined && state.source === family) return state;
-    const head = this.#escapedHead(family);
+    const bare = family.head();
+    const head = this.#escapedHead(bare);
     const headKey = [head.name, head.help ?? "\x00", head.type, head.unit ?? "\x00"].join("\xff");
     if (state === undefined || state.headKey !== headKey) {
       state = {
         source: family,
+        bare,
         headKey,
         renderer: this.#renderer.family(head),
         head,
@@ -223,12 +254,10 @@ export class ExpositionCache {
         frameRuns: undefined,
       };
       this.#families.set(family.name, state);
-    } else if (state.source.metric === family.metric) {
-      state.source = family;
-      return state;
     }
     state.source = family;
-    state.segments = resegment(state.segments, family.metric, newSegment);
+    state.bare = bare;
+    state.segments = resegment(state.segments, family, newSegment);
     state.rawParts = undefined;
     state.run = undefined;
     return state;
@@ -236,7 +265,8 @@ export class ExpositionCache {
 
   #raw(state: FamilyState, seg: Segment): Uint8Array {
     if (seg.raw !== undefined) return seg.raw;
-    const bytes = state.renderer!.series(this.#escapedSeries(state.source, seg.metrics));
+    const metrics = state.source.series(seg.start, seg.start + seg.ids.length);
+    const bytes = state.renderer!.series(this.#escapedSeries(state.bare, metrics));
     seg.length = bytes.length;
     this.#stats.runsRendered++;
     if (this.#keepRaw) seg.raw = bytes;
@@ -282,7 +312,7 @@ export class ExpositionCache {
       };
       state.frameRuns = f;
     }
-    state.run = joinRuns([f.headRun, ...runs, f.tailRun]);
+    state.run = packed(joinRuns([f.headRun, ...runs, f.tailRun]));
     return state.run;
   }
 }

@@ -5,9 +5,11 @@ import { OPENMETRICS_EOF, renderFamilyOpenMetrics } from "@lib/expfmt/openmetric
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
 import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { encodeFamily, frameDelimited } from "@lib/protobuf/encode.ts";
-import { compareMetrics } from "@lib/store/merged_view.ts";
+import { withExtraSeries } from "@lib/store/merged_view.ts";
 import { StoreState } from "@lib/store/state.ts";
-import { ExpositionCache, type ScrapeFamily } from "@lib/http/scrape_cache.ts";
+import type { MergedSeries } from "@lib/store/store.ts";
+import { ExpositionCache, type ScrapeFamily, wholeFamily } from "@lib/http/scrape_cache.ts";
+import { metricSource } from "@lib/http/series_segments.ts";
 import {
   OPENMETRICS_RENDERER,
   PROTOBUF_RENDERER,
@@ -34,8 +36,8 @@ function reference(
   format: Format,
   scheme: EscapingScheme,
 ): Uint8Array {
-  const rendered = families.map(({ family }) => {
-    const escaped = escapeMetricFamily(family, scheme);
+  const rendered = families.map((f) => {
+    const escaped = escapeMetricFamily(wholeFamily(f), scheme);
     return format === "text"
       ? utf8.encode(renderFamilyText(escaped))
       : format === "openmetrics"
@@ -153,9 +155,8 @@ function gather(state: StoreState, scrape: number, withOwn = true): ScrapeFamily
     const pushed = state.mergedFamily(name);
     const mine = own.get(name);
     if (pushed && mine) {
-      const metric = [...mine.metric, ...pushed.metric].sort(compareMetrics);
-      out.push({ family: { ...mine, metric }, volatile: false });
-    } else if (pushed && pushed.metric.length > 0) out.push({ family: pushed, volatile: false });
+      out.push({ family: withExtraSeries(pushed, mine, mine.metric), volatile: false });
+    } else if (pushed && pushed.size > 0) out.push({ family: pushed, volatile: false });
     else if (mine) out.push({ family: mine, volatile: true });
   }
   return out;
@@ -312,6 +313,23 @@ Deno.test("ExpositionCache: families that are gone are forgotten; an empty store
   assert(text.startsWith("# HELP pushgateway_build_info Build.\n"), text);
 });
 
+/** A family of `Metric` objects as a stored one: each object keeps one id. */
+function asStored(f: MetricFamily): MergedSeries {
+  const source = metricSource(f.metric);
+  return {
+    name: f.name,
+    help: f.help,
+    type: f.type,
+    unit: f.unit,
+    size: f.metric.length,
+    seriesId: (i) => source.seriesId(i),
+    labelHash: (i) => source.labelHash(i),
+    lines: (i) => source.lines(i),
+    series: (start = 0, end = f.metric.length) => f.metric.slice(start, end),
+    head: () => ({ ...f, metric: [] }),
+  };
+}
+
 Deno.test("ExpositionCache: a changed help renders the family again with its new head", () => {
   const family = (help: string, metric: Metric[]): MetricFamily => ({
     name: "x",
@@ -328,7 +346,10 @@ Deno.test("ExpositionCache: a changed help renders the family again with its new
   for (const [format, renderer] of formats) {
     const cache = new ExpositionCache(renderer, "underscores");
     for (const help of ["one", "two", "two"]) {
-      const families = [{ family: family(help, metric), volatile: false }];
+      const families: ScrapeFamily[] = [{
+        family: asStored(family(help, metric)),
+        volatile: false,
+      }];
       const gz = concat(cache.gzip(families).parts);
       assertEquals(new Uint8Array(gunzipSync(gz)), reference(families, format, "underscores"));
       assertEquals(

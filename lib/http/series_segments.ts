@@ -10,27 +10,41 @@
  * property of one series, inserting or removing series changes only the run
  * they fall in (two runs when a boundary series goes), never the runs after.
  *
- * Reuse relies on what the store promises (`lib/store/store.ts`): series
- * handed out by the view are never modified, and a write leaves the `Metric`
- * objects of the series it did not touch in place, so the merged family of
- * the next read holds the very same objects. A previous run is reused when
- * the new series array holds its exact objects, in order, at the current
+ * Reuse relies on what the store promises (`lib/store/store.ts`): a stored
+ * series keeps its id while a write leaves it unchanged, and no other series
+ * ever gets that id ({@linkcode SeriesSource.seriesId}). A previous run is
+ * reused when the family holds its exact ids, in order, at the current
  * position. Label hashes are computed only for series not in a reused run.
  *
  * @module
  */
 
 import type { Metric } from "@lib/model/metric.ts";
+import { labelsHash } from "@lib/store/label_sets.ts";
 
 /** Average sample lines per run. */
 export const TARGET_LINES = 256;
 /** A run is cut after this many sample lines even without a boundary series. */
 export const MAX_LINES = 4 * TARGET_LINES;
 
+/** A family's series as runs are cut from them (the store's merged families are such sources). */
+export interface SeriesSource {
+  /** Number of series. */
+  readonly size: number;
+  /** Series `i`'s id: equal ids mean the same series, unchanged. */
+  seriesId(i: number): number;
+  /** An unsigned 32-bit hash of series `i`'s labels. */
+  labelHash(i: number): number;
+  /** The sample lines series `i` renders (at least 1). */
+  lines(i: number): number;
+}
+
 /** A run of consecutive series of one family. */
 export interface SeriesRun {
-  /** The series, the same objects as in the family. */
-  readonly metrics: readonly Metric[];
+  /** The ids of its series, in order. */
+  readonly ids: Float64Array;
+  /** Where it starts in the family, as of the last {@linkcode resegment}. */
+  start: number;
   /** Whether the run ends at a boundary series or at the cap (false: it ended with the family). */
   readonly closed: boolean;
 }
@@ -51,67 +65,87 @@ export function seriesLines(m: Metric): number {
 
 /**
  * A 32-bit hash of a series' label names and values (its identity in the
- * family, independent of its value): FNV-1a, then a finaliser so that every
- * bit depends on every character.
+ * family, independent of its value), the one the store keeps for its series
+ * (`label_sets.ts`: a sum of pair hashes, finalised so that every bit depends
+ * on every character).
  *
  * @param m The series.
  * @returns An unsigned 32-bit hash.
  */
 export function labelHash(m: Metric): number {
-  let h = 0x811c9dc5;
-  const labels = m.label;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i]!;
-    const name = l.name;
-    for (let j = 0; j < name.length; j++) h = Math.imul(h ^ name.charCodeAt(j), 0x01000193);
-    h = Math.imul(h ^ 0xff, 0x01000193);
-    const value = l.value;
-    for (let j = 0; j < value.length; j++) h = Math.imul(h ^ value.charCodeAt(j), 0x01000193);
-    h = Math.imul(h ^ 0xfe, 0x01000193);
-  }
-  // FNV's high bits barely depend on the last characters (label values that differ only at the
-  // end, as counters do): mix them in (MurmurHash3's finaliser) before the threshold test.
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return labelsHash(m.label);
 }
 
 const HASH_PER_LINE = 2 ** 32 / TARGET_LINES;
 
 /**
- * Whether a run ends after this series: with probability lines/{@linkcode TARGET_LINES}
- * over label sets, decided by the labels alone.
+ * Whether a run ends after a series of `lines` sample lines whose labels hash
+ * to `hash`: with probability lines/{@linkcode TARGET_LINES} over label sets.
+ *
+ * @param hash The series' {@linkcode labelHash}.
+ * @param lines Its {@linkcode seriesLines}.
+ * @returns True for a boundary series.
+ */
+export function endsRunAt(hash: number, lines: number): boolean {
+  return hash < lines * HASH_PER_LINE;
+}
+
+/**
+ * Whether a run ends after this series, decided by its labels alone.
  *
  * @param m The series.
  * @returns True for a boundary series.
  */
 export function endsRun(m: Metric): boolean {
-  return labelHash(m) < seriesLines(m) * HASH_PER_LINE;
+  return endsRunAt(labelHash(m), seriesLines(m));
 }
 
-/** Whether `run` sits at `metrics[at…]` with the very same objects and may be kept. */
-function fits(run: SeriesRun, metrics: readonly Metric[], at: number): boolean {
-  const mine = run.metrics;
+/** Ids of `Metric` objects for {@linkcode metricSource}: one per object. */
+const objectIds = new WeakMap<Metric, number>();
+let nextObjectId = 2 ** 52;
+
+/**
+ * A source over `Metric` objects, where an object is a series and keeps its
+ * id (for tests, and for series that are not stored).
+ *
+ * @param metrics The series.
+ * @returns The source.
+ */
+export function metricSource(metrics: readonly Metric[]): SeriesSource {
+  return {
+    size: metrics.length,
+    seriesId(i: number): number {
+      const m = metrics[i]!;
+      let id = objectIds.get(m);
+      if (id === undefined) objectIds.set(m, id = nextObjectId++);
+      return id;
+    },
+    labelHash: (i) => labelHash(metrics[i]!),
+    lines: (i) => seriesLines(metrics[i]!),
+  };
+}
+
+/** Whether `run` sits at position `at` of `source` with the very same ids and may be kept. */
+function fits(run: SeriesRun, source: SeriesSource, at: number): boolean {
+  const mine = run.ids;
   const end = at + mine.length;
-  if (end > metrics.length) return false;
+  if (end > source.size) return false;
   // A run that ended with the family is kept only while it still does: otherwise
   // series appended after it would form ever smaller runs.
-  if (!run.closed && end !== metrics.length) return false;
-  for (let k = 0; k < mine.length; k++) if (mine[k] !== metrics[at + k]) return false;
+  if (!run.closed && end !== source.size) return false;
+  for (let k = 1; k < mine.length; k++) if (mine[k] !== source.seriesId(at + k)) return false;
   return true;
 }
 
 /**
- * Cuts `metrics` into runs, keeping every run of `previous` that is still
- * there unchanged and creating the others with `create`.
+ * Cuts `source` into runs, keeping every run of `previous` that is still
+ * there unchanged (its `start` updated) and creating the others with `create`.
  *
  * @param previous The runs of the family's previous series (may be empty).
- * @param metrics The family's series now.
- * @param create Makes a new run (for example with empty caches).
- * @returns The runs covering `metrics` in order: kept ones are the objects
+ * @param source The family's series now.
+ * @param create Makes a new run (for example with empty caches) of the series
+ * `start` to `start + ids.length`.
+ * @returns The runs covering `source` in order: kept ones are the objects
  * from `previous`.
  *
  * @example
@@ -122,44 +156,47 @@ function fits(run: SeriesRun, metrics: readonly Metric[], at: number): boolean {
  *   label: [{ name: "i", value: String(i) }],
  *   gauge: { value: i },
  * }));
- * const create = (m: readonly Metric[], closed: boolean) => ({ metrics: m, closed });
- * const before = resegment([], metrics, create);
+ * const create = (ids: Float64Array, start: number, closed: boolean) => ({ ids, start, closed });
+ * const before = resegment([], metricSource(metrics), create);
  * // Drop one series: every run but the one holding it (or two, if it ended a run) is kept.
- * const after = resegment(before, metrics.filter((_, i) => i !== 2500), create);
+ * const after = resegment(before, metricSource(metrics.filter((_, i) => i !== 2500)), create);
  * assert(after.filter((r) => !before.includes(r)).length <= 2);
  * ```
  */
 export function resegment<R extends SeriesRun>(
   previous: readonly R[],
-  metrics: readonly Metric[],
-  create: (metrics: readonly Metric[], closed: boolean) => R,
+  source: SeriesSource,
+  create: (ids: Float64Array, start: number, closed: boolean) => R,
 ): R[] {
-  const byFirst = new Map<Metric, R>();
-  for (const run of previous) {
-    const first = run.metrics[0];
-    if (first !== undefined) byFirst.set(first, run);
-  }
+  const byFirst = new Map<number, R>();
+  for (const run of previous) if (run.ids.length > 0) byFirst.set(run.ids[0]!, run);
   const out: R[] = [];
+  const n = source.size;
   let i = 0;
-  while (i < metrics.length) {
-    const kept = byFirst.get(metrics[i]!);
-    if (kept !== undefined && fits(kept, metrics, i)) {
+  while (i < n) {
+    const kept = byFirst.get(source.seriesId(i));
+    if (kept !== undefined && fits(kept, source, i)) {
+      kept.start = i;
       out.push(kept);
-      i += kept.metrics.length;
+      i += kept.ids.length;
       continue;
     }
     const start = i;
     let lines = 0;
     let closed = false;
-    while (i < metrics.length) {
-      const m = metrics[i++]!;
-      lines += seriesLines(m);
-      if (lines >= MAX_LINES || endsRun(m)) {
+    while (i < n) {
+      const l = source.lines(i);
+      lines += l;
+      const boundary = endsRunAt(source.labelHash(i), l);
+      i++;
+      if (lines >= MAX_LINES || boundary) {
         closed = true;
         break;
       }
     }
-    out.push(create(metrics.slice(start, i), closed));
+    const ids = new Float64Array(i - start);
+    for (let k = start; k < i; k++) ids[k - start] = source.seriesId(k);
+    out.push(create(ids, start, closed));
   }
   return out;
 }

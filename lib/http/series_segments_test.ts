@@ -4,7 +4,8 @@ import {
   endsRun,
   labelHash,
   MAX_LINES,
-  resegment,
+  metricSource,
+  resegment as resegmentSource,
   seriesLines,
   type SeriesRun,
   TARGET_LINES,
@@ -28,13 +29,36 @@ function family(groups: number, perGroup: number, from = 0): Metric[] {
   return out;
 }
 
-const create = (metrics: readonly Metric[], closed: boolean): SeriesRun => ({ metrics, closed });
+/** A run that remembers its series (the cache asks the store for them by position). */
+interface Run extends SeriesRun {
+  readonly metrics: readonly Metric[];
+}
+
+/** The series of `metrics` as a source: each object is one series and keeps its id. */
+let current: readonly Metric[] = [];
+const create = (ids: Float64Array, start: number, closed: boolean): Run => ({
+  ids,
+  start,
+  closed,
+  metrics: current.slice(start, start + ids.length),
+});
+
+/** `resegment` over `Metric` objects. */
+function resegment(previous: readonly Run[], metrics: readonly Metric[]): Run[] {
+  current = metrics;
+  return resegmentSource(previous, metricSource(metrics), create);
+}
 
 /** The runs cover `metrics` exactly, in order, and each respects the cap. */
-function assertCovers(runs: readonly SeriesRun[], metrics: readonly Metric[]): void {
+function assertCovers(runs: readonly Run[], metrics: readonly Metric[]): void {
   const flat = runs.flatMap((r) => [...r.metrics]);
   assertEquals(flat.length, metrics.length);
   for (let i = 0; i < flat.length; i++) assert(flat[i] === metrics[i], `series ${i}`);
+  let at = 0;
+  for (const run of runs) {
+    assertEquals(run.start, at, "a run's start is its current position");
+    at += run.ids.length;
+  }
   for (const [i, run] of runs.entries()) {
     assert(run.metrics.length > 0, `run ${i} is empty`);
     const lines = run.metrics.reduce((n, m) => n + seriesLines(m), 0);
@@ -77,7 +101,7 @@ Deno.test("seriesLines() counts the text lines of each type", () => {
 
 Deno.test("resegment() cuts runs of about TARGET_LINES lines that cover the family", () => {
   const metrics = family(10_000, 3);
-  const runs = resegment([], metrics, create);
+  const runs = resegment([], metrics);
   assertCovers(runs, metrics);
   const mean = metrics.length / runs.length;
   // 30,000 one-line series: about 117 runs of 256 on average; allow wide randomness.
@@ -92,7 +116,7 @@ Deno.test("resegment(): label values that differ only at the end still spread th
     label: [{ name: "i", value: String(i) }],
     gauge: { value: i },
   }));
-  const runs = resegment([], metrics, create);
+  const runs = resegment([], metrics);
   const capped = runs.filter((r) => r.metrics.length >= MAX_LINES).length;
   const tiny = runs.filter((r) => r.metrics.length < 8).length;
   assert(capped <= 2, `${capped} of ${runs.length} runs cut by the cap`);
@@ -103,28 +127,28 @@ Deno.test("resegment(): label values that differ only at the end still spread th
 
 Deno.test("resegment() of the same series keeps every run", () => {
   const metrics = family(2000, 3);
-  const before = resegment([], metrics, create);
-  const after = resegment(before, metrics.slice(), create);
+  const before = resegment([], metrics);
+  const after = resegment(before, metrics.slice());
   assertEquals(after.length, before.length);
   for (let i = 0; i < after.length; i++) assert(after[i] === before[i]);
 });
 
 Deno.test("resegment(): one group's series replaced, removed or added changes only the runs they fall in", () => {
   const metrics = family(5000, 3);
-  const before = resegment([], metrics, create);
-  const fresh = (runs: SeriesRun[]) => runs.filter((r) => !before.includes(r));
+  const before = resegment([], metrics);
+  const fresh = (runs: Run[]) => runs.filter((r) => !before.includes(r));
 
   // Replaced (a push of new values: new objects, same labels) in the middle.
   const replaced = metrics.map((m, i) =>
     i >= 7500 && i < 7503 ? { ...m, gauge: { value: -1 } } : m
   );
-  const r1 = resegment(before, replaced, create);
+  const r1 = resegment(before, replaced);
   assertCovers(r1, replaced);
   assert(fresh(r1).length <= 2, `${fresh(r1).length} runs rendered again`);
 
   // Removed (a delete).
   const removed = metrics.filter((_, i) => i < 7500 || i >= 7503);
-  const r2 = resegment(before, removed, create);
+  const r2 = resegment(before, removed);
   assertCovers(r2, removed);
   assert(fresh(r2).length <= 2, `${fresh(r2).length} runs rendered again`);
 
@@ -134,7 +158,7 @@ Deno.test("resegment(): one group's series replaced, removed or added changes on
     label: [{ name: "instance", value: "host-002500-b" }, ...m.label.slice(1)],
   }));
   const added = [...metrics.slice(0, 7503), ...extra, ...metrics.slice(7503)];
-  const r3 = resegment(before, added, create);
+  const r3 = resegment(before, added);
   assertCovers(r3, added);
   assert(fresh(r3).length <= 2, `${fresh(r3).length} runs rendered again`);
   // Everything after the change is the very same runs.
@@ -143,7 +167,7 @@ Deno.test("resegment(): one group's series replaced, removed or added changes on
 
 Deno.test("resegment(): removing a boundary series merges its run with the next one only", () => {
   const metrics = family(3000, 1);
-  const before = resegment([], metrics, create);
+  const before = resegment([], metrics);
   // A run ending at a boundary, followed by one that does too, the two together under the cap.
   const at = before.findIndex((r, i) =>
     i > 0 && i + 1 < before.length && endsRun(r.metrics[r.metrics.length - 1]!) &&
@@ -152,7 +176,7 @@ Deno.test("resegment(): removing a boundary series merges its run with the next 
   );
   assert(at > 0);
   const boundary = before[at]!.metrics[before[at]!.metrics.length - 1]!;
-  const after = resegment(before, metrics.filter((m) => m !== boundary), create);
+  const after = resegment(before, metrics.filter((m) => m !== boundary));
   const fresh = after.filter((r) => !before.includes(r));
   assertEquals(fresh.length, 1);
   assertEquals(
@@ -165,13 +189,13 @@ Deno.test("resegment(): removing a boundary series merges its run with the next 
 Deno.test("resegment(): an open last run is not kept once series follow it", () => {
   // Series appended one by one at the end must not leave a trail of tiny runs.
   let metrics = family(50, 1);
-  let runs = resegment([], metrics, create);
+  let runs = resegment([], metrics);
   for (let g = 50; g < 3000; g++) {
     metrics = [...metrics, ...family(1, 1, g)];
-    runs = resegment(runs, metrics, create);
+    runs = resegment(runs, metrics);
   }
   assertCovers(runs, metrics);
-  const fresh = resegment([], metrics, create);
+  const fresh = resegment([], metrics);
   assertEquals(runs.map((r) => r.metrics.length), fresh.map((r) => r.metrics.length));
 });
 
@@ -191,12 +215,12 @@ Deno.test("resegment() caps runs without boundary series at MAX_LINES", () => {
     },
   });
   const metrics = Array.from({ length: 400 }, (_, i) => histogram(i));
-  const runs = resegment([], metrics, create);
+  const runs = resegment([], metrics);
   assertCovers(runs, metrics);
   assert(runs.every((r) => r.metrics.length <= Math.ceil(MAX_LINES / 203)));
 });
 
 Deno.test("resegment() of no series is no runs", () => {
-  assertEquals(resegment([], [], create), []);
-  assertEquals(resegment(resegment([], family(10, 1), create), [], create), []);
+  assertEquals(resegment([], []), []);
+  assertEquals(resegment(resegment([], family(10, 1)), []), []);
 });

@@ -63,9 +63,9 @@ Deno.test("Expirer removes a group when its default TTL passes, as a DELETE woul
   assertEquals(expirer.expiredTotal, 0);
   await clock.advance(1);
   assertEquals(store.view.group({ job: "a" }), undefined);
-  assertEquals(store.view.mergedFamily(PUSH_TIME_METRIC)?.metric.length, 1, "only keep's");
+  assertEquals(store.view.mergedFamily(PUSH_TIME_METRIC)?.size, 1, "only keep's");
   assertEquals(store.view.mergedFamily(PUSH_EXPIRY_TIME_METRIC), undefined);
-  assertEquals(store.view.mergedFamily("m")?.metric.length, 1);
+  assertEquals(store.view.mergedFamily("m")?.size, 1);
   assertEquals(expirer.expiredTotal, 1);
   assertEquals(lines, [["info", "group expired", { group: '{job="a"}' }]]);
   assertEquals(clock.pending, 0, "no timer left: nothing else has a deadline");

@@ -18,6 +18,7 @@ import {
 } from "@lib/model/metric.ts";
 import { checkMetric, checkSuffixCollisions, collectedMetric } from "@lib/store/consistency.ts";
 import { groupSeriesLabels } from "@lib/store/sanitize.ts";
+import type { SeriesBlock } from "@lib/store/series_block.ts";
 import { type FamilyEntry, sameLabels, seriesHash, seriesOwner } from "@lib/store/series_index.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 import {
@@ -91,7 +92,7 @@ function ownFamilyError(own: OwnFamily, family: MetricFamily): string | undefine
  */
 export function checkPush(index: CheckIndex, push: CheckedPush): string[] {
   const errors: string[] = [];
-  const ids = new Map<StoredFamily, Set<string>>();
+  const ids = new Map<SeriesBlock, Set<string>>();
   const typeOf = (n: string) => typeAfterPush(index, push, n);
   for (const family of push.pushed.values()) {
     const entry = index.entries.get(family.name);

@@ -2,13 +2,16 @@
  * The series index of one family name across groups: which groups own a
  * family of this name, and which group owns each series (by label identity).
  * It answers every cross-group question of the consistency check in time
- * proportional to the push, not to the store.
+ * proportional to the push, not to the store. It also holds the family's
+ * merged order (`merged_view.ts`).
  *
  * @module
  */
 
-import type { LabelPair, Metric, MetricFamily, MetricType } from "@lib/model/metric.ts";
-import type { StoredFamily } from "@lib/store/types.ts";
+import type { LabelPair, Metric, MetricType } from "@lib/model/metric.ts";
+import { labelsHash, pairsKey, sameMerged } from "@lib/store/label_sets.ts";
+import type { MergedFamily } from "@lib/store/merged_view.ts";
+import { blockHash, blockLabels, blockSet, type SeriesBlock } from "@lib/store/series_block.ts";
 
 /**
  * Owners of the series with one identity hash: the owning group key when one
@@ -19,32 +22,43 @@ type SeriesSlot = string | Map<string, string>;
 
 /** Index entry of one family name across groups. */
 export interface FamilyEntry {
-  /** The family name (the index key; stored families of this name share the string). */
+  /** The family name (the index key). */
   readonly name: string;
+  /** The family's type (its first owner's). */
   type: MetricType;
   /**
    * Some owner's type differs from `type`. Pushes never allow this; only a restored snapshot that
    * was not consistent can. The type is then re-derived when an owner leaves.
    */
   mixedTypes: boolean;
-  /** The help of the family that created the entry; equal helps share this string. */
+  /** The help of the family that created the entry. */
   readonly help: string | undefined;
   /** group key → the group's family of this name. */
-  readonly owners: Map<string, StoredFamily>;
+  readonly owners: Map<string, SeriesBlock>;
+  /** The smallest key of `owners` (undefined: to be found again). */
+  firstKey: string | undefined;
   /**
    * {@linkcode seriesHash} of a series' labels → its owner(s). Emulates a map
    * series identity → owning group key exactly (see {@linkcode SeriesSlot}).
    */
   readonly series: Map<number, SeriesSlot>;
-  /** Every owner's metrics in {@linkcode compareSeries} order as of the last read; never mutated (published as `merged.metric`). */
-  sorted: Metric[];
-  /** Metrics indexed since the last read, unsorted. */
-  added: Metric[];
-  /** Metrics unindexed since the last read (from `sorted` or `added`). */
-  readonly removed: Set<Metric>;
+  /**
+   * Every owner's rows in merged order as of the last read: row `k` is row
+   * `rows[k]` of `blocks[k]`. Never mutated (published by `merged`).
+   */
+  blocks: readonly SeriesBlock[];
+  /** See `blocks`. */
+  rows: Int32Array;
+  /** Blocks indexed since the last read, not in `blocks` yet. */
+  readonly added: Set<SeriesBlock>;
+  /** Blocks unindexed since the last read, still in `blocks`. */
+  readonly removed: Set<SeriesBlock>;
+  /** Rows of `added` and `removed`. */
+  pendingRows: number;
   /** The merged view, rebuilt lazily after a change. */
-  merged: MetricFamily | undefined;
+  merged: MergedFamily | undefined;
 }
+
 /** A new, empty index entry for `name`, typed and helped after its first family. */
 export function newFamilyEntry(
   name: string,
@@ -57,46 +71,39 @@ export function newFamilyEntry(
     mixedTypes: false,
     help,
     owners: new Map(),
+    firstKey: undefined,
     series: new Map(),
-    sorted: [],
-    added: [],
+    blocks: [],
+    rows: new Int32Array(0),
+    added: new Set(),
     removed: new Set(),
+    pendingRows: 0,
     merged: undefined,
   };
 }
 
 /** Series identity within a family: the sorted label pairs, length-prefixed so no two label sets collide. */
-export function seriesId(m: Metric): string {
-  let id = "";
-  for (const l of m.label) id += `${l.name.length}:${l.name}${l.value.length}:${l.value}`;
-  return id;
-}
-
-/** FNV-1a over the UTF-16 code units of `s`, continuing from `h`, then a separator. */
-function hashString(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return Math.imul(h ^ 0xffff, 0x01000193);
+export function seriesId(labels: readonly LabelPair[]): string {
+  return pairsKey(labels);
 }
 
 /**
  * A 31-bit hash of a series' labels (a V8 small integer, so a map keyed by it
- * stores no string and no boxed number per series). Equal label lists hash
- * equally; unequal ones may collide and are told apart by comparing the
- * labels. Exported for tests (to construct collisions).
+ * stores no string and no boxed number per series): `label_sets.ts`'s
+ * {@linkcode labelsHash} halved. Equal label lists hash equally, whether
+ * stored or pushed; unequal ones may collide and are told apart by comparing
+ * the labels. Exported for tests (to construct collisions).
  *
  * @param labels The series' sorted label pairs.
  * @returns An integer in [-2^30, 2^30).
  */
 export function seriesHash(labels: readonly LabelPair[]): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = 0; i < labels.length; i++) {
-    const l = labels[i] as LabelPair;
-    h = hashString(hashString(h, l.name), l.value);
-  }
-  // murmur3's finaliser spreads the bits before the top one is dropped.
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >> 1;
+  return labelsHash(labels) >> 1;
+}
+
+/** {@linkcode seriesHash} of row `i` of a block. */
+function rowHash(b: SeriesBlock, i: number): number {
+  return blockHash(b, i) >> 1;
 }
 
 /** Whether two label lists are equal pair by pair (the series identity). */
@@ -110,38 +117,44 @@ export function sameLabels(a: readonly LabelPair[], b: readonly LabelPair[]): bo
   return true;
 }
 
-/** Families up to this size are searched linearly for a series; larger ones through a set of ids. */
+/** Whether row `i` of `b` has exactly these labels. */
+function rowHasLabels(b: SeriesBlock, i: number, labels: readonly LabelPair[]): boolean {
+  return sameMerged(b.part.pairs, blockSet(b, i).pairs, labels);
+}
+
+/** Blocks up to this size are searched linearly for a series; larger ones through a set of ids. */
 const SCAN_LIMIT = 16;
 
 /**
- * Whether `family` holds a metric with `m`'s labels. `ids` caches the series
- * identities of large families for the duration of one check, so many
- * duplicates against one large family cost one pass over it, not one each.
+ * Whether `block` holds a row with these labels. `ids` caches the series
+ * identities of large blocks for the duration of one check, so many
+ * duplicates against one large block cost one pass over it, not one each.
  */
 function holdsSeries(
-  family: StoredFamily | undefined,
-  m: Metric,
-  ids: Map<StoredFamily, Set<string>>,
+  block: SeriesBlock | undefined,
+  labels: readonly LabelPair[],
+  ids: Map<SeriesBlock, Set<string>>,
 ): boolean {
-  if (family === undefined) return false;
-  const metrics = family.family.metric;
-  if (metrics.length <= SCAN_LIMIT) {
-    for (const other of metrics) if (sameLabels(other.label, m.label)) return true;
+  if (block === undefined) return false;
+  const n = block.size;
+  if (n <= SCAN_LIMIT) {
+    for (let i = 0; i < n; i++) if (rowHasLabels(block, i, labels)) return true;
     return false;
   }
-  let set = ids.get(family);
+  let set = ids.get(block);
   if (set === undefined) {
-    set = new Set(metrics.map(seriesId));
-    ids.set(family, set);
+    set = new Set();
+    for (let i = 0; i < n; i++) set.add(seriesId(blockLabels(block, i)));
+    ids.set(block, set);
   }
-  return set.has(seriesId(m));
+  return set.has(seriesId(labels));
 }
 
-/** The first metric of `family` whose labels hash to `hash`, if any. */
-function firstWithHash(family: StoredFamily | undefined, hash: number): Metric | undefined {
-  if (family === undefined) return undefined;
-  for (const m of family.family.metric) if (seriesHash(m.label) === hash) return m;
-  return undefined;
+/** The first row of `block` whose labels hash to `hash`, if any. */
+function firstWithHash(block: SeriesBlock | undefined, hash: number): number {
+  if (block === undefined) return -1;
+  for (let i = 0; i < block.size; i++) if (rowHash(block, i) === hash) return i;
+  return -1;
 }
 
 /**
@@ -155,42 +168,49 @@ export function seriesOwner(
   m: Metric,
   hash: number,
   key: string,
-  ids: Map<StoredFamily, Set<string>>,
+  ids: Map<SeriesBlock, Set<string>>,
 ): string | undefined {
   const slot = entry?.series.get(hash);
   if (slot === undefined) return undefined;
-  if (typeof slot !== "string") return slot.get(seriesId(m));
+  if (typeof slot !== "string") return slot.get(seriesId(m.label));
   if (slot === key) return key;
-  return holdsSeries((entry as FamilyEntry).owners.get(slot), m, ids) ? slot : undefined;
+  return holdsSeries((entry as FamilyEntry).owners.get(slot), m.label, ids) ? slot : undefined;
 }
 
-/** Records that group `key` holds `m` (later writers of an identity win, as `Map.set`). */
-export function indexSeries(entry: FamilyEntry, m: Metric, key: string): void {
-  const hash = seriesHash(m.label);
+/**
+ * Records that group `key` holds row `i` of `b` (later writers of an identity
+ * win, as `Map.set`). `b` must already be `key`'s owner entry.
+ */
+export function indexRow(entry: FamilyEntry, b: SeriesBlock, i: number, key: string): void {
+  const hash = rowHash(b, i);
   const slot = entry.series.get(hash);
   if (slot === undefined) {
     entry.series.set(hash, key);
   } else if (typeof slot !== "string") {
-    slot.set(seriesId(m), key);
+    slot.set(seriesId(blockLabels(b, i)), key);
   } else {
-    // A string slot holds one identity, owned by `slot`'s indexed family.
-    const held = firstWithHash(entry.owners.get(slot), hash);
-    if (held === undefined || sameLabels(held.label, m.label)) {
+    // A string slot holds one identity, owned by `slot`'s indexed block.
+    const holder = entry.owners.get(slot);
+    const held = firstWithHash(holder, hash);
+    if (held === -1 || rowHasLabels(b, i, blockLabels(holder!, held))) {
       entry.series.set(hash, key);
     } else {
-      entry.series.set(hash, new Map([[seriesId(held), slot], [seriesId(m), key]]));
+      entry.series.set(
+        hash,
+        new Map([[seriesId(blockLabels(holder!, held)), slot], [seriesId(blockLabels(b, i)), key]]),
+      );
     }
   }
 }
 
-/** Forgets that group `key` holds `m`, unless another group took the identity over. */
-export function unindexSeries(entry: FamilyEntry, m: Metric, key: string): void {
-  const hash = seriesHash(m.label);
+/** Forgets that group `key` holds row `i` of `b`, unless another group took the identity over. */
+export function unindexRow(entry: FamilyEntry, b: SeriesBlock, i: number, key: string): void {
+  const hash = rowHash(b, i);
   const slot = entry.series.get(hash);
   if (slot === key) {
     entry.series.delete(hash);
   } else if (slot !== undefined && typeof slot !== "string") {
-    const id = seriesId(m);
+    const id = seriesId(blockLabels(b, i));
     if (slot.get(id) === key) slot.delete(id);
     if (slot.size === 0) entry.series.delete(hash);
   }

@@ -1,23 +1,82 @@
 /**
- * The snapshot format of the metric store (format version 2; version 1 is
- * still read): pure encoding and decoding, no I/O. {@link ./persistence.ts}
+ * The snapshot format of the metric store (format version 3; versions 1 and 2
+ * are still read): pure encoding and decoding, no I/O. {@link ./persistence.ts}
  * writes and reads the files.
  *
  * ## Layout
  *
- * A snapshot is UTF-8 text made of lines, each ending with `\n`:
+ * A snapshot is UTF-8 text made of lines, each ending with `\n` and each a
+ * JSON value of its own (JSON Lines: `jq -c . file` reads it):
  *
- * 1. a header: `{"format":"pushgateway-deno-snapshot","version":2}`;
- * 2. one line per group: `{"labels":{…},"ttl":{…},"families":[…]}` (`ttl` optional);
+ * 1. a header: `{"format":"pushgateway-deno-snapshot","version":3}`;
+ * 2. group lines, one per group, in format 3 each preceded by a table line
+ *    when it uses table entries no earlier line defined (see "Format 3");
  * 3. a trailer: `{"groups":N,"sha256":"<64 hex digits>"}`, where `N` is the
  *    number of group lines and the digest covers every byte before the
- *    trailer (the header and group lines with their newlines).
+ *    trailer (the header, table and group lines with their newlines).
  *
  * Nothing may follow the trailer. A missing trailer means the file was
  * truncated; a digest mismatch means it was damaged. Every line is written
  * and read on its own, so writing and reading can both stream.
  *
- * ## Group line
+ * ## Format 3
+ *
+ * Written for loading straight into the store's compact form
+ * (`series_block.ts`): nothing is repeated per series that the store shares,
+ * and no object is built per series while reading.
+ *
+ * **Table lines** `{"heads"?:[…],"sets"?:[…],"shapes"?:[…]}` append entries
+ * to three tables; an entry is referred to by its position in its table
+ * (from 0, counted over the whole file), and a line may only use entries
+ * defined on earlier lines:
+ *
+ * - `heads`: family heads `{"name","help"?,"type","unit"?}` (type as below);
+ * - `sets`: label sets as flat arrays `[name, value, name, value, …]`: a
+ *   series' own labels, without the grouping labels, sorted by name (`[]`:
+ *   none);
+ * - `shapes`: `["summary", [quantile ranks…]]` or `["histogram", [upper
+ *   bounds…]]`.
+ *
+ * **Group lines** `{"labels":{…},"ttl"?:{…},"families":[…]}`: `labels` and
+ * `ttl` as in format 2 (below); each family is an array
+ * `[head, lastPushMs, shape, sets, numbers, whole?, whole-labels?]`:
+ *
+ * - `head`: the number of its head; families are restored in name order and
+ *   a name may appear once per group;
+ * - `lastPushMs`: its last-push time, Unix epoch milliseconds;
+ * - `shape`: what each series' numbers are, one for all series or an array
+ *   with one per series: `"gauge"`, `"counter"`, `"untyped"` (one number, the
+ *   value), the number of a shape (a summary: count, sum, one value per
+ *   rank; a histogram: count, sum, one cumulative count per bound), or
+ *   `"rich"` (no numbers: the series is written whole in field 6);
+ * - `sets`: each series' label set by number; a series' labels are the
+ *   group's labels merged with its set, in name order;
+ * - `numbers`: every series' numbers one after the other, flat;
+ * - `whole` (only when a series is `"rich"` or field 7 is present; else `0`):
+ *   the `"rich"` series in order, each a metric of format 2 without `label`
+ *   (a counter with an exemplar, a native histogram, a timestamp, …);
+ * - `whole-labels` (`1` or absent): the sets hold each series' whole label
+ *   list, in its own order, grouping labels included (for series that were
+ *   pushed without the group's labels, which the gateway itself never does).
+ *
+ * Numbers are written as in format 2. Example (wrapped here for reading):
+ *
+ * ```text
+ * {"format":"pushgateway-deno-snapshot","version":3}
+ * {"heads":[{"name":"up","help":"","type":"GAUGE"},{"name":"rpc","type":"HISTOGRAM"}],
+ *   "sets":[[],["code","200"]],"shapes":[["histogram",[0.1,"+Inf"]]]}
+ * {"labels":{"job":"batch","instance":""},"ttl":{"fromHeader":true,
+ *   "deadlineMs":1716823600000.5},"families":[[0,1716820000000.5,"gauge",[0],["NaN"]],
+ *   [1,1716820000000.5,0,[1],[10,4.5,3,10]]]}
+ * {"groups":1,"sha256":"…"}
+ * ```
+ *
+ * ## Formats 1 and 2
+ *
+ * A version 1 or 2 file has no table lines; the group lines are described
+ * below (version 3 keeps `labels` and `ttl` as they are).
+ *
+ * ### Group line (formats 1 and 2)
  *
  * - `labels`: the grouping labels as a JSON object (name → value), in the
  *   group's own key order.
@@ -62,7 +121,7 @@
  * `positiveCount`, `exemplars`; exemplar `label`, `value`, `timestamp`;
  * timestamp `seconds`, `nanos`.
  *
- * Example (one group, wrapped here for reading; each is one line in a file):
+ * Example of format 2 (one group, wrapped here for reading; each is one line in a file):
  *
  * ```text
  * {"format":"pushgateway-deno-snapshot","version":2}
@@ -81,9 +140,9 @@ import { METRIC_TYPE_NAMES, MetricType } from "@lib/model/metric.ts";
 /** The `format` value of the header line. */
 export const SNAPSHOT_FORMAT = "pushgateway-deno-snapshot";
 /** The format version this module writes. */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 /** Every format version the decoder reads. */
-export const SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
+export const SNAPSHOT_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** Why a snapshot could not be decoded. */
 export type SnapshotErrorKind = "header" | "version" | "checksum" | "truncated" | "malformed";

@@ -1,180 +1,25 @@
 /**
- * Writing snapshots (format in `snapshot.ts`): one line at a time, so a large store streams to
- * disk, with the running SHA-256 for the trailer.
+ * Writing snapshots (format in `snapshot.ts`, version 3): one group at a time
+ * (`snapshot_v3.ts` makes its lines), so a large store streams to disk, with
+ * the running SHA-256 for the trailer.
  *
  * @module
  */
 
 import { createHash, type Hash } from "node:crypto";
-import { type Group, PUSH_EXPIRY_TIME_METRIC, type StoredFamily } from "@lib/store/types.ts";
-import {
-  type Bucket,
-  type BucketSpan,
-  type Counter,
-  type Exemplar,
-  type Histogram,
-  type LabelPair,
-  type Metric,
-  METRIC_TYPE_NAMES,
-  type Quantile,
-  type Summary,
-  type Timestamp,
-} from "@lib/model/metric.ts";
-import { encodeNumber, type Json, SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from "@lib/store/snapshot.ts";
-
-function setNumber(out: Json, key: string, value: number | undefined): void {
-  if (value !== undefined) out[key] = encodeNumber(value);
-}
-
-function setNumbers(out: Json, key: string, values: readonly number[]): void {
-  if (values.length > 0) out[key] = values.map(encodeNumber);
-}
-
-function setList<T>(out: Json, key: string, values: readonly T[], encode: (v: T) => Json): void {
-  if (values.length > 0) out[key] = values.map(encode);
-}
-
-function encodeLabel(pair: LabelPair): Json {
-  return { name: pair.name, value: pair.value };
-}
-
-function encodeTimestamp(ts: Timestamp): Json {
-  return { seconds: encodeNumber(ts.seconds), nanos: encodeNumber(ts.nanos) };
-}
-
-function setTimestamp(out: Json, key: string, ts: Timestamp | undefined): void {
-  if (ts !== undefined) out[key] = encodeTimestamp(ts);
-}
-
-function encodeExemplar(ex: Exemplar): Json {
-  const out: Json = {};
-  setList(out, "label", ex.label, encodeLabel);
-  setNumber(out, "value", ex.value);
-  setTimestamp(out, "timestamp", ex.timestamp);
-  return out;
-}
-
-function setExemplar(out: Json, key: string, ex: Exemplar | undefined): void {
-  if (ex !== undefined) out[key] = encodeExemplar(ex);
-}
-
-function encodeValue(v: { value?: number }): Json {
-  const out: Json = {};
-  setNumber(out, "value", v.value);
-  return out;
-}
-
-function encodeCounter(c: Counter): Json {
-  const out: Json = {};
-  setNumber(out, "value", c.value);
-  setExemplar(out, "exemplar", c.exemplar);
-  setTimestamp(out, "createdTimestamp", c.createdTimestamp);
-  return out;
-}
-
-function encodeQuantile(q: Quantile): Json {
-  const out: Json = {};
-  setNumber(out, "quantile", q.quantile);
-  setNumber(out, "value", q.value);
-  return out;
-}
-
-function encodeSummary(s: Summary): Json {
-  const out: Json = {};
-  setNumber(out, "sampleCount", s.sampleCount);
-  setNumber(out, "sampleSum", s.sampleSum);
-  setList(out, "quantile", s.quantile, encodeQuantile);
-  setTimestamp(out, "createdTimestamp", s.createdTimestamp);
-  return out;
-}
-
-function encodeBucket(b: Bucket): Json {
-  const out: Json = {};
-  setNumber(out, "cumulativeCount", b.cumulativeCount);
-  setNumber(out, "cumulativeCountFloat", b.cumulativeCountFloat);
-  setNumber(out, "upperBound", b.upperBound);
-  setExemplar(out, "exemplar", b.exemplar);
-  return out;
-}
-
-function encodeSpan(s: BucketSpan): Json {
-  const out: Json = {};
-  setNumber(out, "offset", s.offset);
-  setNumber(out, "length", s.length);
-  return out;
-}
-
-function encodeHistogram(h: Histogram): Json {
-  const out: Json = {};
-  setNumber(out, "sampleCount", h.sampleCount);
-  setNumber(out, "sampleCountFloat", h.sampleCountFloat);
-  setNumber(out, "sampleSum", h.sampleSum);
-  setList(out, "bucket", h.bucket, encodeBucket);
-  setTimestamp(out, "createdTimestamp", h.createdTimestamp);
-  setNumber(out, "schema", h.schema);
-  setNumber(out, "zeroThreshold", h.zeroThreshold);
-  setNumber(out, "zeroCount", h.zeroCount);
-  setNumber(out, "zeroCountFloat", h.zeroCountFloat);
-  setList(out, "negativeSpan", h.negativeSpan, encodeSpan);
-  setNumbers(out, "negativeDelta", h.negativeDelta);
-  setNumbers(out, "negativeCount", h.negativeCount);
-  setList(out, "positiveSpan", h.positiveSpan, encodeSpan);
-  setNumbers(out, "positiveDelta", h.positiveDelta);
-  setNumbers(out, "positiveCount", h.positiveCount);
-  setList(out, "exemplars", h.exemplars, encodeExemplar);
-  return out;
-}
-
-function encodeMetric(m: Metric): Json {
-  const out: Json = {};
-  setList(out, "label", m.label, encodeLabel);
-  if (m.gauge !== undefined) out.gauge = encodeValue(m.gauge);
-  if (m.counter !== undefined) out.counter = encodeCounter(m.counter);
-  if (m.summary !== undefined) out.summary = encodeSummary(m.summary);
-  if (m.untyped !== undefined) out.untyped = encodeValue(m.untyped);
-  if (m.histogram !== undefined) out.histogram = encodeHistogram(m.histogram);
-  setNumber(out, "timestampMs", m.timestampMs);
-  return out;
-}
-
-function encodeFamily(stored: StoredFamily): Json {
-  const f = stored.family;
-  const out: Json = { name: f.name };
-  if (f.help !== undefined) out.help = f.help;
-  out.type = METRIC_TYPE_NAMES[f.type];
-  if (f.unit !== undefined) out.unit = f.unit;
-  out.lastPushMs = encodeNumber(stored.lastPushMs);
-  setList(out, "metric", f.metric, encodeMetric);
-  return out;
-}
+import type { Group } from "@lib/store/types.ts";
+import { SNAPSHOT_FORMAT, SNAPSHOT_VERSION } from "@lib/store/snapshot.ts";
+import { encodeGroupLine } from "@lib/store/snapshot_json.ts";
+import { V3Writer } from "@lib/store/snapshot_v3.ts";
 
 /**
  * Encodes the header line.
  *
+ * @param version The format version (default: the one this module writes).
  * @returns The header line with its trailing newline.
  */
-export function encodeHeaderLine(): string {
-  return JSON.stringify({ format: SNAPSHOT_FORMAT, version: SNAPSHOT_VERSION }) + "\n";
-}
-
-/**
- * Encodes one group as a snapshot line.
- *
- * @param group The group to encode.
- * @returns One line of JSON with its trailing newline.
- */
-export function encodeGroupLine(group: Group): string {
-  const families: Json[] = [];
-  for (const [name, stored] of group.families) {
-    if (name !== PUSH_EXPIRY_TIME_METRIC) families.push(encodeFamily(stored));
-  }
-  const ttl = group.ttl;
-  if (ttl === undefined || (!ttl.fromHeader && ttl.deadlineMs === undefined)) {
-    return JSON.stringify({ labels: { ...group.labels }, families }) + "\n";
-  }
-  const encodedTtl: Json = { fromHeader: ttl.fromHeader };
-  setNumber(encodedTtl, "deadlineMs", ttl.deadlineMs);
-  return JSON.stringify({ labels: { ...group.labels }, ttl: encodedTtl, families }) + "\n";
+export function encodeHeaderLine(version: number = SNAPSHOT_VERSION): string {
+  return JSON.stringify({ format: SNAPSHOT_FORMAT, version }) + "\n";
 }
 
 /**
@@ -198,6 +43,7 @@ export function encodeTrailerLine(groups: number, sha256: string): string {
 export class SnapshotEncoder {
   #hash: Hash = createHash("sha256");
   #groups = 0;
+  readonly #writer = new V3Writer();
 
   /**
    * Returns the header line.
@@ -209,14 +55,15 @@ export class SnapshotEncoder {
   }
 
   /**
-   * Returns the line of one group.
+   * Returns the lines of one group: a table line when it uses new table
+   * entries, then its group line.
    *
    * @param group The group.
-   * @returns The group line with its newline.
+   * @returns The lines, each with its newline.
    */
   group(group: Group): string {
     this.#groups++;
-    return this.#add(encodeGroupLine(group));
+    return this.#add(this.#writer.group(group));
   }
 
   /**
@@ -251,4 +98,21 @@ export function encodeSnapshot(groups: Iterable<Group>): string {
   let text = encoder.header();
   for (const group of groups) text += encoder.group(group);
   return text + encoder.trailer();
+}
+
+/**
+ * Encodes a whole snapshot in format version 2 (for tests and tools that need
+ * a file of the earlier format; the gateway writes version 3).
+ *
+ * @param groups The groups.
+ * @returns The complete snapshot text.
+ */
+export function encodeSnapshotV2(groups: Iterable<Group>): string {
+  let text = encodeHeaderLine(2);
+  let count = 0;
+  for (const group of groups) {
+    text += encodeGroupLine(group);
+    count++;
+  }
+  return text + encodeTrailerLine(count, createHash("sha256").update(text).digest("hex"));
 }

@@ -8,12 +8,13 @@ import {
 } from "@lib/store/snapshot.ts";
 import { decodeSnapshot, SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
 import {
-  encodeGroupLine,
   encodeHeaderLine,
   encodeSnapshot,
+  encodeSnapshotV2,
   encodeTrailerLine,
   SnapshotEncoder,
 } from "@lib/store/snapshot_encode.ts";
+import { encodeGroupLine } from "@lib/store/snapshot_json.ts";
 import {
   type Group,
   PUSH_EXPIRY_TIME_METRIC,
@@ -32,6 +33,7 @@ import {
 
 const GOLDEN_V1 = new URL("../../tests/testdata/snapshots/v1_sample.snapshot", import.meta.url);
 const GOLDEN = new URL("../../tests/testdata/snapshots/v2_sample.snapshot", import.meta.url);
+const GOLDEN_V3 = new URL("../../tests/testdata/snapshots/v3_sample.snapshot", import.meta.url);
 
 /**
  * A canonical text of any value for strict comparison: unlike assertEquals it
@@ -61,6 +63,41 @@ function assertSameGroups(actual: Group[], expected: Group[]): void {
     actual.map((g) => Object.keys(g.labels)),
     expected.map((g) => Object.keys(g.labels)),
   );
+}
+
+/**
+ * Groups as the store sees them: families by name (format 3 keeps them in
+ * name order, as the store does), each its model and push time (a restored
+ * family is the store's compact block; its `family` is the same model).
+ */
+function plain(groups: Group[]): unknown[] {
+  return groups.map((g) => {
+    const families = [...g.families.values()]
+      .map((s) => ({ family: s.family, lastPushMs: s.lastPushMs }))
+      .sort((a, b) => (a.family.name < b.family.name ? -1 : 1));
+    return g.ttl === undefined ? { labels: g.labels, families } : {
+      labels: g.labels,
+      ttl: g.ttl,
+      families,
+    };
+  });
+}
+
+/** Same groups, label order included, family order aside (see {@linkcode plain}). */
+function assertSameContent(actual: Group[], expected: Group[]): void {
+  assertEquals(canon(plain(actual)), canon(plain(expected)));
+  assertEquals(
+    actual.map((g) => Object.keys(g.labels)),
+    expected.map((g) => Object.keys(g.labels)),
+  );
+}
+
+/** `groups` with each group's families in name order (the order format 3 restores). */
+function byName(groups: Group[]): Group[] {
+  return groups.map((g) => ({
+    ...g,
+    families: new Map([...g.families].sort(([a], [b]) => (a < b ? -1 : 1))),
+  }));
 }
 
 const T0 = 1716820000000.25;
@@ -276,11 +313,11 @@ Deno.test("encodeNumber() and decodeNumber() round-trip every kind of double", (
 });
 
 Deno.test("decodeSnapshot() restores exactly what encodeSnapshot() wrote", () => {
-  const groups = sampleGroups();
+  const groups = byName(sampleGroups());
   const text = encodeSnapshot(groups);
   const restored = decodeSnapshot(text);
-  assertSameGroups(restored, groups);
-  // Family map order survives.
+  assertSameContent(restored, groups);
+  // Families come back in name order.
   assertEquals(
     restored.map((g) => [...g.families.keys()]),
     groups.map((g) => [...g.families.keys()]),
@@ -317,15 +354,25 @@ function sampleGroupsV2(): Group[] {
   return sampleGroups().map((g, i) => ({ ...g, ttl: ttls[i] }));
 }
 
-Deno.test("encodeSnapshot() output matches the committed v2 sample file", async () => {
+Deno.test("encodeSnapshotV2() output matches the committed v2 sample file, which still reads", async () => {
   // Pins format version 2: a change here breaks every snapshot already on disk.
-  // Regenerate (only for a deliberate, versioned format change) with UPDATE_GOLDEN=1.
-  if (Deno.env.get("UPDATE_GOLDEN") === "1") {
-    await Deno.writeTextFile(GOLDEN, encodeSnapshot(sampleGroupsV2()));
-  }
   const golden = await Deno.readTextFile(GOLDEN);
-  assertEquals(encodeSnapshot(sampleGroupsV2()), golden);
+  assertEquals(encodeSnapshotV2(sampleGroupsV2()), golden);
   assertSameGroups(decodeSnapshot(golden), sampleGroupsV2());
+});
+
+Deno.test("encodeSnapshot() output matches the committed v3 sample file", async () => {
+  // Pins format version 3: a change here breaks every snapshot already on disk.
+  // Regenerate (only for a deliberate, versioned format change) with UPDATE_GOLDEN=1.
+  const groups = byName(sampleGroupsV2());
+  if (Deno.env.get("UPDATE_GOLDEN") === "1") {
+    await Deno.writeTextFile(GOLDEN_V3, encodeSnapshot(groups));
+  }
+  const golden = await Deno.readTextFile(GOLDEN_V3);
+  assertEquals(encodeSnapshot(groups), golden);
+  assertSameContent(decodeSnapshot(golden), groups);
+  // Every line is JSON on its own (what `jq` reads).
+  for (const line of golden.split("\n").slice(0, -1)) JSON.parse(line);
 });
 
 Deno.test("decodeSnapshot() still reads the committed v1 sample file (groups follow the default TTL)", async () => {
@@ -360,9 +407,9 @@ Deno.test("encodeGroupLine() writes a TTL only when it says something, never the
   assertEquals(ttl, { fromHeader: true, deadlineMs: 7.5 });
 });
 
-Deno.test("encodeSnapshot() writes header, one line per group and a checksummed trailer", () => {
+Deno.test("encodeSnapshotV2() writes header, one line per group and a checksummed trailer", () => {
   const groups = sampleGroups();
-  const text = encodeSnapshot(groups);
+  const text = encodeSnapshotV2(groups);
   const lines = text.split("\n");
   assertEquals(lines.length, groups.length + 3); // header, groups, trailer, "" after final \n
   assertEquals(lines[0], '{"format":"pushgateway-deno-snapshot","version":2}');
@@ -374,7 +421,7 @@ Deno.test("encodeSnapshot() writes header, one line per group and a checksummed 
     sha256: createHash("sha256").update(body).digest("hex"),
   });
   assertEquals(text, body + encodeTrailerLine(3, trailer.sha256));
-  assertEquals(encodeHeaderLine() + groups.map(encodeGroupLine).join(""), body);
+  assertEquals(encodeHeaderLine(2) + groups.map(encodeGroupLine).join(""), body);
   // Empty repeated fields are left out, special numbers are strings.
   const line = JSON.parse(lines[1]!);
   const noSeries = line.families.find((f: { name: string }) => f.name === "no_series");
@@ -392,7 +439,7 @@ Deno.test("SnapshotEncoder and SnapshotDecoder stream in any chunking", () => {
   for (const size of [1, 7, 64, text.length]) {
     const decoder = new SnapshotDecoder();
     for (let i = 0; i < text.length; i += size) decoder.push(text.slice(i, i + size));
-    assertSameGroups(decoder.finish(), groups);
+    assertSameContent(decoder.finish(), groups);
   }
 });
 
@@ -410,7 +457,7 @@ function withTrailer(body: string): string {
 }
 
 Deno.test("decodeSnapshot() rejects bad input with a clear reason", () => {
-  const good = encodeSnapshot(sampleGroups());
+  const good = encodeSnapshotV2(sampleGroups());
   const lines = good.split("\n");
   const header = lines[0]!;
   const cases: [string, string, SnapshotErrorKind, RegExp][] = [
@@ -420,10 +467,10 @@ Deno.test("decodeSnapshot() rejects bad input with a clear reason", () => {
     ["foreign JSON", '{"format":"other","version":1}\n', "header", /not a pushgateway/],
     ["JSON array header", "[1]\n", "header", /not a pushgateway/],
     [
-      "version 3",
-      '{"format":"pushgateway-deno-snapshot","version":3}\n{"groups":0,"sha256":"x"}\n',
+      "version 4",
+      '{"format":"pushgateway-deno-snapshot","version":4}\n{"groups":0,"sha256":"x"}\n',
       "version",
-      /unsupported format version 3 \(supported: 1, 2\)/,
+      /unsupported format version 4 \(supported: 1, 2, 3\)/,
     ],
     [
       "version as string",
@@ -528,7 +575,7 @@ Deno.test("decodeSnapshot() rejects bad input with a clear reason", () => {
 });
 
 Deno.test("decodeSnapshot() accepts a hand-written minimal group", () => {
-  const header = encodeHeaderLine();
+  const header = encodeHeaderLine(2);
   const body = header + '{"labels":{"job":"j"},"families":[{"name":"a","type":"UNTYPED",' +
     '"lastPushMs":"-0","metric":[{"untyped":{"value":"-Inf"}}]}]}\n';
   const sha = createHash("sha256").update(body).digest("hex");
@@ -574,7 +621,7 @@ Deno.test("decodeSnapshot() detects single-bit flips", () => {
 
 /** A complete snapshot of these group lines (without newlines), with a valid trailer. */
 function snapshotOf(groupLines: string[]): string {
-  return withTrailer(encodeHeaderLine() + groupLines.map((l) => l + "\n").join(""));
+  return withTrailer(encodeHeaderLine(2) + groupLines.map((l) => l + "\n").join(""));
 }
 
 Deno.test("decodeSnapshot() decodes common and unusual shapes alike", () => {
@@ -625,7 +672,7 @@ Deno.test("decodeSnapshot() shares equal strings and grouping-label pairs", () =
       lastPushMs: T0,
     }]]),
   }));
-  const restored = decodeSnapshot(encodeSnapshot(source));
+  const restored = decodeSnapshot(encodeSnapshotV2(source));
   assertSameGroups(restored, source);
   const [f0, f1] = restored.map((g) => g.families.get("m")!.family);
   const [m0, m1] = f0!.metric;
@@ -633,4 +680,102 @@ Deno.test("decodeSnapshot() shares equal strings and grouping-label pairs", () =
   assert(m0!.label[0] === m1!.label[0] && m0!.label[1] === m1!.label[1]);
   assert(m0!.label[2] !== m1!.label[2]);
   assert(m0!.label[0] !== f1!.metric[0]!.label[0], "other group, other instance pair");
+});
+
+Deno.test("decodeSnapshot() rejects bad format-3 lines with the path of the fault", () => {
+  const header = encodeHeaderLine(3);
+  const heads = '{"heads":[{"name":"a","type":"GAUGE"},{"name":"h","type":"HISTOGRAM"}],' +
+    '"sets":[[],["x","1"],["b","1","a","2"]],"shapes":[["histogram",[1,"+Inf"]]]}\n';
+  const group = (families: string, labels = '{"job":"j"}'): string =>
+    withTrailer(header + heads + `{"labels":${labels},"families":[${families}]}\n`).replace(
+      /"groups":2/,
+      '"groups":1',
+    );
+  // A valid file of these lines first, so each case below fails for its own reason only.
+  const ok = decodeSnapshot(
+    withTrailer(
+      header + heads + '{"labels":{"job":"j"},"families":[[0,1,"gauge",[0,1],[1,2]],' +
+        "[1,1,0,[1],[3,1,5,4.5]]]}\n",
+    ).replace('"groups":2', '"groups":1'),
+  );
+  assertEquals(ok[0]!.families.get("a")!.family.metric.map((m) => m.label), [
+    [{ name: "job", value: "j" }],
+    [{ name: "job", value: "j" }, { name: "x", value: "1" }],
+  ]);
+  assertEquals(ok[0]!.families.get("h")!.family.metric[0]!.histogram!.bucket.length, 2);
+  const cases: [string, string, RegExp][] = [
+    ["unknown table", withTrailer(header + '{"tables":[]}\n'), /line 2.*tables: unknown field/],
+    [
+      "head not defined",
+      group('[7,1,"gauge",[0],[1]]'),
+      /families\[0\]\[0\]: expected the number of a head defined before/,
+    ],
+    [
+      "set not defined",
+      group('[0,1,"gauge",[9],[1]]'),
+      /families\[0\]\[3\]\[0\]: expected the number of a label set/,
+    ],
+    ["unknown shape", group('[0,1,"gaug",[0],[1]]'), /families\[0\]\[2\]: unknown shape/],
+    [
+      "too few numbers",
+      group("[1,1,0,[0],[3,1]]"),
+      /families\[0\]\[4\]: expected 4 numbers for the series' shapes/,
+    ],
+    [
+      "bad number",
+      group('[0,1,"gauge",[0],["Inf"]]'),
+      /families\[0\]\[4\]\[0\]: expected a number/,
+    ],
+    [
+      "grouping label in a set",
+      group('[0,1,"gauge",[1],[1]]', '{"job":"j","x":"0"}'),
+      /label set holds the grouping label "x"/,
+    ],
+    ["unsorted set", group('[0,1,"gauge",[2],[1]]'), /label names not sorted/],
+    [
+      "duplicate family",
+      group('[0,1,"gauge",[0],[1]],[0,2,"gauge",[0],[1]]'),
+      /duplicate family "a"/,
+    ],
+    ["short entry", group("[0,1]"), /families\[0\]: expected 5 to 7 fields/],
+    [
+      "whole series without a rich shape",
+      group('[0,1,"gauge",[0],[1],[{}]]'),
+      /families\[0\]\[5\]: no series of this family is stored whole/,
+    ],
+  ];
+  for (const [name, text, message] of cases) {
+    const err = assertThrows(() => decodeSnapshot(text), SnapshotError, undefined, name);
+    assertEquals(err.kind, "malformed", `${name}: ${err.message}`);
+    assertMatch(err.message, message, name);
+  }
+});
+
+Deno.test("decodeSnapshot() reads the format-3 example of snapshot.ts", () => {
+  const body = encodeHeaderLine(3) +
+    '{"heads":[{"name":"up","help":"","type":"GAUGE"},{"name":"rpc","type":"HISTOGRAM"}],' +
+    '"sets":[[],["code","200"]],"shapes":[["histogram",[0.1,"+Inf"]]]}\n' +
+    '{"labels":{"job":"batch","instance":""},"ttl":{"fromHeader":true,' +
+    '"deadlineMs":1716823600000.5},"families":[[0,1716820000000.5,"gauge",[0],["NaN"]],' +
+    "[1,1716820000000.5,0,[1],[10,4.5,3,10]]]}\n";
+  const [group] = decodeSnapshot(withTrailer(body).replace('"groups":2', '"groups":1'));
+  assertEquals(group!.ttl, { fromHeader: true, deadlineMs: 1716823600000.5 });
+  const group0 = [{ name: "instance", value: "" }, { name: "job", value: "batch" }];
+  assert(Number.isNaN(group!.families.get("up")!.family.metric[0]!.gauge!.value));
+  assertEquals(group!.families.get("rpc")!.family, {
+    name: "rpc",
+    type: MetricType.HISTOGRAM,
+    metric: [{
+      label: [{ name: "code", value: "200" }, ...group0],
+      histogram: {
+        ...emptyHistogram(),
+        sampleCount: 10,
+        sampleSum: 4.5,
+        bucket: [{ cumulativeCount: 3, upperBound: 0.1 }, {
+          cumulativeCount: 10,
+          upperBound: Infinity,
+        }],
+      },
+    }],
+  });
 });

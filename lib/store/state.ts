@@ -20,17 +20,29 @@
  * @module
  */
 
-import type { Metric, MetricFamily } from "@lib/model/metric.ts";
+import type { LabelPair, MetricFamily } from "@lib/model/metric.ts";
+import { BlockMap } from "@lib/store/block_map.ts";
 import { joinErrors } from "@lib/store/consistency.ts";
-import { compact, mergedFamilyOf, pendingTooLarge } from "@lib/store/merged_view.ts";
+import { type GroupPart, groupPart } from "@lib/store/label_sets.ts";
+import { restoredBlocks, sharedPart } from "@lib/store/restore_blocks.ts";
+import {
+  compact,
+  type MergedFamily,
+  mergedFamilyOf,
+  pendingTooLarge,
+} from "@lib/store/merged_view.ts";
 import { type CheckIndex, checkPush, newGroupClash } from "@lib/store/push_check.ts";
 import { groupingPairs, sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
 import {
-  type FamilyEntry,
-  indexSeries,
-  newFamilyEntry,
-  unindexSeries,
-} from "@lib/store/series_index.ts";
+  blockGaugeValue,
+  type BlockPools,
+  blockSets,
+  blockShapes,
+  encodeBlock,
+  newPools,
+  type SeriesBlock,
+} from "@lib/store/series_block.ts";
+import { type FamilyEntry, indexRow, newFamilyEntry, unindexRow } from "@lib/store/series_index.ts";
 import type {
   DeleteResult,
   DeleteWrite,
@@ -56,8 +68,6 @@ import {
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_HELP,
   PUSH_TIME_METRIC,
-  pushGaugeValue,
-  type StoredFamily,
   SYNTHETIC_METRICS,
 } from "@lib/store/types.ts";
 
@@ -80,9 +90,33 @@ export interface StateSettings {
 
 interface MutableGroup {
   readonly labels: GroupingLabels;
-  readonly families: Map<string, StoredFamily>;
+  /** The grouping pairs sorted by name, which the group's series share. */
+  readonly part: GroupPart;
+  readonly families: BlockMap;
   writeSeq: number;
   ttl: GroupTtl;
+}
+
+/** Byte order of label names (Go's sort of strings). */
+function byName(a: LabelPair, b: LabelPair): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** A new group (not stored yet). */
+function newGroup(
+  labels: GroupingLabels,
+  pairs: Pairs,
+  writeSeq: number,
+  ttl: GroupTtl,
+  part: GroupPart = groupPart(pairs.slice().sort(byName)),
+): MutableGroup {
+  return { labels, part, families: new BlockMap(), writeSeq, ttl };
+}
+
+/** The value of one of a group's synthetic gauges in Unix seconds, 0 when absent. */
+function gaugeSeconds(group: MutableGroup, name: string): number {
+  const b = group.families.get(name);
+  return (b && blockGaugeValue(b)) ?? 0;
 }
 
 type Pairs = ReturnType<typeof groupingPairs>;
@@ -112,9 +146,9 @@ interface FailAt {
  * A group's last push in Unix epoch milliseconds: its last successful push,
  * or its last failure when it never had one (0 when it has neither).
  */
-function lastPushMs(group: Group): number {
-  const seconds = pushGaugeValue(group, PUSH_TIME_METRIC) ||
-    pushGaugeValue(group, PUSH_FAILURE_TIME_METRIC);
+function lastPushMs(group: MutableGroup): number {
+  const seconds = gaugeSeconds(group, PUSH_TIME_METRIC) ||
+    gaugeSeconds(group, PUSH_FAILURE_TIME_METRIC);
   return seconds * 1000;
 }
 
@@ -131,7 +165,7 @@ function seriesDelta(
   if (existing) {
     for (const [name, stored] of existing.families) {
       if (pushed.has(name) || (replace && !SYNTHETIC_METRICS.has(name))) {
-        delta -= stored.family.metric.length;
+        delta -= stored.size;
       }
     }
   }
@@ -148,6 +182,7 @@ export class StoreState implements StoreView {
   readonly #index: CheckIndex & { readonly entries: Map<string, FamilyEntry> };
   readonly #defaultTtlMs: number;
   readonly #maxSeries: number;
+  readonly #pools: BlockPools = newPools();
   #series = 0;
   #sortedNames: string[] | undefined;
   #sortedGroups: readonly StoredGroup[] | undefined;
@@ -221,7 +256,7 @@ export class StoreState implements StoreView {
     errors.push(...clash);
     if (errors.length > 0) return fail("inconsistent", joinErrors(errors));
     const ttlMs = req.ttlMs ?? this.#defaultTtlMs;
-    const ttl: GroupTtl = {
+    const ttl: GroupTtl = req.ttlMs === undefined && !(ttlMs > 0) ? NO_TTL : {
       fromHeader: req.ttlMs !== undefined,
       deadlineMs: ttlMs > 0 ? req.timeMs + ttlMs : undefined,
     };
@@ -271,22 +306,26 @@ export class StoreState implements StoreView {
   restore(groups: Iterable<RestoredGroup>): void {
     this.#groups.clear();
     this.#index.entries.clear();
+    this.#pools.heads.clear();
+    this.#pools.sets.clear();
+    this.#pools.shapes.clear();
     this.#series = 0;
     this.#sortedNames = undefined;
+    const seen = new Map<object, object>();
     for (const g of groups) {
       const key = groupingKey(g.labels);
-      const families = new Map(g.families);
-      families.delete(PUSH_EXPIRY_TIME_METRIC); // the gateway's own, rebuilt from the TTL
-      const group: MutableGroup = {
-        labels: g.labels,
-        families,
-        writeSeq: g.writeSeq ?? 0,
-        ttl: NO_TTL,
-      };
+      const pairs = groupingPairs(g.labels);
+      const part = sharedPart(g.families.values(), pairs);
+      const group = newGroup(g.labels, pairs, g.writeSeq ?? 0, NO_TTL, part);
       this.#groups.set(key, group);
-      for (const [name, stored] of families) this.#indexFamily(key, name, stored, false);
+      const blocks = restoredBlocks(g.families.values(), group.part, this.#pools, seen);
+      for (const block of blocks) {
+        const name = block.head.name;
+        group.families.set(name, block);
+        this.#indexBlock(key, name, block, false);
+      }
       const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPushMs(group));
-      this.#setTtl(key, group, ttl, lastPushMs(group), groupingPairs(g.labels), false);
+      this.#setTtl(key, group, ttl, lastPushMs(group), pairs, false);
     }
     this.#changed();
   }
@@ -308,7 +347,7 @@ export class StoreState implements StoreView {
    */
   snapshot(): StoredGroup[] {
     return [...this.#groups.values()].map((g) => {
-      const families = new Map(g.families);
+      const families = g.families.copy();
       families.delete(PUSH_EXPIRY_TIME_METRIC); // rebuilt from the TTL by restore()
       return { labels: g.labels, families, writeSeq: g.writeSeq, ttl: g.ttl };
     });
@@ -326,7 +365,7 @@ export class StoreState implements StoreView {
   }
 
   /** See {@linkcode StoreView.mergedFamily}. */
-  mergedFamily(name: string): MetricFamily | undefined {
+  mergedFamily(name: string): MergedFamily | undefined {
     const entry = this.#index.entries.get(name);
     return entry && mergedFamilyOf(entry, this.#index.own.get(name));
   }
@@ -352,7 +391,7 @@ export class StoreState implements StoreView {
     if (clash.length > 0) {
       return { ok: false, seq, cause, error, failureNotRecorded: joinErrors(clash) };
     }
-    const failureOnly = !existing || pushGaugeValue(existing, PUSH_TIME_METRIC) === 0;
+    const failureOnly = !existing || gaugeSeconds(existing, PUSH_TIME_METRIC) === 0;
     const ttl = failureOnly ? this.#defaultTtl(req.timeMs) : (existing as MutableGroup).ttl;
     if (!existing && this.#maxSeries > 0) {
       const after = this.#series + NEW_GROUP_SERIES + (ttl.deadlineMs === undefined ? 0 : 1);
@@ -362,7 +401,7 @@ export class StoreState implements StoreView {
         return { ok: false, seq, cause, error, failureNotRecorded };
       }
     }
-    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq, ttl };
+    const group = existing ?? newGroup(req.labels, pairs, seq, ttl);
     group.writeSeq = seq;
     if (!existing) {
       this.#groups.set(key, group);
@@ -427,7 +466,7 @@ export class StoreState implements StoreView {
     pairs: Pairs,
     ttl: GroupTtl,
   ): void {
-    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq, ttl };
+    const group = existing ?? newGroup(req.labels, pairs, seq, ttl);
     group.writeSeq = seq;
     if (!existing) this.#groups.set(key, group);
     else if (req.replace) {
@@ -463,55 +502,53 @@ export class StoreState implements StoreView {
     timeMs: number,
     bounded = true,
   ): void {
-    // Families of one name share the name and (when equal) the help string.
-    // The family is not published yet, so this changes no reader's view.
-    const entry = this.#index.entries.get(family.name);
-    if (entry !== undefined) {
-      family.name = entry.name;
-      if (family.help !== undefined && family.help === entry.help) family.help = entry.help;
-    }
     if (group.families.has(family.name)) this.#unindex(key, family.name);
-    const stored: StoredFamily = { family, lastPushMs: timeMs };
-    group.families.set(family.name, stored);
-    this.#indexFamily(key, family.name, stored, bounded);
+    const block = encodeBlock(family, group.part, timeMs, this.#pools);
+    group.families.set(family.name, block);
+    this.#indexBlock(key, family.name, block, bounded);
+    if (bounded) this.#maybeSweep();
   }
 
   /**
-   * Indexes a stored family. `bounded` applies pending changes past the
+   * Indexes a stored block. `bounded` applies pending changes past the
    * merged view's limit at once; a restore leaves them to the first read
    * (one sort per family instead of repeated merges).
    */
-  #indexFamily(key: string, name: string, stored: StoredFamily, bounded = true): void {
+  #indexBlock(key: string, name: string, block: SeriesBlock, bounded = true): void {
     let entry = this.#index.entries.get(name);
     if (!entry) {
-      entry = newFamilyEntry(name, stored.family.type, stored.family.help);
+      entry = newFamilyEntry(name, block.head.type, block.head.help);
       this.#index.entries.set(name, entry);
       this.#sortedNames = undefined;
     }
-    entry.owners.set(key, stored);
-    if (stored.family.type !== entry.type) entry.mixedTypes = true;
-    const metrics = stored.family.metric;
-    this.#series += metrics.length;
-    for (let i = 0; i < metrics.length; i++) {
-      const m = metrics[i] as Metric;
-      indexSeries(entry, m, key);
-      entry.added.push(m);
-    }
+    entry.owners.set(key, block);
+    if (entry.owners.size === 1) entry.firstKey = key;
+    else if (entry.firstKey !== undefined && key < entry.firstKey) entry.firstKey = key;
+    if (block.head.type !== entry.type) entry.mixedTypes = true;
+    const n = block.size;
+    this.#series += n;
+    for (let i = 0; i < n; i++) indexRow(entry, block, i, key);
+    entry.added.add(block);
+    entry.pendingRows += n;
     if (bounded && pendingTooLarge(entry)) compact(entry);
     entry.merged = undefined;
   }
 
   #unindex(key: string, name: string): void {
     const entry = this.#index.entries.get(name);
-    const stored = entry?.owners.get(key);
-    if (!entry || !stored) return;
+    const block = entry?.owners.get(key);
+    if (!entry || !block) return;
     entry.owners.delete(key);
-    const metrics = stored.family.metric;
-    this.#series -= metrics.length;
-    for (let i = 0; i < metrics.length; i++) {
-      const m = metrics[i] as Metric;
-      unindexSeries(entry, m, key);
-      entry.removed.add(m);
+    if (key === entry.firstKey) entry.firstKey = undefined;
+    const n = block.size;
+    this.#series -= n;
+    for (let i = 0; i < n; i++) unindexRow(entry, block, i, key);
+    if (entry.added.has(block)) {
+      entry.added.delete(block);
+      entry.pendingRows -= n;
+    } else {
+      entry.removed.add(block);
+      entry.pendingRows += n;
     }
     if (pendingTooLarge(entry)) compact(entry);
     entry.merged = undefined;
@@ -521,10 +558,31 @@ export class StoreState implements StoreView {
     } else if (entry.mixedTypes) {
       // The first remaining owner's type becomes the family's. (Not done when all owners agree:
       // reaching the first entry of a Map that had many deletions walks over their holes.)
-      const types = new Set<(typeof stored.family)["type"]>();
-      for (const owner of entry.owners.values()) types.add(owner.family.type);
+      const types = new Set<(typeof block.head)["type"]>();
+      for (const owner of entry.owners.values()) types.add(owner.head.type);
       entry.type = types.values().next().value as typeof entry.type;
       entry.mixedTypes = types.size > 1;
     }
+  }
+
+  /** Drops pooled heads, label sets and shapes no stored block uses, once a pool has doubled. */
+  #maybeSweep(): void {
+    const pools = this.#pools;
+    if (!pools.sets.shouldSweep && !pools.shapes.shouldSweep && !pools.heads.shouldSweep) return;
+    const blocks = (): Iterable<SeriesBlock> => this.#blocks();
+    pools.sets.sweep((function* () {
+      for (const b of blocks()) for (const set of blockSets(b)) if (set.pairs.length > 0) yield set;
+    })());
+    pools.shapes.sweep((function* () {
+      for (const b of blocks()) for (const s of blockShapes(b)) if (s.bounds.length > 0) yield s;
+    })());
+    pools.heads.sweep((function* () {
+      for (const b of blocks()) yield b.head;
+    })());
+  }
+
+  /** Every stored block. */
+  *#blocks(): Iterable<SeriesBlock> {
+    for (const g of this.#groups.values()) yield* g.families.values();
   }
 }

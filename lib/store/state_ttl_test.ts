@@ -63,7 +63,7 @@ Deno.test("StoreState: the default TTL sets the deadline from the push time, wit
   assertEquals(expiryGauge(state), (1_000 + HOUR) / 1000);
   const merged = state.mergedFamily(PUSH_EXPIRY_TIME_METRIC);
   assertEquals(merged?.type, MetricType.GAUGE);
-  assertEquals(merged?.metric[0]?.label, [
+  assertEquals(merged?.series()[0]?.label, [
     { name: "instance", value: "" },
     { name: "job", value: "j" },
   ]);
@@ -137,9 +137,9 @@ Deno.test("StoreState: DELETE and wipe remove groups with their expiry gauges", 
   const state = new StoreState(new Map(), { defaultTtlMs: HOUR });
   push(state, 1_000);
   state.push({ labels: { job: "k" }, families: [], replace: true, timeMs: 1_000 });
-  assertEquals(state.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.metric.length, 2);
+  assertEquals(state.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.size, 2);
   assertEquals(state.delete({ labels: JOB }).deleted, true);
-  assertEquals(state.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.metric.length, 1);
+  assertEquals(state.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.size, 1);
   state.wipe();
   assertEquals(state.mergedFamily(PUSH_EXPIRY_TIME_METRIC), undefined);
   assertEquals(state.seriesCount, 0);
@@ -174,11 +174,11 @@ Deno.test("StoreState.restore(): header TTLs keep their deadline, default ones f
     deadlineMs: 230_000,
   });
   assertEquals(expiryGauge(state, { job: "old-format" }), 230);
-  assertEquals(state.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.metric.length, 3);
+  assertEquals(state.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.size, 3);
   // The default turned off: only the header deadline stays.
   const off = new StoreState();
   off.restore(groups);
-  assertEquals(off.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.metric.length, 1);
+  assertEquals(off.mergedFamily(PUSH_EXPIRY_TIME_METRIC)?.size, 1);
   assertEquals(off.group({ job: "default" })?.ttl.deadlineMs, undefined);
   // A failure-only group counts from its failure.
   const failing = new StoreState();

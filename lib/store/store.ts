@@ -14,9 +14,14 @@
  *   several machines sharing one order never disagree about it.
  * - **Reads** go through the synchronous {@linkcode StoreView}, which never
  *   waits for I/O. What it returns is immutable and stays the same object until
- *   a write changes it, so callers may cache renderings by identity. It may be
- *   built on demand from the store's own layout; callers ask for what they
- *   render, in the order they render it.
+ *   a write changes it, so callers may cache renderings by identity. The store
+ *   keeps series in a compact layout (`series_block.ts`), not as `Metric`
+ *   objects: callers ask for what they render, in the order they render it,
+ *   and get new `Metric` objects for it ({@linkcode MergedSeries.series},
+ *   {@linkcode StoredFamily.family}). A stored series has an id
+ *   ({@linkcode MergedSeries.seriesId}) that it keeps while a write leaves it
+ *   unchanged and that no other series ever gets, so a cache of rendered
+ *   series can tell what a write touched.
  * - **Ownership**: families passed in a push belong to the store from then on
  *   (it sanitises them in place and may keep them); pass freshly parsed
  *   objects. Objects handed out by the view must not be modified. The store
@@ -31,7 +36,7 @@
  * @module
  */
 
-import type { MetricFamily, MetricType } from "@lib/model/metric.ts";
+import type { Metric, MetricFamily, MetricType } from "@lib/model/metric.ts";
 import type { Group, GroupingLabels, GroupTtl } from "@lib/store/types.ts";
 
 /** A push: PUT (`replace`) or POST of parsed families into one group. */
@@ -154,6 +159,37 @@ export interface StoredGroup extends Group {
   readonly ttl: GroupTtl;
 }
 
+/**
+ * A family merged across groups, as a scrape renders it: its head and its
+ * series in client_golang's order. Immutable; a write that changes the
+ * family makes a new one.
+ */
+export interface MergedSeries {
+  /** The family name. */
+  readonly name: string;
+  /** The help of the group with the smallest grouping key (or the gateway's own help). */
+  readonly help: string | undefined;
+  /** The family's type. */
+  readonly type: MetricType;
+  /** The unit of the group with the smallest grouping key, if any. */
+  readonly unit: string | undefined;
+  /** Number of series (`Metric`s). */
+  readonly size: number;
+  /**
+   * The id of series `i`: the same number for as long as that series is stored
+   * unchanged, and a number no other series had or will have in this process.
+   */
+  seriesId(i: number): number;
+  /** An unsigned 32-bit hash of series `i`'s labels: equal labels hash equally. */
+  labelHash(i: number): number;
+  /** The sample lines series `i` renders in the text format (1 for a counter, gauge or untyped). */
+  lines(i: number): number;
+  /** Series `start` to `end` (exclusive; default all) as new `Metric` objects, in order. */
+  series(start?: number, end?: number): Metric[];
+  /** The family without series (a new object). */
+  head(): MetricFamily;
+}
+
 /** The synchronous read side of a store. */
 export interface StoreView {
   /** Number of groups. */
@@ -167,12 +203,12 @@ export interface StoreView {
   /** Names of the families held by pushed groups, sorted. */
   familyNames(): readonly string[];
   /**
-   * The family of this name merged across groups: metrics in client_golang's
+   * The family of this name merged across groups: series in client_golang's
    * order, the help of the group with the smallest grouping key (or the
    * gateway's own help for its own names). The same object until a write
    * changes the family.
    */
-  mergedFamily(name: string): MetricFamily | undefined;
+  mergedFamily(name: string): MergedSeries | undefined;
 }
 
 /** A store's answer to a health or readiness probe: `undefined` when fine, else why not. */

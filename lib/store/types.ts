@@ -12,7 +12,10 @@ export type GroupingLabels = Readonly<Record<string, string>>;
 
 /** A family as stored: sanitised (grouping labels applied, `instance` added, labels sorted). */
 export interface StoredFamily {
-  /** The family. Never mutated once stored. */
+  /**
+   * The family. Never to be modified; a store's own families
+   * (`series_block.ts`) make new objects on every read.
+   */
   readonly family: MetricFamily;
   /** When the push that wrote this family was received, in Unix epoch milliseconds (may be fractional). */
   readonly lastPushMs: number;
@@ -44,6 +47,19 @@ export interface Group {
   readonly families: ReadonlyMap<string, StoredFamily>;
   /** The group's time to live; absent (restored from an older format): it follows the default. */
   readonly ttl?: GroupTtl;
+}
+
+/**
+ * The group with its families as plain `{ family, lastPushMs }` objects in a
+ * `Map`, whatever form the store keeps them in: for comparing groups by
+ * content (two stores' blocks differ in their series ids) and for tools.
+ */
+export function plainGroup<G extends Group>(group: G): G {
+  const families = new Map<string, StoredFamily>();
+  for (const [name, stored] of group.families) {
+    families.set(name, { family: stored.family, lastPushMs: stored.lastPushMs });
+  }
+  return { ...group, families };
 }
 
 /** Name of the synthetic gauge holding the last successful push time. */

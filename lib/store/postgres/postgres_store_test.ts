@@ -23,6 +23,7 @@ import {
   type WriteRequest,
   type WriteResult,
 } from "@lib/store/store.ts";
+import { plainGroup } from "@lib/store/types.ts";
 import { testNeeding } from "../../../tests/helpers/requirements.ts";
 import { type PgCluster, POSTGRES, startCluster } from "../../../tests/helpers/postgres.ts";
 import { poll } from "../../../tests/helpers/poll.ts";
@@ -93,9 +94,12 @@ function canonical(view: StoreView): unknown {
     groups: view.groups().map((g) => ({
       labels: g.labels,
       writeSeq: g.writeSeq,
-      families: [...g.families].sort(([a], [b]) => a < b ? -1 : 1),
+      families: [...plainGroup(g).families].sort(([a], [b]) => a < b ? -1 : 1),
     })),
-    merged: view.familyNames().map((n) => view.mergedFamily(n)),
+    merged: view.familyNames().map((n) => {
+      const merged = view.mergedFamily(n)!;
+      return { ...merged.head(), metric: merged.series() };
+    }),
   };
 }
 
