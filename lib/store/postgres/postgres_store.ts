@@ -9,20 +9,23 @@
  * thing at a time:
  *
  * - **Group commit.** The writes submitted since the last transaction go in
- *   one: `BEGIN`; the writers' advisory lock (serialises writers across
- *   replicas); read and apply the log rows other replicas committed; apply
- *   this batch locally with the next sequence numbers (this *is* the
- *   consistency check against the state the global order defines); insert
- *   them; `NOTIFY`; `COMMIT`. Only then are the writes announced and their
- *   submitters answered. When the transaction fails, its writes are answered
- *   with {@linkcode StoreUnavailableError} (503), and the local copy, which
- *   already holds them, is loaded again from the database before the next
- *   write.
- * - **Following.** On a notification (`LISTEN`), on a poll every second and
- *   after each commit, the rows after the last applied one are read and
- *   applied in order.
- * - **Loading.** At start, after a failed commit, and when the rows a
- *   replica needs next were trimmed, the newest checkpoint and the log after
+ *   one, appended by one statement (`appendBatch`): on the server, the
+ *   writers' advisory lock (serialises writers across replicas), the next
+ *   sequence numbers, the insert, `NOTIFY`, and the log rows this replica
+ *   had not applied yet; the transaction commits before the answer. The rows
+ *   that precede the batch (other replicas' writes), then the batch, are
+ *   applied in order with `state.apply(write, seq)` (this *is* the
+ *   consistency check against the state the global order defines, the same
+ *   at every replica), and each submitter is answered with its write's
+ *   result. The lock is held only while the server works, never across a
+ *   round trip to a replica. The local copy only ever holds committed
+ *   writes: a failed transaction's writes are answered with
+ *   {@linkcode StoreUnavailableError} (503) and leave nothing to undo.
+ * - **Following.** On a notification (`LISTEN`) and on a poll every second,
+ *   when no write is waiting, the rows after the last applied one are read
+ *   and applied in order.
+ * - **Loading.** At start, and when the rows a replica needs next were
+ *   trimmed, the newest checkpoint and the log after
  *   it are read in one snapshot and become the local copy.
  * - **Checkpoints.** Every N writes or M minutes, one replica (advisory lock)
  *   writes its state at an exact sequence; older log rows are trimmed.
@@ -37,10 +40,8 @@ import type { ReservedSql, Sql } from "@lib/store/postgres/client.ts";
 import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { decodeState, decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
 import {
-  beginBatch,
-  commitBatch,
+  appendBatch,
   type LogRow,
-  type NewLogRow,
   readLogFrom,
   readState,
   rollbackBatch,
@@ -92,6 +93,8 @@ export class PostgresStore implements MetricStore {
   #writer: ReservedSql | undefined;
   #listener: LogListener | undefined;
   readonly #queue = new WriteQueue();
+  /** This replica's committed writes, by sequence, until they are applied here and answered. */
+  readonly #awaiting = new Map<number, Encoded>();
   #applied = 0;
   #announced = 0;
   #loaded = false;
@@ -225,7 +228,20 @@ export class PostgresStore implements MetricStore {
     this.#closed = true;
     clearInterval(this.#sweeper);
     this.#queue.rejectAll(() => new StoreUnavailableError("the store is shut down"));
+    this.#rejectAwaiting(
+      () => true,
+      "the write was committed, but the store shut down before applying it here",
+    );
     this.#wakeUp();
+  }
+
+  /** Refuses the committed writes not applied yet that `which` selects. */
+  #rejectAwaiting(which: (seq: number, e: Encoded) => boolean, why: string): void {
+    for (const [seq, e] of this.#awaiting) {
+      if (!which(seq, e)) continue;
+      this.#awaiting.delete(seq);
+      e.pending.reject(new StoreUnavailableError(why));
+    }
   }
 
   async #endClients(): Promise<void> {
@@ -241,13 +257,22 @@ export class PostgresStore implements MetricStore {
   async #runLoop(): Promise<void> {
     this.#sweeper = setInterval(() => {
       const s = this.#o.timeoutMs / 1000;
+      const limit = this.#o.now() - this.#o.timeoutMs;
       this.#queue.expire(
-        this.#o.now() - this.#o.timeoutMs,
+        limit,
         () =>
           new StoreUnavailableError(
             `PostgreSQL did not take the write within ${s} s; it was not applied`,
           ),
       );
+      // Committed, but the log could not be read back since: answered within the same bound.
+      if (this.#awaiting.size > 0) {
+        this.#rejectAwaiting(
+          (_, e) => e.pending.since <= limit,
+          `the write was committed to PostgreSQL, but this replica could not read the log ` +
+            `back within ${s} s; it will show the write once it can`,
+        );
+      }
     }, 250);
     const listener = this.#listener = new LogListener(this.#o.connect, this.#o.timeoutMs, {
       notice: (notice) => this.#noticed(notice),
@@ -369,7 +394,8 @@ export class PostgresStore implements MetricStore {
       const seq = rowSeq(row);
       if (seq <= this.#applied) continue;
       if (seq !== this.#applied + 1) throw new BehindError(`gap in the log before ${seq}`);
-      const write = decodeWrite(row);
+      // This replica's own write: the copy it kept is what the row decodes to (write_queue.ts).
+      const write = this.#awaiting.get(seq)?.write ?? decodeWrite(row);
       if (write.kind === "import") throw new BehindError("the state was imported");
       this.#applyOne(seq, write);
       if (row.replica !== this.#o.replica) {
@@ -378,10 +404,16 @@ export class PostgresStore implements MetricStore {
     }
   }
 
+  /** Applies one write; answers its submitter when it is this replica's. */
   #applyOne(seq: number, write: WriteRequest): void {
     const result = this.#state.apply(write, seq);
     this.#applied = seq;
     if (seq > this.#announced) this.#announce({ seq, request: write, result });
+    const own = this.#awaiting.get(seq);
+    if (own !== undefined) {
+      this.#awaiting.delete(seq);
+      own.pending.resolve(result);
+    }
   }
 
   // ---------------------------------------------------------------------------
@@ -430,6 +462,12 @@ export class PostgresStore implements MetricStore {
     const { groups, writes } = decodeState(stored.checkpointSeq, stored.groups, stored.rows);
     this.#state.restore(groups);
     this.#applied = stored.checkpointSeq;
+    // Committed writes of this replica that the checkpoint holds: applied, results unknown here.
+    this.#rejectAwaiting(
+      (seq) => seq <= stored.checkpointSeq,
+      "the write was committed, but this replica loaded a checkpoint that holds it before " +
+        "applying it, so its result is not known here",
+    );
     if (this.#announced < this.#applied) this.#announced = this.#applied;
     for (const w of writes) this.#applyOne(w.seq, w.write);
     this.#checkpointer.reset(stored.checkpointSeq, stored.checkpointAtMs || this.#o.now());
@@ -449,52 +487,30 @@ export class PostgresStore implements MetricStore {
   // Committing
 
   /**
-   * One batch in one transaction of two round trips on the writer's
-   * connection: `BEGIN`, lock, read (others' writes, applied); then the
-   * batch applied locally, inserted, notified, `COMMIT`.
+   * One batch in one transaction (see {@linkcode appendBatch}): the writes
+   * queued now are logged as they are; once committed, the log rows before
+   * them that this replica had not applied, then the batch itself, are
+   * applied in order, which checks the writes and answers them.
    */
   async #commitNext(): Promise<void> {
-    let batch: Encoded[] = [];
-    const results: WriteResult[] = [];
-    const seqs: number[] = [];
-    let aborted = false;
-    const transaction = async (conn: ReservedSql): Promise<void> => {
-      const rows = await beginBatch(conn, this.#applied);
-      if (aborted) throw new TimeoutError("aborted");
-      this.#applyRows(rows);
-      // Taken now, holding the lock: every write that arrived while it waited goes in too.
-      batch = this.#queue.take(this.#o.maxBatch);
-      if (batch.length === 0) return await rollbackBatch(conn); // all expired meanwhile
-      const writtenAt = new Date(this.#o.now());
-      const newRows: NewLogRow[] = [];
-      for (const e of batch) {
-        const seq = this.#applied + 1;
-        seqs.push(seq);
-        results.push(this.#state.apply(e.write, seq));
-        this.#applied = seq;
-        newRows.push({ seq, ...e.columns, replica: this.#o.replica, written_at: writtenAt });
-      }
-      await commitBatch(conn, newRows);
-    };
+    const batch = this.#queue.take(this.#o.maxBatch);
+    if (batch.length === 0) return;
+    let appended;
     try {
       const conn = this.#writer ??= await bounded(this.#sql.reserve(), this.#o.timeoutMs);
-      await bounded(transaction(conn), this.#o.timeoutMs, () => {
-        aborted = true;
-      });
+      appended = await bounded(
+        appendBatch(conn, batch.map((e) => e.columns), {
+          replica: this.#o.replica,
+          writtenAt: new Date(this.#o.now()),
+          applied: this.#applied,
+          limit: FOLLOW_LIMIT,
+        }),
+        this.#o.timeoutMs,
+      );
     } catch (err) {
-      aborted = true;
       await this.#endWriterTransaction(err);
-      if (err instanceof BehindError && batch.length === 0) {
-        // Nothing of the waiting writes was applied: load the state, then commit them.
-        this.#needsLoad = true;
-        return;
-      }
       this.metrics.commitFailures++;
-      // The local copy may hold writes that were not committed: load it again before the next write.
-      if (batch.length > 0) this.#needsLoad = true;
-      if (!(err instanceof BehindError)) this.#setConnected(false, err);
-      // The batch, or (failed before it was taken) the writes waiting for it.
-      if (batch.length === 0) batch = this.#queue.take(this.#o.maxBatch);
+      this.#setConnected(false, err);
       for (const e of batch) {
         e.pending.reject(
           new StoreUnavailableError(
@@ -506,20 +522,29 @@ export class PostgresStore implements MetricStore {
       }
       return;
     }
-    if (batch.length === 0) return;
     this.#setConnected(true);
     this.metrics.commits++;
     this.metrics.committedWrites += batch.length;
-    batch.forEach((e, i) => {
-      const result = results[i] as WriteResult;
-      this.#announce({ seq: seqs[i] as number, request: e.write, result });
-      e.pending.resolve(result);
-    });
+    const { first, rows } = appended;
+    batch.forEach((e, i) => this.#awaiting.set(first + i, e));
+    try {
+      this.#applyRows(rows);
+    } catch (err) {
+      this.#readFailed(err); // behind: the load applies the batch, and answers it
+      return;
+    }
+    // The rows read back were cut at the limit: a follow reaches the batch later.
+    if (this.#applied !== first - 1) {
+      this.#followWanted = true;
+      return;
+    }
+    batch.forEach((e, i) => this.#applyOne(first + i, e.write));
   }
 
   /**
-   * After a failed batch: the writer's connection leaves its transaction, or
-   * is given up (a stalled request drops every connection).
+   * After a failed batch: the writer's connection must answer (a `ROLLBACK`,
+   * in case it is in a transaction), or it is given up (a stalled request
+   * drops every connection).
    */
   async #endWriterTransaction(err: unknown): Promise<void> {
     const conn = this.#writer;
@@ -539,26 +564,33 @@ export class PostgresStore implements MetricStore {
   // ---------------------------------------------------------------------------
   // Following and checkpoints
 
-  async #follow(): Promise<void> {
+  #follow(): Promise<void> {
+    return this.#applyRead(readLogFrom(this.#sql, this.#applied, FOLLOW_LIMIT));
+  }
+
+  /** Applies a read of the log from the last applied write on. */
+  async #applyRead(read: Promise<LogRow[]>): Promise<void> {
     try {
-      const rows = await bounded(
-        readLogFrom(this.#sql, this.#applied, FOLLOW_LIMIT),
-        this.#o.timeoutMs,
-      );
+      const rows = await bounded(read, this.#o.timeoutMs);
       this.#setConnected(true);
       this.#applyRows(rows);
       if (rows.length === FOLLOW_LIMIT) this.#followWanted = true;
     } catch (err) {
-      if (err instanceof BehindError) {
-        this.#o.logger.info("fell behind the shared log; loading the state", {
-          reason: err.message,
-        });
-        this.#needsLoad = true;
-        return;
-      }
-      if (err instanceof TimeoutError) this.#resetClient();
-      this.#setConnected(false, err);
+      this.#readFailed(err);
     }
+  }
+
+  /** After a read of the log that could not be applied: load the state, or try again later. */
+  #readFailed(err: unknown): void {
+    if (err instanceof BehindError) {
+      this.#o.logger.info("fell behind the shared log; loading the state", {
+        reason: err.message,
+      });
+      this.#needsLoad = true;
+      return;
+    }
+    if (err instanceof TimeoutError) this.#resetClient();
+    this.#setConnected(false, err);
   }
 
   #maybeCheckpoint(): void {

@@ -280,17 +280,18 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
           assert(other.ready() !== undefined, "never ready");
           await assertRejects(() => other.submit({ kind: "wipe" }), StoreUnavailableError);
 
-          // A newer release migrates 1 → 2; this one then refuses the database.
+          // A newer release migrates one version further; this one then refuses the database.
+          const ours = MIGRATIONS.at(-1)!.version, next = ours + 1;
           const sql = factory(stores.url)();
           try {
-            const v2 = [...MIGRATIONS, {
-              version: 2,
+            const newer = [...MIGRATIONS, {
+              version: next,
               statements: [
                 "ALTER TABLE pushgateway_checkpoint_groups ADD COLUMN deadline_ms double precision",
               ],
             }];
-            assertEquals(await ensureSchema(sql, utf8, v2), { from: 1, to: 2 });
-            assertEquals(await ensureSchema(sql, utf8, v2), { from: 2, to: 2 });
+            assertEquals(await ensureSchema(sql, utf8, newer), { from: ours, to: next });
+            assertEquals(await ensureSchema(sql, utf8, newer), { from: next, to: next });
             const cols = await sql`SELECT column_name FROM information_schema.columns
             WHERE table_name = 'pushgateway_checkpoint_groups' AND column_name = 'deadline_ms'`;
             assertEquals(cols.length, 1);
@@ -298,10 +299,12 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
             await sql.end({ timeout: 1 });
           }
           const old = stores.start({ settings: utf8 });
-          const newer = await assertRejects(() => old.run(), StoreSetupError);
+          const refused = await assertRejects(() => old.run(), StoreSetupError);
           assert(
-            newer.message.includes("schema version 2, newer than this pushgateway knows (1)"),
-            newer.message,
+            refused.message.includes(
+              `schema version ${next}, newer than this pushgateway knows (${ours})`,
+            ),
+            refused.message,
           );
         }),
     );
