@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ReservedSql, Sql, TxSql } from "@lib/store/postgres/client.ts";
+import type { Sql, TxSql } from "@lib/store/postgres/client.ts";
 import {
   batchArrays,
   type CheckpointGroupIn,
@@ -93,7 +93,7 @@ export interface AppendOptions {
  * connection failing) when that is unknown.
  */
 export async function appendBatch(
-  conn: ReservedSql,
+  conn: Sql,
   batch: readonly WriteColumns[],
   options: AppendOptions,
 ): Promise<Appended> {
@@ -113,11 +113,6 @@ export async function appendBatch(
     throw new Error(`the log did not number the batch of ${n} as expected`);
   }
   return { first, last: first + n - 1, rows: result.slice(0, result.length - n) };
-}
-
-/** Ends whatever transaction the writer's connection is in (after a failed batch). */
-export async function rollbackBatch(conn: ReservedSql): Promise<void> {
-  await conn`ROLLBACK`;
 }
 
 function notifyPayload(last: NewLogRow): string {

@@ -1,8 +1,12 @@
 /**
- * Listening for the log's notifications: one connection that `LISTEN`s on
- * {@linkcode CHANNEL}, issued again whenever that connection was lost (the
- * client reconnects only when asked something). Each notification names the
- * newest sequence a writer committed and when.
+ * The writer's connection, which also listens: one connection that
+ * `LISTEN`s on {@linkcode CHANNEL} (issued again whenever that connection was
+ * lost: the client reconnects only when asked something) and on which this
+ * replica appends its batches. Each notification names the newest sequence a
+ * writer committed and when. PostgreSQL delivers notifications to a session
+ * between its transactions, so the notification of this replica's own
+ * commit, and of commits made while its batch waited for the writers' lock,
+ * arrive with the batch's answer instead of waking the replica once more.
  *
  * @module
  */
@@ -35,35 +39,49 @@ export interface ListenerEvents {
   listening(): void;
 }
 
-/** The listening connection. */
+/** The listening (and writing) connection. */
 export class LogListener {
-  readonly #sql: Sql;
+  readonly #connect: (hooks: NotifyHooks) => Sql;
   readonly #timeoutMs: number;
   readonly #events: ListenerEvents;
+  #sql: Sql;
   #listening = false;
   #attempt = false;
 
   /** Opens the connection through `connect` (nothing is sent before {@linkcode ensure}). */
   constructor(connect: (hooks: NotifyHooks) => Sql, timeoutMs: number, events: ListenerEvents) {
+    this.#connect = connect;
     this.#timeoutMs = timeoutMs;
     this.#events = events;
-    this.#sql = connect({
+    this.#sql = this.#open();
+  }
+
+  /** The connection's client, for the batches this replica appends. */
+  get sql(): Sql {
+    return this.#sql;
+  }
+
+  #open(): Sql {
+    const sql: Sql = this.#connect({
       onnotify: (_channel, payload) => {
         const notice = parseNotice(payload);
-        if (notice) events.notice(notice);
+        if (notice) this.#events.notice(notice);
       },
       onclose: () => {
-        this.#listening = false;
+        if (sql === this.#sql) this.#listening = false;
       },
     });
+    return sql;
   }
 
   /** Issues `LISTEN` unless listening or trying to; cheap to call often. */
   ensure(): void {
     if (this.#listening || this.#attempt) return;
     this.#attempt = true;
-    bounded(this.#sql.unsafe(`LISTEN ${CHANNEL}`), this.#timeoutMs)
+    const sql = this.#sql;
+    bounded(sql.unsafe(`LISTEN ${CHANNEL}`), this.#timeoutMs)
       .then(() => {
+        if (sql !== this.#sql) return;
         this.#listening = true;
         this.#events.listening();
       })
@@ -71,6 +89,14 @@ export class LogListener {
       .finally(() => {
         this.#attempt = false;
       });
+  }
+
+  /** After a stalled request: gives the connection up (a request may hang on it) and opens anew. */
+  reset(): void {
+    const old = this.#sql;
+    this.#sql = this.#open();
+    this.#listening = false;
+    old.end({ timeout: 0 }).catch(() => {});
   }
 
   /** Closes the connection. */

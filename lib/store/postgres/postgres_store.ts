@@ -36,16 +36,10 @@
  * @module
  */
 
-import type { ReservedSql, Sql } from "@lib/store/postgres/client.ts";
+import type { Sql } from "@lib/store/postgres/client.ts";
 import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { decodeState, decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
-import {
-  appendBatch,
-  type LogRow,
-  readLogFrom,
-  readState,
-  rollbackBatch,
-} from "@lib/store/postgres/log_db.ts";
+import { appendBatch, type LogRow, readLogFrom, readState } from "@lib/store/postgres/log_db.ts";
 import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
 import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
 import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
@@ -89,8 +83,7 @@ export class PostgresStore implements MetricStore {
   readonly #o: Required<Omit<PostgresStoreOptions, "own">>;
   readonly #listeners = new Set<WriteListener>();
   #sql: Sql;
-  /** The writer's own connection (reserved from the pool), once a batch needed it. */
-  #writer: ReservedSql | undefined;
+  /** The connection that listens, on which this replica also appends its batches. */
   #listener: LogListener | undefined;
   readonly #queue = new WriteQueue();
   /** This replica's committed writes, by sequence, until they are applied here and answered. */
@@ -345,10 +338,9 @@ export class PostgresStore implements MetricStore {
     }
   }
 
-  /** After a stalled request: drop every connection (a transaction may hang on one) and start anew. */
+  /** After a stalled request: drop the pool's connections (a request may hang on one) and start anew. */
   #resetClient(): void {
     const old = this.#sql;
-    this.#writer = undefined;
     this.#sql = this.#o.connect();
     old.end({ timeout: 0 }).catch(() => {});
   }
@@ -495,11 +487,11 @@ export class PostgresStore implements MetricStore {
   async #commitNext(): Promise<void> {
     const batch = this.#queue.take(this.#o.maxBatch);
     if (batch.length === 0) return;
+    const listener = this.#listener!;
     let appended;
     try {
-      const conn = this.#writer ??= await bounded(this.#sql.reserve(), this.#o.timeoutMs);
       appended = await bounded(
-        appendBatch(conn, batch.map((e) => e.columns), {
+        appendBatch(listener.sql, batch.map((e) => e.columns), {
           replica: this.#o.replica,
           writtenAt: new Date(this.#o.now()),
           applied: this.#applied,
@@ -508,7 +500,7 @@ export class PostgresStore implements MetricStore {
         this.#o.timeoutMs,
       );
     } catch (err) {
-      await this.#endWriterTransaction(err);
+      if (err instanceof TimeoutError) listener.reset();
       this.metrics.commitFailures++;
       this.#setConnected(false, err);
       for (const e of batch) {
@@ -539,26 +531,6 @@ export class PostgresStore implements MetricStore {
       return;
     }
     batch.forEach((e, i) => this.#applyOne(first + i, e.write));
-  }
-
-  /**
-   * After a failed batch: the writer's connection must answer (a `ROLLBACK`,
-   * in case it is in a transaction), or it is given up (a stalled request
-   * drops every connection).
-   */
-  async #endWriterTransaction(err: unknown): Promise<void> {
-    const conn = this.#writer;
-    if (err instanceof TimeoutError || conn === undefined) {
-      this.#writer = undefined;
-      this.#resetClient();
-      return;
-    }
-    try {
-      await bounded(rollbackBatch(conn), this.#o.timeoutMs);
-    } catch {
-      this.#writer = undefined;
-      this.#resetClient();
-    }
   }
 
   // ---------------------------------------------------------------------------
