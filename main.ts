@@ -16,10 +16,12 @@ import { renderHelp, renderManPage, renderVersion } from "@lib/cli/usage.ts";
 import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { createUiRoutes } from "@lib/ui/routes.ts";
-import { buildLabels, OWN_FAMILIES, SelfMetrics } from "@lib/http/self_metrics.ts";
+import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metrics.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
+import { Expirer, SYSTEM_CLOCK } from "@lib/store/expiry.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
 import { exportOfficialFile } from "@lib/store/official_export.ts";
+import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
 import type { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import { SHARED_SETTINGS, StoreSetupError } from "@lib/store/postgres/schema.ts";
@@ -81,28 +83,38 @@ async function main(argv: readonly string[]): Promise<number> {
   logger.info("starting pushgateway", { version: versionInfoText(buildInfo) });
   logger.info("Build context", { build_context: buildContextText(buildInfo) });
 
+  const own = config.postgresUrl !== ""
+    ? withOwnFamilies(STORE_OWN_FAMILIES, STORAGE_FAMILIES)
+    : withOwnFamilies(STORE_OWN_FAMILIES);
   let store: MetricStore;
   let shared: PostgresStore | undefined;
   let persister: Persister | undefined;
+  // Set once the store exists: a replica that (re)loads its state from the database rescans.
+  let expirer: Expirer | undefined;
   if (config.postgresUrl !== "") {
-    const settings = postgresSettings(config, logger);
+    const settings = {
+      ...postgresSettings(config, logger),
+      state: { defaultTtlMs: config.defaultTtlMs, maxSeries: config.maxSeries },
+      onLoaded: () => expirer?.rescan(),
+    };
     if (config.postgresImport !== "") {
       return await importFile(config.postgresImport, settings, logger);
     }
     try {
-      store = shared = createPostgresStore(
-        settings,
-        new Map([...OWN_FAMILIES, ...STORAGE_FAMILIES]),
-      );
+      store = shared = createPostgresStore(settings, own);
     } catch (err) {
       logger.error("invalid PostgreSQL settings", { err: (err as Error).message });
       return 1;
     }
   } else {
-    const memory = new InMemoryStore({ own: OWN_FAMILIES });
+    const memory = new InMemoryStore({
+      own,
+      defaultTtlMs: config.defaultTtlMs,
+      maxSeries: config.maxSeries,
+    });
     store = memory;
     if (config.persistenceFile !== "") {
-      memory.restore(await loadSnapshot(config.persistenceFile, logger, { own: OWN_FAMILIES }));
+      memory.restore(await loadSnapshot(config.persistenceFile, logger, { own }));
       const p = createPersister({
         path: config.persistenceFile,
         intervalMs: config.persistenceIntervalMs,
@@ -113,15 +125,24 @@ async function main(argv: readonly string[]): Promise<number> {
       persister = p;
     }
   }
+  // Groups whose deadline passed while the gateway was down are removed before serving.
+  const expiry = expirer = new Expirer({ store, logger, clock: SYSTEM_CLOCK });
+  await expiry.start();
 
   let quit: () => void = () => {};
   const quitRequested = new Promise<string>((resolve) => {
     quit = () => resolve("web");
   });
+  const storeMetrics = storeOwnMetrics({
+    view: () => store.view,
+    expired: () => expiry.expiredTotal,
+    maxSeries: config.maxSeries,
+    maxSeriesPerPush: config.maxSeriesPerPush,
+  });
   const self = new SelfMetrics(
     buildLabels(buildInfo),
     Date.now,
-    shared ? [() => shared.collectMetrics()] : [],
+    shared ? [storeMetrics, () => shared.collectMetrics()] : [storeMetrics],
   );
   const ctx: AppContext = {
     config,
@@ -130,7 +151,7 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
     buildInfo,
     startTimeMs: Date.now(),
-    now: () => performance.timeOrigin + performance.now(),
+    now: () => SYSTEM_CLOCK.now(),
     requestQuit: () => setTimeout(quit, 0),
   };
   const app = createApp(ctx, createUiRoutes(ctx));
@@ -140,6 +161,7 @@ async function main(argv: readonly string[]): Promise<number> {
     guard = await createGuard({ path: config.webConfigFile, logger });
   } catch (err) {
     logger.error("invalid web configuration", { err: (err as Error).message });
+    expiry.stop();
     persister?.stop();
     await store.close();
     return 1;
@@ -154,6 +176,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     logger.error("failed to start the HTTP server", { err: (err as Error).message });
     guard.close();
+    expiry.stop();
     persister?.stop();
     await store.close();
     return 1;
@@ -185,6 +208,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await server.shutdown();
   guard.close();
   logger.info("HTTP server stopped");
+  expiry.stop();
   await store.close();
   return await shutdownStore(persister, logger);
 }
@@ -238,7 +262,7 @@ async function importFile(
       unreadable = true;
       logger.error(msg, attrs);
     },
-  }, { own: new Map([...OWN_FAMILIES, ...STORAGE_FAMILIES]) });
+  }, { own: withOwnFamilies(STORE_OWN_FAMILIES, STORAGE_FAMILIES) });
   if (unreadable) return 1;
   try {
     await importGroups(settings, groups);

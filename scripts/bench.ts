@@ -6,6 +6,7 @@
  * deno run --allow-all scripts/bench.ts [--quick] [--json out.json] [--budget seconds]
  *   [--v8-flags=--max-semi-space-size=1,--optimize-for-size] [--conns 8] [--no-upstream]
  * deno run --allow-all scripts/bench.ts --profile push|scrape|mixed [--profile-groups 10000]
+ * deno run --allow-all scripts/bench.ts --scenario expiry|memory [--baseline-main old/main.ts]
  * deno run --allow-all scripts/bench.ts --ha [--quick] [--conns 8]
  * ```
  *
@@ -21,14 +22,19 @@
  * generator), `bench_phases.ts` (the scenarios and `--profile`),
  * `bench_heap.ts` (the heap probe), `bench_ha.ts` (`--ha`: replicas on one PostgreSQL),
  * `bench_report.ts` (table, Markdown, JSON)
- * and `bench_lib.ts` (pure helpers: workload, statistics, options, formatting).
+ * and `bench_lib.ts` (pure helpers: workload, statistics, options, formatting);
+ * scenarios run on their own with `--scenario`: `bench_expiry.ts` (push
+ * latency with and without 100,000 deadlines) and `bench_memory.ts` (peak RSS
+ * of maximal pushes, before and after).
  *
  * @module
  */
 
 import { type BenchOptions, Budget, parseBenchArgs, REFERENCE_GROUPS } from "./bench_lib.ts";
+import { expiryReport, expiryScenario } from "./bench_expiry.ts";
 import { haMain } from "./bench_ha.ts";
 import { type HeapProbe, heapProbeMain, runHeapProbe } from "./bench_heap.ts";
+import { memoryReport, memoryScenario } from "./bench_memory.ts";
 import { loadWorkerMain } from "./bench_load.ts";
 import {
   type GatewayResults,
@@ -113,6 +119,36 @@ async function benchMain(opts: BenchOptions): Promise<void> {
   await writeReport({ opts, plan, upstreamVersion: upVersion, results, heap });
 }
 
+/** Runs one `--scenario` on its own: its Markdown on stdout, its figures in the JSON file. */
+async function scenarioMain(opts: BenchOptions): Promise<void> {
+  const started = new Date().toISOString();
+  try {
+    let markdown: string;
+    let figures: unknown;
+    if (opts.scenario === "expiry") {
+      const r = await expiryScenario(opts);
+      markdown = "## Push latency with and without deadlines\n\n" + expiryReport(r);
+      figures = r;
+    } else {
+      const r = await memoryScenario(opts);
+      markdown = "## Peak memory of maximal pushes (default flags)\n\n" + memoryReport(r);
+      figures = r;
+    }
+    console.log(`\n${markdown}\n`);
+    const json = {
+      date: started,
+      deno: Deno.version,
+      options: opts,
+      scenario: opts.scenario,
+      figures,
+    };
+    await Deno.writeTextFile(opts.json, JSON.stringify(json, null, 2) + "\n");
+    log(`results written to ${opts.json}`);
+  } finally {
+    killAll();
+  }
+}
+
 const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
   --quick                 ~1 minute run (fewer levels, shorter phases)
   --json FILE             results file (default bench-results.json)
@@ -128,7 +164,11 @@ const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
                           and print the functions by self time
   --profile-groups N      store size for --profile (default 10000)
   --ha                    instead of the rest: one in-memory gateway, then two replicas on one
-                          PostgreSQL (fsync on), same workload; pushes/s and replication lag`;
+                          PostgreSQL (fsync on), same workload; pushes/s and replication lag
+  --scenario expiry|memory
+                          instead of benchmarking: push latency with and without 100,000
+                          deadlines, or peak memory of maximal pushes (one, four at once)
+  --baseline-main PATH    the memory scenario's "before" gateway (another checkout's main.ts)`;
 
 if (import.meta.main) {
   if (Deno.args[0] === "--load-worker") {
@@ -147,6 +187,7 @@ if (import.meta.main) {
     });
     if (opts.profile !== "") await profileMain(opts);
     else if (opts.ha) await haMain(opts);
+    else if (opts.scenario !== "") await scenarioMain(opts);
     else await benchMain(opts);
   }
 }

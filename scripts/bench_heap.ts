@@ -88,7 +88,9 @@ export async function heapProbeMain(groups: number): Promise<void> {
     version: "bench",
   });
   // Only the fields the scrape handler reads.
-  const ctx = { store: { view: store }, self } as unknown as Parameters<typeof metricsHandler>[0];
+  const ctx = { store: { view: store }, self, config: {} } as unknown as Parameters<
+    typeof metricsHandler
+  >[0];
   const handler = metricsHandler(ctx);
   let t0 = performance.now();
   const gz = handler(new Request("http://x/metrics", { headers: prometheusHeaders("2.42") }));

@@ -409,6 +409,14 @@ export interface BenchOptions {
   readonly profile: "" | "push" | "scrape" | "mixed";
   /** Groups in the store for `--profile`. */
   readonly profileGroups: number;
+  /**
+   * Run one scenario of its own instead of the side-by-side benchmark:
+   * `expiry` (push latency with and without 100,000 deadlines) or `memory`
+   * (peak RSS of maximal pushes, one and four at once).
+   */
+  readonly scenario: "" | "expiry" | "memory";
+  /** The `memory` scenario's "before" gateway: another checkout's entry point ("" to skip). */
+  readonly baselineMain: string;
   /** `--ha`: two replicas on one PostgreSQL beside one in-memory gateway, instead of the rest. */
   readonly ha: boolean;
 }
@@ -440,6 +448,8 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
       "conns",
       "profile",
       "profile-groups",
+      "scenario",
+      "baseline-main",
     ],
     default: {
       json: "bench-results.json",
@@ -449,6 +459,8 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
       conns: "8",
       profile: "",
       "profile-groups": "10000",
+      scenario: "",
+      "baseline-main": "",
     },
   });
   if (a.help) return { error: "usage" };
@@ -467,6 +479,10 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
   if (!Number.isInteger(profileGroups) || profileGroups < 1) {
     return { error: "--profile-groups: an integer ≥ 1" };
   }
+  const scenario = a.scenario;
+  if (scenario !== "" && scenario !== "expiry" && scenario !== "memory") {
+    return { error: "--scenario: expiry or memory" };
+  }
   return {
     quick: a.quick,
     json: a.json,
@@ -478,6 +494,8 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
     conns,
     profile,
     profileGroups,
+    scenario,
+    baselineMain: a["baseline-main"],
     ha: a.ha,
   };
 }

@@ -228,6 +228,10 @@ Deno.test("parseBenchArgs: defaults, options and errors", () => {
   const p = parseBenchArgs(["--profile", "scrape", "--profile-groups", "500", "--budget", "60"]);
   assert(!("error" in p));
   assertEquals([p.profile, p.profileGroups, p.budgetMs], ["scrape", 500, 60_000]);
+  assertEquals([d.scenario, d.baselineMain], ["", ""]);
+  const s = parseBenchArgs(["--scenario", "memory", "--baseline-main", "/old/main.ts"]);
+  assert(!("error" in s));
+  assertEquals([s.scenario, s.baselineMain], ["memory", "/old/main.ts"]);
   assertEquals(d.ha, false);
   const ha = parseBenchArgs(["--ha", "--quick"]);
   assert(!("error" in ha));
@@ -240,6 +244,7 @@ Deno.test("parseBenchArgs: defaults, options and errors", () => {
     ["--conns", "x"],
     ["--profile", "cpu"],
     ["--profile-groups", "0"],
+    ["--scenario", "speed"],
   ];
   for (const args of bad) assert("error" in parseBenchArgs(args), args.join(" "));
   assertEquals(parseBenchArgs(["--help"]), { error: "usage" });

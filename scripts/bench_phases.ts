@@ -22,7 +22,11 @@ import {
   type Summary,
 } from "./bench_lib.ts";
 import { fill, type LoadResult, startLoad } from "./bench_load.ts";
-import { prometheusScrapePhase, prometheusScrapes } from "./bench_scrape.ts";
+import {
+  openMetricsScrapePhase,
+  prometheusScrapePhase,
+  prometheusScrapes,
+} from "./bench_scrape.ts";
 import {
   cpuMsOf,
   type Gateway,
@@ -60,6 +64,20 @@ async function pushLatencies(gw: Gateway, n: number, ms: number): Promise<number
     if (res.status >= 300) throw new Error(`${gw.kind}: probe push answered ${res.status}`);
   }
   return out;
+}
+
+/** A one-group probe push (a new value each call, from `first`), as a scrape's untimed step. */
+function probePusher(gw: Gateway, first: number): () => Promise<void> {
+  let probe = first;
+  return async () => {
+    const r = await fetch(gw.url + PROBE_PATH, {
+      method: "PUT",
+      body: groupBody(0, probe++),
+      headers: plain,
+    });
+    await r.arrayBuffer();
+    if (r.status >= 300) throw new Error(`${gw.kind}: probe push answered ${r.status}`);
+  };
 }
 
 /** Times sequential scrapes; optionally a probe push before each (not timed). */
@@ -289,7 +307,6 @@ async function measureLevel(
   log(`  ${gw.kind} @ ${level.name}: text scrape right after a push p50 ${a.p50.toFixed(1)} ms`);
 
   // As Prometheus scrapes: its Accept headers, gzip, raw bytes; unchanged and after a push.
-  let probe = 1000;
   await prometheusScrapePhase(
     gw,
     tag,
@@ -297,15 +314,7 @@ async function measureLevel(
     { n: plan.scrapeN, ms: plan.scrapeMs },
     budget,
     res,
-    async () => {
-      const r = await fetch(gw.url + PROBE_PATH, {
-        method: "PUT",
-        body: groupBody(0, probe++),
-        headers: plain,
-      });
-      await r.arrayBuffer();
-      if (r.status >= 300) throw new Error(`${gw.kind}: probe push answered ${r.status}`);
-    },
+    probePusher(gw, 1000),
   );
 
   if (level.scrapeUnderLoad) {
@@ -377,7 +386,8 @@ async function peakPhase(gw: Gateway, plan: Plan, res: GatewayResults, ms: numbe
 
 /**
  * Fills the store level by level and measures. Ours: one checked gateway with
- * a persistence file, restarted at the 10,000-group level to time the restore.
+ * a persistence file, restarted at the 10,000-group level to time the restore,
+ * then once more with `--web.enable-openmetrics` for the OpenMetrics scrape row.
  * Upstream: an unchecked filler with a persistence file; at each level it
  * stops and a checked gateway restores the file and is measured.
  */
@@ -444,6 +454,22 @@ export async function levelsPhase(
         );
         // Repeated scrapes on the freshly restored process (the same start for both gateways).
         await peakPhase(gw, plan, res, Math.max(plan.peakMs / 3, phaseBudget.slice(plan.peakMs)));
+        if (kind !== "upstream" && !phaseBudget.expired) {
+          // OpenMetrics (ours only): one more start on the file, with the flag; nothing measured
+          // above ran with it.
+          await gw.stop();
+          gw = undefined;
+          const args = [...spec.args ?? [], "--web.enable-openmetrics"];
+          gw = await spawnGateway({ ...spec, persistenceFile: file, args }, opts);
+          await openMetricsScrapePhase(
+            gw,
+            level.name.replace(/\s+/g, "_"),
+            { n: plan.scrapeN, ms: plan.scrapeMs },
+            phaseBudget,
+            res,
+            probePusher(gw, 5000),
+          );
+        }
       }
       if (kind === "upstream") {
         await gw.stop();

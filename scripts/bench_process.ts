@@ -93,6 +93,8 @@ export interface GatewaySpec {
   readonly cpuProfDir?: string;
   /** More flags (e.g. `--storage.postgres-url=…`). */
   readonly args?: readonly string[];
+  /** Ours: this entry point instead of `--main`'s (e.g. a baseline checkout). */
+  readonly main?: string;
 }
 
 /**
@@ -119,7 +121,7 @@ export async function spawnGateway(spec: GatewaySpec, opts: BenchOptions): Promi
       const runtime = ["run", "--allow-all", "--quiet"];
       if (spec.v8Flags) runtime.push(`--v8-flags=${spec.v8Flags}`);
       if (spec.cpuProfDir) runtime.push("--cpu-prof", `--cpu-prof-dir=${spec.cpuProfDir}`);
-      const main = opts.main || DEFAULT_MAIN;
+      const main = spec.main || opts.main || DEFAULT_MAIN;
       cmd = new Deno.Command(Deno.execPath(), {
         args: [...runtime, main, ...common],
         // Deno finds the deno.json (import map, unstable flags) from the working directory, so

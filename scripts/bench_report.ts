@@ -192,6 +192,34 @@ export function rows(results: Partial<Record<Kind, GatewayResults>>, heap?: Heap
         note: "checked against the identity scrape",
       }),
     );
+    if (Object.values(results).some((r) => r?.figures[`prom_p242_om_after_push_ms_${tag}`])) {
+      const om = { note: "ours with --web.enable-openmetrics; upstream serves no OpenMetrics" };
+      out.push(
+        row(
+          prom,
+          `2.42 getting OpenMetrics, right after a one-group push, ${at}`,
+          "ms",
+          `prom_p242_om_after_push_ms_${tag}`,
+          "lower",
+          1,
+          om,
+        ),
+      );
+      out.push(
+        row(
+          prom,
+          `CPU per push + 2.42 OpenMetrics scrape, ${at}`,
+          "ms",
+          `prom_p242_om_after_push_cpu_ms_${tag}`,
+          "lower",
+          1,
+          om,
+        ),
+      );
+      out.push(
+        row(prom, `OpenMetrics gzip body, ${at}`, "MiB", `prom_om_gzip_bytes_${tag}`, "lower", MIB),
+      );
+    }
   }
   const mem = "Memory (RSS from /proc)";
   out.push(row(mem, "idle, empty store", "MiB", "rss_idle", "lower", MIB));

@@ -41,6 +41,8 @@ export interface RawScrape {
   readonly status: number;
   /** `Content-Encoding`, when any. */
   readonly encoding: string | undefined;
+  /** `Content-Type`, when any. */
+  readonly contentType: string | undefined;
   /** Bytes of the body as sent (compressed when encoded). */
   readonly wireBytes: number;
   /** Bytes of the body once decompressed. */
@@ -79,6 +81,7 @@ export function rawScrape(
             ms,
             status: res.statusCode ?? 0,
             encoding,
+            contentType: res.headers["content-type"],
             wireBytes: body.length,
             plainBytes,
           });
@@ -127,7 +130,7 @@ export interface ScrapeRun {
  * them (at least one, then until `ms` have passed), each optionally preceded
  * by `before` (not timed, e.g. a one-group push). Every answer must be a 200
  * gzip body that decompresses to `plainBytes(expected)` within `tolerance`
- * (the gateway's own metrics move between scrapes).
+ * (the gateway's own metrics move between scrapes), of the given Content-Type.
  */
 export async function prometheusScrapes(
   url: string,
@@ -139,6 +142,8 @@ export async function prometheusScrapes(
     /** Expected decompressed size (e.g. the identity scrape's); checked when given. */
     readonly expectBytes?: number;
     readonly tolerance?: number;
+    /** The answers' Content-Type must match this, when given. */
+    readonly contentType?: RegExp;
   },
 ): Promise<ScrapeRun> {
   const agent = scrapeAgent();
@@ -152,6 +157,9 @@ export async function prometheusScrapes(
       last = await rawScrape(url, headers, agent);
       if (last.status !== 200) throw new Error(`${url}: answered ${last.status}`);
       if (last.encoding !== "gzip") throw new Error(`${url}: not gzip (${last.encoding})`);
+      if (opts.contentType && !opts.contentType.test(last.contentType ?? "")) {
+        throw new Error(`${url}: answered ${last.contentType}`);
+      }
       const want = opts.expectBytes;
       if (
         want !== undefined && Math.abs(last.plainBytes - want) > want * (opts.tolerance ?? 0.01)
@@ -215,4 +223,71 @@ export async function prometheusScrapePhase(
       );
     }
   }
+}
+
+/** Untimed push + scrape pairs before the OpenMetrics row is timed. */
+const WARM_UP = 10;
+
+/** The Content-Type of an OpenMetrics 1.0.0 answer. */
+const OPENMETRICS_1 = /^application\/openmetrics-text; version=1\.0\.0;/;
+
+/**
+ * The OpenMetrics row, on a gateway started with `--web.enable-openmetrics`:
+ * Prometheus 2.42 scrapes (OpenMetrics first, gzip), each right after a
+ * one-group push (`pushOne`, not timed), after an identity scrape (its size
+ * is the check) and a few untimed pairs. Figures (level `tag`):
+ * `prom_p242_om_after_push_ms_<tag>` (p50, ms to the last raw byte),
+ * `prom_p242_om_after_push_cpu_ms_<tag>` (gateway CPU per push + scrape), and
+ * `prom_om_gzip_bytes_<tag>`, `prom_om_plain_bytes_<tag>`. Every answer must
+ * be OpenMetrics 1.0.0 and decompress to the identity OpenMetrics scrape's
+ * size (within 1%).
+ */
+export async function openMetricsScrapePhase(
+  gw: Gateway,
+  tag: string,
+  sizes: { readonly n: number; readonly ms: number },
+  budget: Budget,
+  res: GatewayResults,
+  pushOne: () => Promise<void>,
+): Promise<void> {
+  const f = res.figures;
+  const url = gw.url + "/metrics";
+  const agent = scrapeAgent();
+  let identity: RawScrape;
+  try {
+    const headers = { ...prometheusHeaders("2.42"), "accept-encoding": "identity" };
+    identity = await rawScrape(url, headers, agent);
+    // Untimed warm-up, as the text rows have had on their process: the first gzip scrape
+    // compresses every run, and the OpenMetrics code is not yet compiled.
+    for (let k = 0; k < WARM_UP; k++) {
+      await pushOne();
+      await rawScrape(url, prometheusHeaders("2.42"), agent);
+    }
+  } finally {
+    agent.destroy();
+  }
+  if (!OPENMETRICS_1.test(identity.contentType ?? "")) {
+    throw new Error(`${url}: not OpenMetrics (${identity.contentType}); flag missing?`);
+  }
+  const cpu0 = await cpuMsOf(gw.pid);
+  const run = await prometheusScrapes(url, "2.42", {
+    n: sizes.n,
+    ms: budget.slice(sizes.ms),
+    before: pushOne,
+    expectBytes: identity.plainBytes,
+    contentType: OPENMETRICS_1,
+  });
+  f[`prom_p242_om_after_push_cpu_ms_${tag}`] = ((await cpuMsOf(gw.pid)) - cpu0) / run.ms.length;
+  const s = summarize(run.ms);
+  res.details[`prom_p242_om_after_push_ms_${tag}`] = s;
+  f[`prom_p242_om_after_push_ms_${tag}`] = s.p50;
+  f[`prom_om_gzip_bytes_${tag}`] = run.wireBytes;
+  f[`prom_om_plain_bytes_${tag}`] = run.plainBytes;
+  log(
+    `  ${gw.kind} @ ${tag}: Prometheus 2.42 OpenMetrics gzip scrape right after a push p50 ${
+      s.p50.toFixed(1)
+    } ms (n=${s.n}), ${(run.wireBytes / MIB).toFixed(2)} MiB → ${
+      (run.plainBytes / MIB).toFixed(2)
+    } MiB`,
+  );
 }

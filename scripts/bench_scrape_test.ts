@@ -9,8 +9,12 @@ import {
 } from "./bench_scrape.ts";
 
 const BODY = new TextEncoder().encode("up 1\n".repeat(10_000));
+const OM = "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores";
 
-/** A server answering `/gz` gzip, `/plain` identity, `/bad` a corrupt gzip body; records Accepts. */
+/**
+ * A server answering `/gz` gzip, `/om` gzip as OpenMetrics, `/plain` identity, `/bad` a corrupt
+ * gzip body; records Accepts.
+ */
 function serve(seen: string[]) {
   return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
     seen.push(`${req.headers.get("accept")} | ${req.headers.get("accept-encoding")}`);
@@ -18,7 +22,9 @@ function serve(seen: string[]) {
     if (path === "/plain") return new Response(BODY);
     const gz = new Uint8Array(gzipSync(BODY));
     if (path === "/bad") gz[gz.length - 5]! ^= 0xff; // the length in the trailer
-    return new Response(gz, { headers: { "content-encoding": "gzip" } });
+    const headers: Record<string, string> = { "content-encoding": "gzip" };
+    if (path === "/om") headers["content-type"] = OM;
+    return new Response(gz, { headers });
   });
 }
 
@@ -44,6 +50,7 @@ Deno.test("rawScrape() gets the raw gzip body, then checks what it holds", async
     );
     assertEquals(seen[0], `${PROMETHEUS_ACCEPT["2.42"]} | gzip`);
     assertEquals(seen[2], `${PROMETHEUS_ACCEPT["3.x"]} | gzip`);
+    assertEquals((await rawScrape(`${base}/om`, {}, agent)).contentType, OM);
   } finally {
     agent.destroy();
     await server.shutdown();
@@ -71,6 +78,23 @@ Deno.test("prometheusScrapes() times each scrape after its untimed step and chec
       () => prometheusScrapes(`${base}/plain`, "2.42", { n: 1, ms: 0 }),
       Error,
       "not gzip",
+    );
+    // The Content-Type, when asked for.
+    const om = await prometheusScrapes(`${base}/om`, "2.42", {
+      n: 2,
+      ms: 60_000,
+      contentType: /^application\/openmetrics-text; version=1\.0\.0;/,
+    });
+    assertEquals(om.ms.length, 2);
+    await assertRejects(
+      () =>
+        prometheusScrapes(`${base}/gz`, "2.42", {
+          n: 1,
+          ms: 0,
+          contentType: /^application\/openmetrics-text/,
+        }),
+      Error,
+      "answered",
     );
   } finally {
     await server.shutdown();

@@ -22,7 +22,11 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "persistence.interval": "5m0s",
   "push.disable-consistency-check": "false",
   "push.enable-utf8-names": "false",
+  "push.default-ttl": "0s",
   "push.max-body-size": "64MiB",
+  "push.max-concurrent-body-size": "128MiB",
+  "push.max-series-per-push": "100000",
+  "storage.max-series": "0",
   "storage.postgres-checkpoint-interval": "5m0s",
   "storage.postgres-password-file": "",
   "storage.postgres-url": "",
@@ -37,21 +41,26 @@ const DEFAULT_FLAGS: Record<string, string> = {
   "web.telemetry-path": "/metrics",
 };
 
+/** The flags upstream does not have. */
+const OUR_FLAGS = [
+  "persistence.export-upstream",
+  "push.max-body-size",
+  "push.max-concurrent-body-size",
+  "push.max-series-per-push",
+  "push.default-ttl",
+  "storage.max-series",
+  "storage.postgres-url",
+  "storage.postgres-password-file",
+  "storage.postgres-import",
+  "storage.postgres-checkpoint-interval",
+];
+
 /** Our `-h` without the rows of the flags upstream does not have. */
 function withoutOurFlags(help: string): string {
   let lines = help.split("\n");
-  for (
-    const flag of [
-      "--persistence.export-upstream=",
-      "--push.max-body-size=",
-      "--storage.postgres-url=",
-      "--storage.postgres-password-file=",
-      "--storage.postgres-import=",
-      "--storage.postgres-checkpoint-interval=",
-    ]
-  ) {
-    const start = lines.findIndex((l) => l.startsWith(`      ${flag}`));
-    assert(start >= 0, `our ${flag} is listed`);
+  for (const flag of OUR_FLAGS) {
+    const start = lines.findIndex((l) => l.startsWith(`      --${flag}=`));
+    assert(start >= 0, `our --${flag} is listed`);
     let end = start + 1;
     while (end < lines.length && !lines[end]!.startsWith("      --")) end++;
     lines = [...lines.slice(0, start), ...lines.slice(end)];
@@ -101,6 +110,10 @@ Deno.test("every flag accepted with its default value, shown in /api/v1/status",
     "--no-push.disable-consistency-check",
     "--no-push.enable-utf8-names",
     "--push.max-body-size=64MiB",
+    "--push.max-concurrent-body-size=128MiB",
+    "--push.max-series-per-push=100000",
+    "--push.default-ttl=0",
+    "--storage.max-series=0",
     "--storage.postgres-url=",
     "--storage.postgres-password-file=",
     "--storage.postgres-import=",
@@ -134,6 +147,10 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
       "--push.disable-consistency-check",
       "--push.enable-utf8-names",
       "--push.max-body-size=2MiB",
+      "--push.max-concurrent-body-size=1GiB",
+      "--push.max-series-per-push=0x10",
+      "--push.default-ttl=1d12h",
+      "--storage.max-series=1_000",
       "--storage.postgres-checkpoint-interval=90s",
       "--log.level=DEBUG",
       "--log.format=json",
@@ -148,6 +165,10 @@ Deno.test("every flag's non-default value is taken and shown in kingpin's string
         "push.disable-consistency-check": "true",
         "push.enable-utf8-names": "true",
         "push.max-body-size": "2MiB",
+        "push.max-concurrent-body-size": "1GiB",
+        "push.max-series-per-push": "16",
+        "push.default-ttl": "36h0m0s",
+        "storage.max-series": "1000",
         "storage.postgres-checkpoint-interval": "1m30s",
         "web.enable-admin-api": "true",
         "web.enable-lifecycle": "true",
@@ -182,6 +203,9 @@ Deno.test("kingpin's errors: one line on stderr, exit 1", async (t) => {
     [["--log.level=verbose"], "unrecognized log level verbose"],
     [["--log.format=xml"], "unrecognized log format xml"],
     [["--web.external-url=:x"], 'invalid URL: parse ":x": missing protocol scheme'],
+    [["--push.default-ttl=1y"], 'time: unknown unit "y" in duration "1y"'],
+    [["--push.max-series-per-push=-1"], 'strconv.ParseUint: parsing "-1": invalid syntax'],
+    [["--storage.max-series=lots"], 'strconv.ParseUint: parsing "lots": invalid syntax'],
   ];
   for (const [args, message] of cases) {
     await t.step(args.join(" "), async () => {

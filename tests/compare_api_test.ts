@@ -72,6 +72,10 @@ testNeeding(REFERENCE, "compare: /api/v1/status shape, flag keys and default val
     const ourExtras = [
       "push.enable-utf8-names",
       "push.max-body-size",
+      "push.max-concurrent-body-size",
+      "push.max-series-per-push",
+      "push.default-ttl",
+      "storage.max-series",
       "storage.postgres-checkpoint-interval",
       "storage.postgres-password-file",
       "storage.postgres-url",

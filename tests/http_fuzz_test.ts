@@ -5,7 +5,8 @@
  * protobuf, byte-mutated, gzipped).
  *
  * Every request must be answered, and with a status below 500. Afterwards the merged scrape must
- * still parse, in text and in protobuf, and `/api/v1/metrics` must answer. This is how two
+ * still parse, in text and in protobuf (and end in `# EOF` in OpenMetrics, for the seed with
+ * `--web.enable-openmetrics`), and `/api/v1/metrics` must answer. This is how two
  * consistency holes were found (gauge-histogram suffix collisions, an explicit `le` on histograms);
  * seed 38 fails without those fixes (checked against the code before them; seeds 1–60 pass now).
  * Bounded: a fixed number of requests per seed.
@@ -123,7 +124,12 @@ const CASES: { seed: number; args: string[]; scrapeAccept: string }[] = [
     args: ["--push.enable-utf8-names", "--push.disable-consistency-check"],
     scrapeAccept: "text/plain;version=1.0.0;escaping=allow-utf-8",
   },
-  { seed: 31, args: ["--web.enable-admin-api"], scrapeAccept: "text/plain;version=0.0.4" },
+  // OpenMetrics on offer: the random Accept headers that ask for it get it.
+  {
+    seed: 31,
+    args: ["--web.enable-admin-api", "--web.enable-openmetrics"],
+    scrapeAccept: "text/plain;version=0.0.4",
+  },
 ];
 
 // More seeds for a longer manual run: HTTP_FUZZ_SEEDS=100,101,102 deno test -A tests/http_fuzz_test.ts
@@ -167,6 +173,17 @@ for (const { seed, args, scrapeAccept } of CASES) {
       assertEquals(proto.status, 200);
       const decoded = decodeDelimited(new Uint8Array(await proto.arrayBuffer()));
       assertEquals(decoded.map((f) => f.name), families.map((f) => f.name));
+
+      if (args.includes("--web.enable-openmetrics")) {
+        const om = await fetch(`${gw.url}/metrics`, {
+          headers: { accept: "application/openmetrics-text;version=1.0.0" },
+        });
+        assertEquals(om.status, 200);
+        assert(om.headers.get("content-type")!.startsWith("application/openmetrics-text;"));
+        const body = await om.text();
+        assert(body.endsWith("\n# EOF\n"), body.slice(-200));
+        assert(body.includes("\n# TYPE push_time_seconds gauge\n"), "no push_time_seconds");
+      }
 
       const api = await fetch(`${gw.url}/api/v1/metrics`);
       assertEquals(api.status, 200);

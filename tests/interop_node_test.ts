@@ -3,7 +3,8 @@
  * layer): its `Pushgateway` class sends no Content-Type and a chunked body,
  * encodes grouping values with `encodeURIComponent` (no `@base64`), and treats
  * any status below 400 as success. Its OpenMetrics registry's exemplars fail
- * the text parser, so that body gets the OpenMetrics parse (`# EOF` at the end).
+ * the text parser, so that body gets the OpenMetrics parse (`# EOF` at the end),
+ * and with `--web.enable-openmetrics` they are scraped back in OpenMetrics.
  *
  * When the package cannot be loaded (no npm registry and no cache) the tests
  * are skipped with a message, except under `CI=true`, where they fail.
@@ -78,12 +79,13 @@ function statusOf(result: { resp?: unknown }): number | undefined {
   return (result.resp as { statusCode?: number } | undefined)?.statusCode;
 }
 
-/** A test with prom-client and a fresh gateway. */
+/** A test with prom-client and a fresh gateway started with `args`. */
 function withGateway(
   name: string,
   fn: (client: PromClient, gw: RunningGateway) => Promise<void>,
+  args: readonly string[] = [],
 ): void {
-  testWithGateway(name, [], (gw) => fn(promClient as PromClient, gw), { needs: CLIENT });
+  testWithGateway(name, args, (gw) => fn(promClient as PromClient, gw), { needs: CLIENT });
 }
 
 const GROUPINGS = { instance: "web-1", zone: "eu west" };
@@ -176,30 +178,36 @@ withGateway(
   },
 );
 
+/** An OpenMetrics registry with exemplars on a counter and a histogram bucket, and a gauge. */
+function exemplarRegistry(client: PromClient): Registry {
+  const reg: Registry = new client.Registry();
+  reg.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
+  // prom-client's types want exemplar label names among the metric's own; its code does not.
+  const traceId = (id: string): Record<string, string> => ({ trace_id: id });
+  new client.Counter({
+    name: "node_requests_total",
+    help: "Requests.",
+    labelNames: ["code"],
+    registers: [reg],
+    enableExemplars: true,
+  }).inc({ labels: { code: "200" }, value: 5, exemplarLabels: traceId("abc") });
+  const h = new client.Histogram({
+    name: "node_duration_seconds",
+    help: "Duration.",
+    buckets: [0.1, 1],
+    registers: [reg],
+    enableExemplars: true,
+  });
+  h.observe({ value: 0.5, exemplarLabels: traceId("def") });
+  h.observe({ value: 2 });
+  new client.Gauge({ name: "node_queue", help: "Queue.", registers: [reg] }).set(2.5);
+  return reg;
+}
+
 withGateway(
   "node: an OpenMetrics registry with exemplars (no Content-Type) is stored and served",
   async (client, gw) => {
-    const reg: Registry = new client.Registry();
-    reg.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
-    // prom-client's types want exemplar label names among the metric's own; its code does not.
-    const traceId = (id: string): Record<string, string> => ({ trace_id: id });
-    new client.Counter({
-      name: "node_requests_total",
-      help: "Requests.",
-      labelNames: ["code"],
-      registers: [reg],
-      enableExemplars: true,
-    }).inc({ labels: { code: "200" }, value: 5, exemplarLabels: traceId("abc") });
-    const h = new client.Histogram({
-      name: "node_duration_seconds",
-      help: "Duration.",
-      buckets: [0.1, 1],
-      registers: [reg],
-      enableExemplars: true,
-    });
-    h.observe({ value: 0.5, exemplarLabels: traceId("def") });
-    h.observe({ value: 2 });
-    new client.Gauge({ name: "node_queue", help: "Queue.", registers: [reg] }).set(2.5);
+    const reg = exemplarRegistry(client);
     // The exemplars are what the text 0.0.4 parser refuses (upstream answers 400).
     const sent = await reg.metrics();
     assertStringIncludes(sent, '# {trace_id="abc"} 5 ');
@@ -246,6 +254,57 @@ withGateway(
     assertStringIncludes(ui, "Exemplar</th><td>{trace_id=&quot;abc&quot;} 5 @ ");
     assertStringIncludes(ui, "Exemplar &le; 1</th><td>{trace_id=&quot;def&quot;} 0.5 @ ");
   },
+);
+
+withGateway(
+  "node: with --web.enable-openmetrics, an OpenMetrics registry's push is scraped back in OpenMetrics with its exemplars",
+  async (client, gw) => {
+    const reg = exemplarRegistry(client);
+    const sent = await reg.metrics();
+    const pgw = new client.Pushgateway(gw.url, {}, reg);
+    assertEquals(statusOf(await pgw.push({ jobName: "node-ex", groupings: GROUPINGS })), 200);
+    const res = await fetch(`${gw.url}/metrics`, {
+      headers: { accept: "application/openmetrics-text;version=1.0.0,text/plain;q=0.5" },
+    });
+    assertEquals(
+      res.headers.get("content-type"),
+      "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+    );
+    const text = await res.text();
+    assert(text.endsWith("\n# EOF\n"), text);
+    const stored = 'instance="web-1",job="node-ex",zone="eu west"';
+    /** An exemplar's timestamp as written after `# {labels} value`, in seconds. */
+    const exemplarTime = (body: string, prefix: string): number => {
+      const line = body.split("\n").find((l) => l.startsWith(prefix));
+      assert(line !== undefined, `no line ${prefix} in\n${body}`);
+      return Number(line.slice(prefix.length));
+    };
+    // The counter under its OpenMetrics name, with the exemplar prom-client sent.
+    assertStringIncludes(text, "# HELP node_requests Requests.\n# TYPE node_requests counter\n");
+    const counter = `node_requests_total{code="200",${stored}} 5.0 # {trace_id="abc"} 5.0 `;
+    const sentCounter = 'node_requests_total{code="200"} 5 # {trace_id="abc"} 5 ';
+    // Timestamps in seconds as Go writes them (a float64 of the nanoseconds): within 1 µs.
+    const delta = exemplarTime(text, counter) - exemplarTime(sent, sentCounter);
+    assert(Math.abs(delta) < 1e-6, `counter exemplar timestamp off by ${delta}`);
+    // The bucket's exemplar, on the bucket that holds it; the others have none.
+    assertStringIncludes(text, "# TYPE node_duration_seconds histogram\n");
+    const bucket = `node_duration_seconds_bucket{${stored},le="1.0"} 1 # {trace_id="def"} 0.5 `;
+    const sentBucket = 'node_duration_seconds_bucket{le="1"} 1 # {trace_id="def"} 0.5 ';
+    const bucketDelta = exemplarTime(text, bucket) - exemplarTime(sent, sentBucket);
+    assert(Math.abs(bucketDelta) < 1e-6, `bucket exemplar timestamp off by ${bucketDelta}`);
+    assertStringIncludes(text, `node_duration_seconds_bucket{${stored},le="0.1"} 0\n`);
+    assertStringIncludes(text, `node_duration_seconds_bucket{${stored},le="+Inf"} 2\n`);
+    assertStringIncludes(text, `# TYPE node_queue gauge\nnode_queue{${stored}} 2.5\n`);
+    assertEquals(text.split(" # {").length - 1, 2, "two exemplars");
+
+    // A text scrape of the same store is as without the flag: no exemplars.
+    const plain = await getText(`${gw.url}/metrics`);
+    assertEquals(sampleLines(plain, "node_requests_total"), [
+      `node_requests_total{code="200",${stored}} 5`,
+    ]);
+    assert(!plain.includes("# {") && !plain.includes("# EOF"), plain);
+  },
+  ["--web.enable-openmetrics"],
 );
 
 withGateway("node: grouping values without @base64 hit upstream's traps", async (client, gw) => {

@@ -7,9 +7,12 @@
  *   agree, or differ in one of the documented deviations, each pinned by an
  *   example here (the long run is `deno task fuzz --target openmetrics-python`);
  * - Python accepts our scrapes of every family it can represent, and reads the
- *   same samples from them as our parser does; what Go's encoder writes
- *   unchecked and Python refuses is kept out of that corpus, as listed in
- *   `helpers/family_gen.ts`, each entry pinned by an example.
+ *   same samples from them as our parser does, both as rendered and as
+ *   `/metrics` serves them with `--web.enable-openmetrics` (gzip or not, as
+ *   Prometheus 2.42 and 3.x ask, the gateway's own metrics included); what
+ *   Go's encoder writes unchecked and Python refuses is kept out of that
+ *   corpus, as listed in `helpers/family_gen.ts`, each entry pinned by an
+ *   example.
  *
  * Without that Python the tests are skipped with a message, except under
  * `CI=true`, where they fail.
@@ -30,7 +33,12 @@ import {
   PYTHON_PARSER_FILE,
   PythonOpenMetrics,
 } from "./helpers/openmetrics_python.ts";
-import { generateFamilies, PYTHON_EXCLUSIONS } from "./helpers/family_gen.ts";
+import { generateFamilies, generateFamily, PYTHON_EXCLUSIONS } from "./helpers/family_gen.ts";
+import { gunzipSync } from "node:zlib";
+import { createApp } from "@lib/http/app.ts";
+import { testAppContext } from "@lib/http/test_context.ts";
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 
 const PY = {
   available: hasProgram(PYTHON) && hasProgram(PYTHON_PARSER_FILE),
@@ -299,5 +307,87 @@ testNeeding(
           answer.families.reduce((n, f) => n + f.samples.length, 0) !== samples);
         assert(!answer.ok || misread, `${id}: Python read it as written\n${text}`);
       });
+    }),
+);
+
+/**
+ * A group's families from the `python` corpus as a push can carry them: no
+ * sample timestamps (refused in pushes), no `job` or `instance` labels (the
+ * grouping key sets them), no two series left with the same labels.
+ */
+function pushable(r: Prng, group: number): MetricFamily[] {
+  const out: MetricFamily[] = [];
+  const n = r.int(6) + 1;
+  for (let i = 0; i < n; i++) {
+    const f = generateFamily(r, "python", group * 100 + i);
+    const seen = new Set<string>();
+    f.metric = f.metric.flatMap((m) => {
+      const label = m.label.filter((l) => l.name !== "job" && l.name !== "instance");
+      const key = JSON.stringify(label);
+      if (seen.has(key)) return [];
+      seen.add(key);
+      const { timestampMs: _, ...rest } = m;
+      return [{ ...rest, label }];
+    });
+    out.push(f);
+  }
+  return out;
+}
+
+/** Prometheus' OpenMetrics-first Accept headers (docs/clients.md §3): 2.42's and 3.x's. */
+const SCRAPER_ACCEPTS = [
+  "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+  "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+];
+
+testNeeding(
+  PY,
+  "python: Python accepts every /metrics scrape (--web.enable-openmetrics) of pushed families it can represent",
+  () =>
+    withPython(async (py) => {
+      const ctx = testAppContext({ enableOpenMetrics: true });
+      const app = createApp(ctx);
+      const r = new Prng(2026);
+      const scrapes: string[] = [];
+      for (let step = 0; step < 120; step++) {
+        // New groups at first, then groups pushed again (new families, the cache after a push).
+        const group = step < 80 ? step : r.int(80);
+        const res = await app(
+          new Request(`http://gw/metrics/job/py/instance/g${group}`, {
+            method: "PUT",
+            headers: { "content-type": PROTO_DELIMITED },
+            body: encodeDelimited(pushable(r, step < 80 ? group : 100 + step)) as BodyInit,
+          }),
+        );
+        assertEquals(res.status, 200, `step ${step}: ${await res.text()}`);
+        if (step % 6 !== 5) continue;
+        for (const accept of SCRAPER_ACCEPTS) {
+          const gzip = (step / 6) % 2 < 1;
+          const scrape = await app(
+            new Request("http://gw/metrics", {
+              headers: { accept, "accept-encoding": gzip ? "gzip" : "identity" },
+            }),
+          );
+          assertEquals(scrape.status, 200);
+          assert(
+            scrape.headers.get("content-type")!.startsWith("application/openmetrics-text;"),
+            scrape.headers.get("content-type")!,
+          );
+          const body = new Uint8Array(await scrape.arrayBuffer());
+          scrapes.push(new TextDecoder().decode(gzip ? gunzipSync(body) : body));
+        }
+      }
+      const answers = await py.parse(scrapes.map((t) => ENC.encode(t)));
+      let exemplars = 0;
+      scrapes.forEach((text, i) => {
+        const answer = answers[i]!;
+        assert(answer.ok, `Python refused scrape ${i}: ${!answer.ok && answer.error}\n${text}`);
+        const c = compareWithPython(text, ours(text), answer);
+        if (!("agree" in c)) assertEquals(c, { deviation: "exponent-timestamp" }, text);
+        exemplars += text.split(" # {").length - 1;
+      });
+      assertEquals(scrapes.length, 40);
+      assert(scrapes.every((t) => t.includes("pushgateway_build_info")), "own metrics missing");
+      assert(exemplars > 200, `only ${exemplars} exemplars in the scrapes`);
     }),
 );

@@ -2,7 +2,8 @@
  * Interop with a real Prometheus server (Debian's `/usr/bin/prometheus`): it
  * scrapes our gateway on 127.0.0.1 with `honor_labels: true`, and the test
  * reads what it ingested back through its HTTP API (`/api/v1/query`,
- * `/api/v1/targets`).
+ * `/api/v1/targets`; with `--web.enable-openmetrics` and Prometheus'
+ * exemplar storage also `/api/v1/query_exemplars` and `/api/v1/metadata`).
  *
  * Without Prometheus the test is skipped with a message, except under
  * `CI=true`, where it fails (`.ci/run` installs the `prometheus` package).
@@ -207,6 +208,8 @@ interface TapCounts {
   requestsAcceptingGzip: number;
   responses: number;
   gzipResponses: number;
+  /** Responses with an OpenMetrics 1.0.0 Content-Type. */
+  openMetricsResponses: number;
 }
 
 /**
@@ -221,6 +224,7 @@ function startTap(port: number): { port: number; counts: TapCounts; close(): voi
     requestsAcceptingGzip: 0,
     responses: 0,
     gzipResponses: 0,
+    openMetricsResponses: 0,
   };
   const latin1 = new TextDecoder("latin1");
   const count = (re: RegExp, text: string) => text.match(re)?.length ?? 0;
@@ -244,6 +248,10 @@ function startTap(port: number): { port: number; counts: TapCounts; close(): voi
       upstream.readable.pipeThrough(tap((t) => {
         counts.responses += count(/^HTTP\/1\.1 200 OK\r$/gm, t);
         counts.gzipResponses += count(/^content-encoding: gzip\r$/gim, t);
+        counts.openMetricsResponses += count(
+          /^content-type: application\/openmetrics-text; version=1\.0\.0; .*\r$/gim,
+          t,
+        );
       })).pipeTo(client.writable).catch(() => {});
     }
   })().catch(() => {});
@@ -327,6 +335,138 @@ testWithGateway(
       tap?.close();
     }
     assertEquals(status?.code, 0, `prometheus did not stop cleanly:\n${prom.logs.join("\n")}`);
+  },
+  { needs: PROMETHEUS },
+);
+
+/** Exemplar timestamps of {@linkcode openMetricsBody}, seconds: a fixed offset from `now`. */
+function openMetricsBody(now: number): string {
+  return `# HELP shop_orders Orders placed.
+# TYPE shop_orders counter
+shop_orders_total{region="eu"} 42 # {trace_id="4bf92f3577b34da6"} 3.0 ${now - 60}.5
+shop_orders_total{region="us"} 7 # {trace_id="00f067aa0ba902b7"} 1.0
+# HELP shop_checkout_seconds Checkout time.
+# TYPE shop_checkout_seconds histogram
+# UNIT shop_checkout_seconds seconds
+shop_checkout_seconds_bucket{le="0.5"} 3 # {trace_id="aaaa"} 0.25 ${now - 30}
+shop_checkout_seconds_bucket{le="1.0"} 5
+shop_checkout_seconds_bucket{le="+Inf"} 6 # {trace_id="bbbb",span_id="b1"} 4.5 ${now - 20}
+shop_checkout_seconds_sum 9.5
+shop_checkout_seconds_count 6
+# TYPE shop_queue_length gauge
+shop_queue_length 12
+# TYPE shop_latency_seconds summary
+# UNIT shop_latency_seconds seconds
+shop_latency_seconds{quantile="0.5"} 0.2
+shop_latency_seconds_sum 3.0
+shop_latency_seconds_count 10
+# TYPE shop_misc unknown
+shop_misc 5
+# EOF
+`;
+}
+
+testWithGateway(
+  "Prometheus with exemplar storage scrapes OpenMetrics (--web.enable-openmetrics): samples, exemplars and units",
+  ["--web.enable-openmetrics"],
+  async (gw) => {
+    let prom: RunningPrometheus | undefined;
+    let tap: ReturnType<typeof startTap> | undefined;
+    let status: Deno.CommandStatus | undefined;
+    const now = Math.floor(Date.now() / 1000);
+    try {
+      const push = await fetch(`${gw.url}/metrics/job/shop`, {
+        method: "PUT",
+        headers: { "content-type": "application/openmetrics-text; version=1.0.0; charset=utf-8" },
+        body: openMetricsBody(now),
+      });
+      assertEquals(push.status, 200, await push.text());
+      tap = startTap(gw.port);
+      // Its default scrape protocols: OpenMetrics 1.0.0 first, gzip.
+      prom = await startPrometheus(`127.0.0.1:${tap.port}`, {
+        args: ["--enable-feature=exemplar-storage"],
+      });
+
+      const orders = await waitQuery(prom, "shop_orders_total", (r) => r.length === 2);
+      assertEquals(
+        Object.fromEntries(orders.map((s) => [s.metric.region, s.value])),
+        { eu: "42", us: "7" },
+      );
+      assertEquals(
+        single(orders.slice(0, 1), { job: "shop" }).metric.__name__,
+        "shop_orders_total",
+      );
+      const buckets = await prom.query('shop_checkout_seconds_bucket{job="shop"}');
+      assertEquals(
+        Object.fromEntries(buckets.map((s) => [s.metric.le, s.value])),
+        { "0.5": "3", "1.0": "5", "+Inf": "6" },
+      );
+      assertEquals(single(await prom.query("shop_checkout_seconds_sum"), {}).value, "9.5");
+      assertEquals(single(await prom.query("shop_queue_length"), { job: "shop" }).value, "12");
+      assertEquals(
+        single(await prom.query('shop_latency_seconds{quantile="0.5"}'), {}).value,
+        "0.2",
+      );
+      assertEquals(single(await prom.query("shop_latency_seconds_count"), {}).value, "10");
+      assertEquals(single(await prom.query("shop_misc"), { job: "shop" }).value, "5");
+
+      // The exemplars, with their labels, values and timestamps (the scrape's when none).
+      const exemplars = (expr: string) =>
+        poll(`exemplars of ${expr}`, async () => {
+          const found = await prom!.exemplars(expr, now - 3600, now + 3600);
+          if (found.reduce((n, s) => n + s.exemplars.length, 0) >= 2) return found;
+          throw new Error(JSON.stringify(found));
+        }, { attempts: 100, intervalMs: 200 });
+      const counted = await exemplars("shop_orders_total");
+      const byRegion = new Map(counted.map((s) => [s.seriesLabels.region, s.exemplars] as const));
+      assertEquals(byRegion.get("eu")?.map((e) => [e.labels, e.value, e.timestamp]), [
+        [{ trace_id: "4bf92f3577b34da6" }, "3", now - 60 + 0.5],
+      ]);
+      assertEquals(byRegion.get("us")?.map((e) => [e.labels, e.value]), [
+        [{ trace_id: "00f067aa0ba902b7" }, "1"],
+      ]);
+      const scraped = byRegion.get("us")![0]!.timestamp;
+      assert(scraped >= now - 5 && scraped < now + 600, `scrape-time exemplar at ${scraped}`);
+      assertEquals(counted[0]?.seriesLabels.job, "shop");
+      const bucketed = await exemplars("shop_checkout_seconds_bucket");
+      assertEquals(
+        bucketed.flatMap((s) =>
+          s.exemplars.map((e) => [s.seriesLabels.le, e.labels, e.value, e.timestamp])
+        ).sort(),
+        [
+          ["+Inf", { trace_id: "bbbb", span_id: "b1" }, "4.5", now - 20],
+          ["0.5", { trace_id: "aaaa" }, "0.25", now - 30],
+        ],
+      );
+
+      // Types, help and units as OpenMetrics carries them.
+      const metadata = await prom.metadata();
+      assertEquals(metadata.shop_orders, [{ type: "counter", help: "Orders placed.", unit: "" }]);
+      assertEquals(metadata.shop_checkout_seconds, [
+        { type: "histogram", help: "Checkout time.", unit: "seconds" },
+      ]);
+      assertEquals(metadata.shop_latency_seconds?.[0]?.unit, "seconds");
+      assertEquals(metadata.shop_misc?.[0]?.type, "unknown");
+
+      // Every scrape was answered in OpenMetrics 1.0.0, gzip-compressed, and none failed.
+      const counts = { ...tap.counts };
+      assert(counts.responses >= 1, JSON.stringify(counts));
+      assertEquals(counts.openMetricsResponses, counts.responses, JSON.stringify(counts));
+      assertEquals(counts.gzipResponses, counts.responses, JSON.stringify(counts));
+      const target = (await prom.targets())[0];
+      assertEquals([target?.health, target?.lastError], ["up", ""]);
+      assertEquals(
+        await prom.query(
+          'sum_over_time(up{job="pushgateway"}[1h]) < count_over_time(up{job="pushgateway"}[1h])',
+        ),
+        [],
+        "no failed scrape since start",
+      );
+    } finally {
+      status = await prom?.stop();
+      tap?.close();
+    }
+    assertEquals(status?.code, 0, `prometheus did not stop cleanly:\n${prom?.logs.join("\n")}`);
   },
   { needs: PROMETHEUS },
 );

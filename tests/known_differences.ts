@@ -116,6 +116,10 @@ export interface KnownDifference {
 
 const enc = new TextEncoder();
 
+/** Prometheus 2.42's Accept header (Debian bookworm's; docs/clients.md §3). */
+const PROMETHEUS_2_42_ACCEPT = "application/openmetrics-text;version=1.0.0," +
+  "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
 /**
  * A valid gzip member holding `text` in one stored (uncompressed) deflate
  * block: real gzip, built synchronously for module constants.
@@ -484,6 +488,184 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     },
   },
   {
+    id: "push-max-series-per-push",
+    reason: "our --push.max-series-per-push (default 100000) refuses a larger push with 413 " +
+      "before holding it in memory (its failure time recorded); upstream has no limit",
+    upstream: "docs/upstream.md §12",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: Array.from({ length: 100_001 }, (_, i) => `m{i="${i}"} 1\n`).join(""),
+      }],
+      reference: { status: 200, body: "" },
+      ours: {
+        status: 413,
+        body: "too many series in one push: more than 100000 (--push.max-series-per-push=100000)\n",
+      },
+    },
+  },
+  {
+    id: "push-max-values-per-series",
+    reason:
+      "a push may hold 16 labels, buckets or quantiles per series --push.max-series-per-push " +
+      "allows, so one series cannot carry an unbounded amount; upstream has no limit",
+    upstream: "docs/upstream.md §12",
+    probe: {
+      kind: "http",
+      oursArgs: ["--push.max-series-per-push=1"],
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: "# TYPE h histogram\n" +
+          Array.from({ length: 17 }, (_, i) => `h_bucket{le="${i}"} ${i}\n`).join(""),
+      }],
+      reference: { status: 200, body: "" },
+      ours: { status: 413, bodyIncludes: ["too many labels and values in one push: more than 16"] },
+    },
+  },
+  {
+    id: "repeated-series-first-error",
+    reason:
+      "with the consistency check on, a text push stops parsing at its first repeated series " +
+      "(the push is refused anyway, and the rest is never held in memory), so the 400 names that " +
+      "one; upstream lists every repeat (millions for a large body)",
+    upstream: "docs/upstream.md §4.5",
+    probe: {
+      kind: "http",
+      steps: [{ method: "PUT", path: "/metrics/job/kd", body: "a 1\na 1\na 1\n" }],
+      reference: { status: 400, bodyIncludes: ["2 error(s) occurred:"] },
+      ours: {
+        status: 400,
+        body:
+          "pushed metrics are invalid or inconsistent with existing metrics: collected metric " +
+          '"a" { label:<name:"instance" value:"" > label:<name:"job" value:"kd" > ' +
+          "untyped:<value:1 > } was collected before with the same name and label values\n",
+      },
+    },
+  },
+  {
+    id: "storage-max-series",
+    reason: "our --storage.max-series (default 0: no limit) refuses a push that would store more " +
+      "series with 507; upstream has no limit",
+    upstream: "docs/upstream.md §12",
+    probe: {
+      kind: "http",
+      oursArgs: ["--storage.max-series=3"],
+      steps: [{ method: "PUT", path: "/metrics/job/kd", body: "a 1\nb 2\n" }],
+      reference: { status: 200, body: "" },
+      ours: {
+        status: 507,
+        body: "storing this push would raise the number of series to 4, over the limit of 3 " +
+          "(--storage.max-series)\n",
+      },
+    },
+  },
+  {
+    id: "push-max-concurrent-body-size",
+    reason: "push bodies read or decompressed at the same time share our " +
+      "--push.max-concurrent-body-size (default 128MiB); past it a push gets 503 with " +
+      "Retry-After at once; upstream reads any number of bodies at once",
+    upstream: "docs/upstream.md §12",
+    probe: {
+      kind: "http",
+      oursArgs: ["--push.max-concurrent-body-size=64B"],
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: Array.from({ length: 30 }, (_, i) => `m${i} 1\n`).join(""),
+      }],
+      reference: { status: 200, body: "" },
+      ours: {
+        status: 503,
+        bodyIncludes: ["--push.max-concurrent-body-size=64B; retry later"],
+        headers: { "retry-after": "1" },
+      },
+    },
+  },
+  {
+    id: "pushgateway-ttl-header",
+    reason: "our Pushgateway-TTL header sets a group's time to live (a bad one is refused with " +
+      "400 and changes nothing); upstream ignores the header",
+    upstream: "docs/upstream.md §4.4, §14",
+    probe: {
+      kind: "http",
+      steps: [{
+        method: "PUT",
+        path: "/metrics/job/kd",
+        body: "a 1\n",
+        headers: { "pushgateway-ttl": "-1h" },
+      }],
+      reference: { status: 200, body: "" },
+      ours: { status: 400, body: 'invalid Pushgateway-TTL header "-1h": negative duration\n' },
+    },
+  },
+  {
+    id: "push-expiry-time-gauge",
+    reason: "a group with a time to live shows its deadline as the synthetic gauge " +
+      "push_expiry_time_seconds, beside push_time_seconds; upstream has no expiry",
+    upstream: "docs/upstream.md §4.4, §14",
+    probe: {
+      kind: "http",
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: "a 1\n",
+          headers: { "pushgateway-ttl": "1h" },
+        },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: { status: 200, bodyExcludes: ["push_expiry_time_seconds"] },
+      ours: {
+        status: 200,
+        bodyIncludes: [
+          '# TYPE push_expiry_time_seconds gauge\npush_expiry_time_seconds{instance="",job="kd"} ',
+        ],
+      },
+    },
+  },
+  {
+    id: "pushed-push-expiry-time-dropped",
+    reason: "push_expiry_time_seconds is the gateway's own, like push_time_seconds: a pushed " +
+      "family of that name is dropped; upstream stores it as pushed",
+    upstream: "docs/upstream.md §4.4",
+    probe: {
+      kind: "http",
+      steps: [
+        { method: "PUT", path: "/metrics/job/kd", body: "push_expiry_time_seconds 5\nb 1\n" },
+        { method: "GET", path: "/metrics" },
+      ],
+      reference: {
+        status: 200,
+        bodyIncludes: ['push_expiry_time_seconds{instance="",job="kd"} 5\n'],
+      },
+      ours: { status: 200, bodyExcludes: ["push_expiry_time_seconds"] },
+    },
+  },
+  {
+    id: "store-own-metrics",
+    reason: "our /metrics also shows the stored series count, both series limits and the expired " +
+      "groups (pushgateway_stored_series, pushgateway_push_max_series, " +
+      "pushgateway_storage_max_series, pushgateway_groups_expired_total)",
+    upstream: "docs/upstream.md §6.1",
+    probe: {
+      kind: "http",
+      steps: [{ method: "GET", path: "/metrics" }],
+      reference: { status: 200, bodyExcludes: ["pushgateway_stored_series"] },
+      ours: {
+        status: 200,
+        bodyIncludes: [
+          "\npushgateway_stored_series 0\n",
+          "\npushgateway_push_max_series 100000\n",
+          "\npushgateway_storage_max_series 0\n",
+          "\npushgateway_groups_expired_total 0\n",
+        ],
+      },
+    },
+  },
+  {
     id: "no-go-runtime-metrics",
     reason:
       "a Deno process has no Go runtime, so there are no go_* families a push could clash with",
@@ -558,7 +740,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     id: "status-flag-set",
     reason: "the status flags follow the newest flag set plus ours: no Debian-only " +
       "web.local-assets; push.enable-utf8-names (1.11.0), our push.max-body-size, " +
-      "web.enable-openmetrics and storage.postgres-* flags",
+      "push.max-concurrent-body-size, push.max-series-per-push, push.default-ttl, " +
+      "storage.max-series, web.enable-openmetrics and storage.postgres-* flags",
     upstream: "docs/upstream.md §7.1, §9.1, §13.12",
     probe: {
       kind: "http",
@@ -569,6 +752,8 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyExcludes: [
           '"push.enable-utf8-names"',
           '"push.max-body-size"',
+          '"push.default-ttl"',
+          '"storage.max-series"',
           '"storage.postgres-url"',
           '"web.enable-openmetrics"',
         ],
@@ -578,6 +763,10 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyIncludes: [
           '"push.enable-utf8-names":"false"',
           '"push.max-body-size":"64MiB"',
+          '"push.max-concurrent-body-size":"128MiB"',
+          '"push.max-series-per-push":"100000"',
+          '"push.default-ttl":"0s"',
+          '"storage.max-series":"0"',
           '"storage.postgres-url":""',
           '"web.enable-openmetrics":"false"',
         ],
@@ -721,6 +910,54 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
         bodyIncludes: [
           '"type":"COUNTER","metrics":[{"exemplar":{"labels":{"trace_id":"abc"},"value":"1"},' +
           '"labels":{"instance":"","job":"kd"},"value":"1"}]',
+        ],
+      },
+    },
+  },
+  {
+    id: "openmetrics-scrape",
+    reason: "with our --web.enable-openmetrics, a scrape whose Accept puts OpenMetrics first " +
+      "(every Prometheus since 2.5) gets OpenMetrics 1.0.0 as promhttp with EnableOpenMetrics " +
+      "negotiates and writes it: `_total` counters under their short name, exemplars, `# EOF` " +
+      "(issue 23); upstream has no such switch and answers text 0.0.4, as ours does without it",
+    upstream: "docs/upstream.md §6.3",
+    probe: {
+      kind: "http",
+      oursArgs: ["--web.enable-openmetrics"],
+      steps: [
+        {
+          method: "PUT",
+          path: "/metrics/job/kd",
+          body: new Uint8Array(encodeDelimited([{
+            name: "c_total",
+            type: MetricType.COUNTER,
+            metric: [{
+              label: [],
+              counter: {
+                value: 1,
+                exemplar: { label: [{ name: "trace_id", value: "abc" }], value: 1 },
+              },
+            }],
+          }])),
+          headers: { "content-type": PROTO_DELIMITED },
+        },
+        { method: "GET", path: "/metrics", headers: { accept: PROMETHEUS_2_42_ACCEPT } },
+      ],
+      reference: {
+        status: 200,
+        headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+        bodyIncludes: ['# TYPE c_total counter\nc_total{instance="",job="kd"} 1\n'],
+        bodyExcludes: ["# EOF", "trace_id"],
+      },
+      ours: {
+        status: 200,
+        headers: {
+          "content-type":
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+        },
+        bodyIncludes: [
+          '# TYPE c counter\nc_total{instance="",job="kd"} 1.0 # {trace_id="abc"} 1.0\n',
+          "\n# EOF\n",
         ],
       },
     },

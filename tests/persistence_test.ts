@@ -547,8 +547,8 @@ const DAMAGED: { name: string; bytes: Uint8Array; reason: RegExp }[] = [
   { name: "empty", bytes: new Uint8Array(), reason: /file is empty/ },
   {
     name: "wrong version",
-    bytes: new TextEncoder().encode(GOOD.replace('"version":1', '"version":2')),
-    reason: /unsupported format version 2/,
+    bytes: new TextEncoder().encode(GOOD.replace('"version":2', '"version":3')),
+    reason: /unsupported format version 3/,
   },
   {
     name: "truncated official file (Go gob)",

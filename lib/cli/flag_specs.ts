@@ -9,7 +9,15 @@
  */
 
 /** How a flag's value is read. */
-export type FlagKind = "bool" | "string" | "strings" | "duration" | "url" | "enum" | "bytes";
+export type FlagKind =
+  | "bool"
+  | "string"
+  | "strings"
+  | "duration"
+  | "url"
+  | "enum"
+  | "bytes"
+  | "uint";
 
 /** One command-line flag. */
 export interface FlagSpec {
@@ -42,7 +50,12 @@ export interface FlagSpec {
   readonly action?: boolean;
 }
 
-/** Every flag, in upstream's registration order (the order of `-h`). */
+/** Default of `--push.max-concurrent-body-size` (see the README's limits). */
+export const DEFAULT_MAX_CONCURRENT_BODY = "128MiB";
+/** Default of `--push.max-series-per-push` (see the README's limits). */
+export const DEFAULT_MAX_SERIES_PER_PUSH = "100000";
+
+/** Every flag, in upstream's registration order (the order of `-h`), ours after `push.max-body-size`. */
 export const FLAGS: readonly FlagSpec[] = [
   {
     name: "help",
@@ -151,6 +164,34 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "64MiB",
     help:
       "Maximum size of a push request body, before and after decompression; larger pushes get 413. Not in upstream.",
+  },
+  {
+    name: "push.max-concurrent-body-size",
+    kind: "bytes",
+    default: DEFAULT_MAX_CONCURRENT_BODY,
+    help:
+      "Maximum total size of the push bodies being read or decompressed at the same time; a push past it gets 503 with Retry-After. Not in upstream.",
+  },
+  {
+    name: "push.max-series-per-push",
+    kind: "uint",
+    default: DEFAULT_MAX_SERIES_PER_PUSH,
+    help:
+      "Maximum number of series in one push; larger pushes get 413 and are not stored. 0 means no limit. Not in upstream.",
+  },
+  {
+    name: "push.default-ttl",
+    kind: "duration",
+    default: "0",
+    help:
+      "Time to live of a group after its last successful push, unless the push sets one with the Pushgateway-TTL header. 0 means groups never expire. Not in upstream.",
+  },
+  {
+    name: "storage.max-series",
+    kind: "uint",
+    default: "0",
+    help:
+      "Maximum number of series stored; a push that would pass it gets 507 and is not stored. 0 means no limit. Not in upstream.",
   },
   {
     name: "storage.postgres-url",

@@ -27,7 +27,10 @@
  * `-flag=true|false` as Go's `flag` package took it) is accepted and reported
  * in `deprecatedSingleDash`, where kingpin says `unknown short flag '-p'`. The
  * completion flags (`--completion-bash`, …) are not implemented. We add
- * `--push.max-body-size` and `--persistence.export-upstream`.
+ * `--persistence.export-upstream`, `--push.max-body-size`,
+ * `--push.max-concurrent-body-size`, `--push.max-series-per-push`,
+ * `--push.default-ttl` and `--storage.max-series` (help texts ending in
+ * "Not in upstream.").
  *
  * The pre-pass produces kingpin's errors and the ordered list of flags given;
  * the config is then read from that list, with the table's defaults for flags
@@ -45,6 +48,7 @@ import {
 import { BytesSizeError, formatBytesSize, parseBytesSize } from "@lib/gocompat/bytes_size.ts";
 import { FLAGS, type FlagSpec } from "@lib/cli/flag_specs.ts";
 import { parseGoUrlPath } from "@lib/gocompat/go_url.ts";
+import { GoUintError, parseGoUint } from "@lib/gocompat/go_uint.ts";
 import { redactUrlPassword } from "@lib/cli/redact.ts";
 
 /** The parsed command line. */
@@ -89,6 +93,14 @@ export interface Config {
   logFormat: "logfmt" | "json";
   /** `--push.max-body-size` in bytes. */
   maxBodyBytes: number;
+  /** `--push.max-concurrent-body-size` in bytes. */
+  maxConcurrentBodyBytes: number;
+  /** `--push.max-series-per-push` (0: no limit). */
+  maxSeriesPerPush: number;
+  /** `--push.default-ttl` in milliseconds (0: never expire; a negative value counts as 0). */
+  defaultTtlMs: number;
+  /** `--storage.max-series` (0: no limit). */
+  maxSeries: number;
   /** `--storage.postgres-url` as given ("" for the in-memory store); may hold a password. */
   postgresUrl: string;
   /** `--storage.postgres-password-file`. */
@@ -333,24 +345,23 @@ function matchFlags(
 }
 
 /** Checks one value the way the flag's kingpin Value.Set would; returns the error text. */
+/** The value parsers of the numeric flag kinds; each throws its Go error text. */
+const NUMERIC: Partial<Record<FlagSpec["kind"], (value: string) => unknown>> = {
+  duration: (v) => parseGoDuration(v, "str2duration"),
+  bytes: parseBytesSize,
+  uint: parseGoUint,
+};
+
 function checkValue(spec: FlagSpec, value: string): string | undefined {
+  try {
+    NUMERIC[spec.kind]?.(value);
+  } catch (err) {
+    if ([DurationError, BytesSizeError, GoUintError].some((c) => err instanceof c)) {
+      return (err as Error).message;
+    }
+    throw err;
+  }
   switch (spec.kind) {
-    case "duration":
-      try {
-        parseGoDuration(value, "str2duration");
-      } catch (err) {
-        if (err instanceof DurationError) return err.message;
-        throw err;
-      }
-      return undefined;
-    case "bytes":
-      try {
-        parseBytesSize(value);
-      } catch (err) {
-        if (err instanceof BytesSizeError) return err.message;
-        throw err;
-      }
-      return undefined;
     case "url": {
       const parsed = parseGoUrlPath(value);
       return "error" in parsed ? `invalid URL: ${parsed.error}` : undefined;
@@ -423,6 +434,7 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   }
   const str = (name: string): string => given.get(name) ?? BY_NAME.get(name)?.default ?? "";
   const bool = (name: string): boolean => str(name) === "true";
+  const ms = (name: string): number => durationToMs(parseGoDuration(str(name), "str2duration"));
 
   const listenAddresses = listenGiven.length > 0
     ? listenGiven
@@ -431,7 +443,6 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
   const parsedUrl = parseGoUrlPath(externalUrlRaw);
   const externalUrlPath = "path" in parsedUrl ? parsedUrl.path : "";
   const routePrefix = computeRoutePrefix(str("web.route-prefix"), externalUrlPath);
-  const intervalNs = parseGoDuration(str("persistence.interval"), "str2duration");
   const maxBodyBytes = parseBytesSize(str("push.max-body-size"));
   const logLevel = str("log.level").toLowerCase() as Config["logLevel"];
   const logFormat = str("log.format") as Config["logFormat"];
@@ -450,7 +461,10 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
         flagValues[f.name] = formatGoDurationNs(parseGoDuration(str(f.name), "str2duration"));
         break;
       case "bytes":
-        flagValues[f.name] = formatBytesSize(maxBodyBytes);
+        flagValues[f.name] = formatBytesSize(parseBytesSize(str(f.name)));
+        break;
+      case "uint":
+        flagValues[f.name] = String(parseGoUint(str(f.name)));
         break;
       default:
         flagValues[f.name] = str(f.name);
@@ -475,19 +489,21 @@ function buildConfig(elements: readonly Element[], deprecated: string[]): Config
     enableAdminApi: bool("web.enable-admin-api"),
     enableOpenMetrics: bool("web.enable-openmetrics"),
     persistenceFile: str("persistence.file"),
-    persistenceIntervalMs: durationToMs(intervalNs),
+    persistenceIntervalMs: ms("persistence.interval"),
     persistenceExportUpstream: str("persistence.export-upstream"),
     disableConsistencyCheck: bool("push.disable-consistency-check"),
     enableUtf8Names: bool("push.enable-utf8-names"),
     logLevel,
     logFormat,
     maxBodyBytes,
+    maxConcurrentBodyBytes: parseBytesSize(str("push.max-concurrent-body-size")),
+    maxSeriesPerPush: parseGoUint(str("push.max-series-per-push")),
+    defaultTtlMs: Math.max(0, ms("push.default-ttl")),
+    maxSeries: parseGoUint(str("storage.max-series")),
     postgresUrl,
     postgresPasswordFile: str("storage.postgres-password-file"),
     postgresImport: str("storage.postgres-import"),
-    postgresCheckpointIntervalMs: durationToMs(
-      parseGoDuration(str("storage.postgres-checkpoint-interval"), "str2duration"),
-    ),
+    postgresCheckpointIntervalMs: ms("storage.postgres-checkpoint-interval"),
     ownMetricsApart: postgresUrl !== "",
     flagValues,
     deprecatedSingleDash: deprecated,

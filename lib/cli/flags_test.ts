@@ -27,6 +27,10 @@ Deno.test("parseFlags() gives upstream's defaults and status flag values", () =>
   assertEquals(c.logLevel, "info");
   assertEquals(c.logFormat, "logfmt");
   assertEquals(c.maxBodyBytes, 64 * 1024 * 1024);
+  assertEquals(c.maxConcurrentBodyBytes, 128 * 1024 * 1024);
+  assertEquals(c.maxSeriesPerPush, 100_000);
+  assertEquals(c.defaultTtlMs, 0);
+  assertEquals(c.maxSeries, 0);
   assertEquals(c.routePrefix, "");
   assertEquals(c.externalUrl, undefined);
   assertEquals(c.deprecatedSingleDash, []);
@@ -37,7 +41,11 @@ Deno.test("parseFlags() gives upstream's defaults and status flag values", () =>
     "persistence.interval": "5m0s",
     "push.disable-consistency-check": "false",
     "push.enable-utf8-names": "false",
+    "push.default-ttl": "0s",
     "push.max-body-size": "64MiB",
+    "push.max-concurrent-body-size": "128MiB",
+    "push.max-series-per-push": "100000",
+    "storage.max-series": "0",
     "storage.postgres-checkpoint-interval": "5m0s",
     "storage.postgres-password-file": "",
     "storage.postgres-url": "",
@@ -71,6 +79,12 @@ Deno.test("parseFlags() reads every flag in both --flag=value and --flag value f
     "--push.disable-consistency-check",
     "--push.enable-utf8-names",
     "--push.max-body-size=1KiB",
+    "--push.max-concurrent-body-size",
+    "1MiB",
+    "--push.max-series-per-push=500",
+    "--push.default-ttl",
+    "1h30m",
+    "--storage.max-series=0b11",
     "--log.level=DEBUG",
     "--log.format",
     "json",
@@ -92,6 +106,12 @@ Deno.test("parseFlags() reads every flag in both --flag=value and --flag value f
   assertEquals(c.persistenceFile, "/tmp/p");
   assertEquals(c.persistenceIntervalMs, 86_400_000);
   assertEquals(c.maxBodyBytes, 1024);
+  assertEquals(c.maxConcurrentBodyBytes, 1024 * 1024);
+  assertEquals(c.maxSeriesPerPush, 500);
+  assertEquals(c.defaultTtlMs, 5_400_000);
+  assertEquals(c.maxSeries, 3);
+  assertEquals(c.flagValues["push.default-ttl"], "1h30m0s");
+  assertEquals(c.flagValues["storage.max-series"], "3");
   assertEquals(c.logLevel, "debug");
   assertEquals(c.logFormat, "json");
   assertEquals(c.flagValues["web.listen-address"], ":1,127.0.0.1:2");
@@ -152,6 +172,9 @@ Deno.test("parseFlags() reports kingpin's errors", () => {
     [["--log.format=JSON"], "unrecognized log format JSON"],
     [["--web.external-url=:foo"], 'invalid URL: parse ":foo": missing protocol scheme'],
     [["--push.max-body-size=1kB"], "units: unknown unit kB in 1kB"],
+    [["--push.default-ttl=5"], 'time: missing unit in duration "5"'],
+    [["--push.max-series-per-push=1e5"], 'strconv.ParseUint: parsing "1e5": invalid syntax'],
+    [["--storage.max-series="], 'strconv.ParseUint: parsing "": invalid syntax'],
     [
       ["--persistence.file=a", "--persistence.file=b"],
       "flag 'persistence.file' cannot be repeated",
@@ -335,6 +358,10 @@ Deno.test("FLAGS lists upstream's flags in registration order, each once, and ou
     "push.disable-consistency-check",
     "push.enable-utf8-names",
     "push.max-body-size",
+    "push.max-concurrent-body-size",
+    "push.max-series-per-push",
+    "push.default-ttl",
+    "storage.max-series",
     "storage.postgres-url",
     "storage.postgres-password-file",
     "storage.postgres-import",

@@ -243,6 +243,66 @@ const TYPE_WORDS: Readonly<Record<MetricType, string>> = {
   [MetricType.GAUGE_HISTOGRAM]: "gaugehistogram",
 };
 
+/** A family's OpenMetrics text in pieces: its descriptor lines, the lines of any run of series. */
+export interface OpenMetricsFamilyPieces {
+  /** The `# HELP` (when the family has help), `# TYPE` and `# UNIT` (when it has a unit) lines. */
+  readonly head: string;
+  /** The sample lines of these series, in order (series Go would fail on give none). */
+  series(metrics: readonly Metric[]): string;
+}
+
+/**
+ * The pieces {@linkcode renderFamilyOpenMetrics} joins, for callers that
+ * cache the lines of runs of series: `head + series(family.metric)` is the
+ * family's text whenever the series give any lines.
+ *
+ * @param family The family (already escaped); only its name, help, type and unit are read.
+ * @param options `createdLines` to write `_created` lines (off by default).
+ * @returns The pieces, or `undefined` when the family renders as nothing
+ * whatever its series (no name, or an unknown type).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "@std/assert";
+ * import { MetricType } from "@lib/model/metric.ts";
+ * const family = { name: "jobs_total", type: MetricType.COUNTER, metric: [] };
+ * const pieces = openMetricsFamilyPieces(family)!;
+ * assertEquals(pieces.head, "# TYPE jobs counter\n");
+ * assertEquals(pieces.series([{ label: [], counter: { value: 3 } }]), "jobs_total 3.0\n");
+ * ```
+ */
+export function openMetricsFamilyPieces(
+  family: MetricFamily,
+  options: OpenMetricsRenderOptions = {},
+): OpenMetricsFamilyPieces | undefined {
+  const name = family.name;
+  if (name === "") return undefined;
+  const type = family.type;
+  const typeWord = TYPE_WORDS[type];
+  if (typeWord === undefined) return undefined;
+  const isTotal = type === MetricType.COUNTER && name.endsWith("_total");
+  // The name of HELP, TYPE and UNIT, and the base of `_created` lines.
+  const compliant = isTotal ? name.slice(0, -6) : name;
+  const withCreated = options.createdLines === true;
+  const shown = writeName(compliant);
+  let head = family.help === undefined
+    ? ""
+    : "# HELP " + shown + " " + escapeQuoted(family.help) + "\n";
+  const word = type === MetricType.COUNTER && !isTotal ? "unknown" : typeWord;
+  head += "# TYPE " + shown + " " + word + "\n";
+  if (family.unit !== undefined) head += "# UNIT " + shown + " " + escapeQuoted(family.unit) + "\n";
+  return {
+    head,
+    series(metrics: readonly Metric[]): string {
+      let body = "";
+      for (let i = 0; i < metrics.length; i++) {
+        body += renderSeries(name, compliant, type, metrics[i]!, withCreated);
+      }
+      return body;
+    },
+  };
+}
+
 /**
  * Renders one family in OpenMetrics 1.0.0 as Go's `MetricFamilyToOpenMetrics`
  * (see the module documentation for the rules and for what is dropped where
@@ -269,27 +329,11 @@ export function renderFamilyOpenMetrics(
   family: MetricFamily,
   options: OpenMetricsRenderOptions = {},
 ): string {
-  const name = family.name;
-  if (name === "" || family.metric.length === 0) return "";
-  const typeWord = TYPE_WORDS[family.type];
-  if (typeWord === undefined) return "";
-  const isTotal = family.type === MetricType.COUNTER && name.endsWith("_total");
-  // The name of HELP, TYPE and UNIT, and the base of `_created` lines.
-  const compliant = isTotal ? name.slice(0, -6) : name;
-  const withCreated = options.createdLines === true;
-  let body = "";
-  for (const m of family.metric) {
-    body += renderSeries(name, compliant, family.type, m, withCreated);
-  }
-  if (body === "") return "";
-  const shown = writeName(compliant);
-  let head = family.help === undefined
-    ? ""
-    : "# HELP " + shown + " " + escapeQuoted(family.help) + "\n";
-  const word = family.type === MetricType.COUNTER && !isTotal ? "unknown" : typeWord;
-  head += "# TYPE " + shown + " " + word + "\n";
-  if (family.unit !== undefined) head += "# UNIT " + shown + " " + escapeQuoted(family.unit) + "\n";
-  return head + body;
+  if (family.metric.length === 0) return "";
+  const pieces = openMetricsFamilyPieces(family, options);
+  if (pieces === undefined) return "";
+  const body = pieces.series(family.metric);
+  return body === "" ? "" : pieces.head + body;
 }
 
 /**

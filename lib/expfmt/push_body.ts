@@ -13,12 +13,14 @@
  */
 
 import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import { checkDelimitedLimits } from "@lib/protobuf/push_scan.ts";
 import { isOpenMetricsText, isProtobufDelimited } from "@lib/expfmt/media_type.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { parseOpenMetrics } from "@lib/expfmt/openmetrics_parse.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import type { ValidationScheme } from "@lib/model/names.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
+import { checkFamilies, PushLimitError, type PushLimits } from "@lib/model/push_limits.ts";
 
 /** The parser a push body went to. */
 export type PushBodyFormat = "protobuf" | "text" | "openmetrics";
@@ -35,6 +37,44 @@ export interface ParsedPushBody {
 export interface PushBodyOptions {
   /** Name validation for text and OpenMetrics: `"utf8"` with `--push.enable-utf8-names`. */
   scheme: ValidationScheme;
+  /**
+   * Limits of one push (default: none): a `PushLimitError` at the first series
+   * or value past them. Protobuf is counted before it is decoded and text while
+   * it is parsed; an OpenMetrics body may have at most
+   * {@linkcode openMetricsMaxLines} lines and is counted once parsed.
+   */
+  limits?: PushLimits;
+  /** Text bodies: stop after the first repeated series (see `TextParseOptions`). */
+  stopAtDuplicate?: boolean;
+}
+
+/**
+ * The most lines an OpenMetrics push body may have under `limits`: a line per
+ * series with room for its `_count`, `_sum` and `_created` lines and its
+ * family's descriptors, plus a line per value. The parser holds every line
+ * while it parses, so the lines are counted before it runs.
+ */
+export function openMetricsMaxLines(limits: PushLimits): number {
+  if (limits.maxSeries <= 0 || limits.maxValues <= 0) return Infinity;
+  return 6 * limits.maxSeries + limits.maxValues;
+}
+
+/** Parses an OpenMetrics push body within `limits` (lines first, then what was parsed). */
+function openMetricsWithin(
+  body: Uint8Array,
+  options: PushBodyOptions,
+): MetricFamily[] {
+  const limits = options.limits;
+  if (limits !== undefined) {
+    const max = openMetricsMaxLines(limits);
+    let lines = 0;
+    for (let i = 0; i < body.length; i++) {
+      if (body[i] === 0x0a && ++lines > max) throw new PushLimitError("values", limits.maxValues);
+    }
+  }
+  const families = parseOpenMetrics(body, { scheme: options.scheme });
+  if (limits !== undefined) checkFamilies(families, limits);
+  return families;
 }
 
 const EOF_LINE = [0x23, 0x20, 0x45, 0x4f, 0x46]; // "# EOF"
@@ -60,11 +100,12 @@ export function endsWithEofLine(body: Uint8Array): boolean {
  *
  * @param contentType The request's Content-Type, or `null` when absent.
  * @param body The body, already decompressed.
- * @param options The name validation scheme.
+ * @param options The name validation scheme, the push limits.
  * @returns The parser used and the families.
  * @throws {ParseError} The error of the parser that had the last word: the
  *   protobuf decoder, the OpenMetrics parser (declared, or the second chance
  *   of a body ending in `# EOF`), or else the text parser.
+ * @throws {PushLimitError} For a body past `options.limits`.
  *
  * @example
  * ```ts
@@ -83,15 +124,16 @@ export function parsePushBody(
   options: PushBodyOptions,
 ): ParsedPushBody {
   if (isProtobufDelimited(contentType)) {
+    if (options.limits !== undefined) checkDelimitedLimits(body, options.limits);
     return { format: "protobuf", families: decodeDelimited(body) };
   }
   if (isOpenMetricsText(contentType)) {
-    return { format: "openmetrics", families: parseOpenMetrics(body, options) };
+    return { format: "openmetrics", families: openMetricsWithin(body, options) };
   }
   try {
     return { format: "text", families: parseText(body, options) };
   } catch (e) {
     if (!(e instanceof ParseError) || !endsWithEofLine(body)) throw e;
   }
-  return { format: "openmetrics", families: parseOpenMetrics(body, options) };
+  return { format: "openmetrics", families: openMetricsWithin(body, options) };
 }

@@ -27,11 +27,25 @@ import {
 } from "@lib/model/metric.ts";
 import type { ValidationScheme } from "@lib/model/names.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
+import { PushBudget, type PushLimits } from "@lib/model/push_limits.ts";
 
 /** Options of {@linkcode parseText}. */
 export interface TextParseOptions {
   /** Name validation: `"legacy"` unless `--push.enable-utf8-names`. */
   scheme: ValidationScheme;
+  /**
+   * Limits of one push: the parse stops with a `PushLimitError` at the first
+   * series or value past them (default: none).
+   */
+  limits?: PushLimits;
+  /**
+   * Stop after the line of the first series that repeats an earlier one of
+   * its family (same labels), returning what was parsed up to it, the
+   * repeat included. A push with a repeated series is refused by the
+   * consistency check anyway, with the error for that series; the rest of
+   * the body is not held in memory.
+   */
+  stopAtDuplicate?: boolean;
 }
 
 /**
@@ -79,8 +93,12 @@ const START_TIMESTAMP = 8;
 const READING_HELP = 9;
 const READING_TYPE = 10;
 
-/** Inputs above this size are not decoded into one string (V8 limits string length). */
-const MAX_TEXT = 1 << 28;
+/**
+ * Inputs above this size are not decoded into one string: tokens are built
+ * from the bytes instead (about a tenth slower), so a large push is not held
+ * twice while it is parsed (and V8 limits string length anyway).
+ */
+const MAX_TEXT = 4 << 20;
 
 const TWO_63 = 9223372036854775808;
 const TWO_64 = 18446744073709551616;
@@ -115,7 +133,15 @@ interface Family {
   help: string | undefined;
   type: MetricType | undefined;
   metric: Metric[];
+  /** Its series so far by {@linkcode labelsHash} (a list after a collision), when duplicates are looked for. */
+  seen?: Map<number, Metric | Metric[]>;
 }
+
+/** V8 makes a substring this long a view into its parent string (`SlicedString::kMinLength`). */
+const SLICED_MIN = 13;
+
+/** A label list this long is checked for repeated names with a set instead of a scan. */
+const LABEL_SCAN_MAX = 16;
 
 /** What a metric name resolved to in setOrCreateCurrentMF. */
 interface Resolution {
@@ -272,6 +298,33 @@ function isAscii(b: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+/** FNV-1a of a label pair (name, a separator, value), over UTF-16 code units. */
+function pairHash(pair: LabelPair): number {
+  let h = 0x811c9dc5;
+  const { name, value } = pair;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ 0xffff, 0x01000193);
+  for (let i = 0; i < value.length; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+  return h;
+}
+
+/** An order-independent hash of a label list (the sum of its pairs' hashes). */
+function labelsHash(pairs: readonly LabelPair[]): number {
+  let h = 0;
+  for (let i = 0; i < pairs.length; i++) h = (h + pairHash(pairs[i]!)) | 0;
+  return h;
+}
+
+/** Whether two label lists (with unique names each) hold the same pairs, in any order. */
+function sameLabelSet(a: readonly LabelPair[], b: readonly LabelPair[]): boolean {
+  if (a.length !== b.length) return false;
+  if (a.length > LABEL_SCAN_MAX) {
+    const values = new Map(b.map((p) => [p.name, p.value]));
+    return a.every((p) => values.get(p.name) === p.value);
+  }
+  return a.every((p) => b.some((q) => q.name === p.name && q.value === p.value));
+}
+
 /**
  * A canonical, collision-free key for a label map, standing in for
  * `model.LabelsToSignature` (names sorted, every part length-prefixed).
@@ -314,6 +367,12 @@ class TextParser {
   metric: Metric | null = null;
   pair: LabelPair | null = null;
   pairs: LabelPair[] = [];
+  /** The names in `pairs`, once it is longer than {@linkcode LABEL_SCAN_MAX}. */
+  pairNames: Set<string> | null = null;
+  readonly budget: PushBudget | null;
+  readonly stopAtDuplicate: boolean;
+  /** A repeated series was found: stop at the end of its line. */
+  stopAfterLine = false;
   labels: Map<string, string> | null = null;
   readonly summaries = new Map<string, Metric>();
   readonly histograms = new Map<string, Metric>();
@@ -337,10 +396,12 @@ class TextParser {
   /** Recently made ASCII token strings, see internRange. */
   readonly cache: string[] = new Array<string>(1024).fill("");
 
-  constructor(b: Uint8Array, scheme: ValidationScheme) {
+  constructor(b: Uint8Array, options: TextParseOptions) {
     this.b = b;
+    this.budget = options.limits ? new PushBudget(options.limits) : null;
+    this.stopAtDuplicate = options.stopAtDuplicate ?? false;
     if (b.length > MAX_TEXT) {
-      // Too big for one JavaScript string: build token strings from bytes.
+      // Too big to copy into one JavaScript string: build token strings from bytes.
       this.text = null;
     } else {
       // Pure ASCII input (the usual case) decodes fastest as UTF-8; otherwise
@@ -349,7 +410,7 @@ class TextParser {
       this.text = text.length === b.length ? text : byteDecoder.decode(b);
     }
     this.n = b.length;
-    this.scheme = scheme;
+    this.scheme = options.scheme;
   }
 
   run(): MetricFamily[] {
@@ -357,7 +418,7 @@ class TextParser {
     while (state !== DONE) {
       switch (state) {
         case START_OF_LINE:
-          state = this.startOfLine();
+          state = this.stopAfterLine ? DONE : this.startOfLine();
           break;
         case START_COMMENT:
           state = this.startComment();
@@ -667,9 +728,15 @@ class TextParser {
     }
   }
 
-  /** The ASCII input range [s, e) as a string. */
+  /**
+   * The ASCII input range [s, e) as a string of its own. (A slice of 13 or
+   * more characters of the whole input's string would be a V8 sliced string,
+   * keeping the entire body alive as long as the store keeps the value.)
+   */
   slice(s: number, e: number): string {
-    return this.text === null ? asciiString(this.b, s, e) : this.text.slice(s, e);
+    return this.text === null || e - s >= SLICED_MIN
+      ? asciiString(this.b, s, e)
+      : this.text.slice(s, e);
   }
 
   /**
@@ -893,6 +960,7 @@ class TextParser {
     if (metric.label.length === 0) metric.label = this.pairs;
     else for (const lp of this.pairs) metric.label.push(lp);
     this.pairs = [];
+    this.pairNames = null;
   }
 
   startLabelName(): number {
@@ -941,14 +1009,41 @@ class TextParser {
       (isHistogramType(t) && name === "le");
     if (!special) {
       const pairs = this.pairs;
-      for (let i = 0; i < pairs.length; i++) {
-        if (pairs[i]!.name === name) {
-          throw this.fail(`duplicate label names for metric ${goQuoteString(this.mf?.name ?? "")}`);
-        }
+      if (this.hasLabel(name)) {
+        throw this.fail(`duplicate label names for metric ${goQuoteString(this.mf?.name ?? "")}`);
       }
+      this.budget?.check(pairs.length + 1);
       pairs.push(pair);
+      this.pairNames?.add(name);
     }
     return START_LABEL_VALUE;
+  }
+
+  /** Whether the current line's labels already have `name` (a scan, or a set for long lists). */
+  hasLabel(name: string): boolean {
+    const pairs = this.pairs;
+    if (pairs.length <= LABEL_SCAN_MAX) {
+      for (let i = 0; i < pairs.length; i++) if (pairs[i]!.name === name) return true;
+      return false;
+    }
+    this.pairNames ??= new Set(pairs.map((p) => p.name));
+    return this.pairNames.has(name);
+  }
+
+  /** Counts a new series against the limits and, when asked, looks for an earlier equal one. */
+  newSeries(mf: Family, metric: Metric, simple: boolean): void {
+    this.budget?.series(metric.label.length);
+    if (!this.stopAtDuplicate || !simple) return;
+    const seen = mf.seen ??= new Map();
+    const hash = labelsHash(metric.label);
+    const before = seen.get(hash);
+    if (before === undefined) {
+      seen.set(hash, metric);
+      return;
+    }
+    const earlier = Array.isArray(before) ? before : [before];
+    if (earlier.some((m) => sameLabelSet(m.label, metric.label))) this.stopAfterLine = true;
+    else seen.set(hash, [...earlier, metric]);
   }
 
   startLabelValue(): number {
@@ -1021,9 +1116,11 @@ class TextParser {
       } else {
         registry.set(sig, metric);
         mf.metric.push(metric);
+        this.newSeries(mf, metric, false);
       }
     } else {
       mf.metric.push(metric);
+      this.newSeries(mf, metric, true);
     }
     this.readTokenUntilWhitespace();
     const value = parseGoFloat(this.b, this.tS, this.tE);
@@ -1045,6 +1142,7 @@ class TextParser {
         if (this.isSummaryCount) summary.sampleCount = goFloatToUint64(value);
         else if (this.isSummarySum) summary.sampleSum = value;
         else if (!Number.isNaN(this.quantile)) {
+          this.budget?.values(1);
           summary.quantile.push({ quantile: this.quantile, value });
         }
         break;
@@ -1059,6 +1157,7 @@ class TextParser {
         } else if (this.isHistogramSum) {
           h.sampleSum = value;
         } else if (!Number.isNaN(this.bucket)) {
+          this.budget?.values(1);
           if (isUint64(value)) {
             h.bucket.push({ upperBound: this.bucket, cumulativeCount: value + 0 });
           } else if (value < 0) {
@@ -1140,11 +1239,12 @@ function normalizeHistogram(m: Metric): void {
  * @throws {ParseError} `text format parsing error in line N: <msg>` with
  *   upstream's message and line number ({@linkcode TextParsePanic} where
  *   upstream crashes).
+ * @throws {PushLimitError} At the first series or value past `options.limits`.
  */
 export function parseText(
   input: Uint8Array | string,
   options: TextParseOptions = { scheme: "legacy" },
 ): MetricFamily[] {
   const bytes = typeof input === "string" ? encoder.encode(input) : input;
-  return new TextParser(bytes, options.scheme).run();
+  return new TextParser(bytes, options).run();
 }

@@ -43,8 +43,10 @@ Deno.test("status: exact bytes, sorted flags in kingpin's string forms, RFC 3339
   assertEquals(res.headers.get("content-type"), "application/json");
   assertCors(res.headers, true, "status");
   const flags = '{"log.format":"logfmt","log.level":"debug","persistence.file":"",' +
-    '"persistence.interval":"24h0m0s","push.disable-consistency-check":"false",' +
-    '"push.enable-utf8-names":"false","push.max-body-size":"64MiB",' +
+    '"persistence.interval":"24h0m0s","push.default-ttl":"0s",' +
+    '"push.disable-consistency-check":"false","push.enable-utf8-names":"false",' +
+    '"push.max-body-size":"64MiB","push.max-concurrent-body-size":"128MiB",' +
+    '"push.max-series-per-push":"100000","storage.max-series":"0",' +
     '"storage.postgres-checkpoint-interval":"5m0s","storage.postgres-password-file":"",' +
     '"storage.postgres-url":"","web.config.file":"",' +
     '"web.enable-admin-api":"true","web.enable-lifecycle":"false",' +
@@ -169,7 +171,10 @@ Deno.test("metrics: map keys that look like integers keep Go's byte order", asyn
 });
 
 Deno.test("metrics: a failed push shows last_push_successful false", async () => {
-  const { app } = appFromFlags();
+  // A clock that moves on every reading, as the gateway's (sub-millisecond) clock does: two pushes
+  // in one millisecond of Date.now() would have equal times, which upstream also reads as success.
+  let clock = 1_700_000_000_000;
+  const { app } = appFromFlags([], { now: () => clock += 1 });
   assertEquals((await request(app, "PUT", "/metrics/job/f", "m 1\n")).status, 200);
   assertEquals((await request(app, "PUT", "/metrics/job/f", "m 1 123\n")).status, 400);
   const data = JSON.parse((await request(app, "GET", "/api/v1/metrics")).text).data;

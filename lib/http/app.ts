@@ -7,6 +7,7 @@
  */
 
 import { apiRouter } from "@lib/http/api_v1.ts";
+import { BodyBudget } from "@lib/http/body_budget.ts";
 import { type AppContext, setRemoteAddr } from "@lib/http/context.ts";
 import { HttpError } from "@lib/http/errors.ts";
 import { counted, observedPush, respond } from "@lib/http/instrument.ts";
@@ -68,6 +69,7 @@ function joinPath(prefix: string, path: string): string {
  */
 export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
   const p = ctx.config.routePrefix;
+  const budget = new BodyBudget(ctx.config.maxConcurrentBodyBytes);
   const router = new Router()
     .on("GET", p + "/-/healthy", counted(ctx, "healthy", probeHandler(ctx, "healthy")))
     .on("GET", p + "/-/ready", counted(ctx, "ready", probeHandler(ctx, "ready")))
@@ -80,8 +82,8 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
   for (const suffix of ["", "@base64"]) {
     const b64 = suffix !== "";
     const base = `${p}/metrics/job${suffix}/:job`;
-    const put = observedPush(ctx, counted(ctx, "push", pushHandler(ctx, true, b64)));
-    const post = observedPush(ctx, counted(ctx, "push", pushHandler(ctx, false, b64)));
+    const put = observedPush(ctx, counted(ctx, "push", pushHandler(ctx, true, b64, budget)));
+    const post = observedPush(ctx, counted(ctx, "push", pushHandler(ctx, false, b64, budget)));
     const del = counted(ctx, "delete", deleteHandler(ctx, b64));
     for (const pattern of [base + "/*labels", base]) {
       router.on("PUT", pattern, put).on("POST", pattern, post).on("DELETE", pattern, del);

@@ -15,6 +15,7 @@ import { concat } from "@std/bytes/concat";
 import { crc32 } from "@lib/compress/crc32.ts";
 import { gunzip } from "node:zlib";
 import { constants as bufferConstants } from "node:buffer";
+import type { BodyLease } from "@lib/http/body_budget.ts";
 import { HttpError } from "@lib/http/errors.ts";
 import { BodyTooLargeError, decodeSnappyFramed, SnappyError } from "@lib/compress/snappy.ts";
 
@@ -22,6 +23,12 @@ import { BodyTooLargeError, decodeSnappyFramed, SnappyError } from "@lib/compres
 export interface BodyOptions {
   /** Cap in bytes, applied to the raw body and again to the decoded body. */
   maxBytes: number;
+  /**
+   * The request's share of the bytes all requests may hold at once: raw
+   * bytes as they arrive and decoded bytes are taken from it; when they do not
+   * fit, the read stops with its 503 {@linkcode HttpError}.
+   */
+  lease?: BodyLease;
 }
 
 /**
@@ -37,7 +44,7 @@ export interface BodyOptions {
  * `snappy: unsupported input`.
  */
 export async function readRequestBody(req: Request, options: BodyOptions): Promise<Uint8Array> {
-  const { maxBytes } = options;
+  const { maxBytes, lease } = options;
   const declared = req.headers.get("content-length");
   const length = declared !== null && /^\d+$/.test(declared.trim()) ? Number(declared) : undefined;
   if (length !== undefined && length > maxBytes) {
@@ -48,11 +55,27 @@ export async function readRequestBody(req: Request, options: BodyOptions): Promi
   // delivers exactly that many bytes, so the body is read in one go instead of chunk by chunk
   // through a stream reader; otherwise it is read under the cap.
   const whole = length !== undefined && req.headers.get("transfer-encoding") === null;
-  const raw = whole ? await req.bytes() : await readLimited(req.body, maxBytes);
+  if (whole && lease !== undefined) {
+    try {
+      lease.grow(length);
+    } catch (err) {
+      await req.body?.cancel().catch(() => {});
+      throw err;
+    }
+  }
+  const raw = whole ? await req.bytes() : await readLimited(req.body, maxBytes, lease);
   const encoding = (req.headers.get("content-encoding") ?? "").toLowerCase();
-  if (encoding === "gzip") return await gunzipBody(raw, maxBytes);
-  if (encoding === "snappy") return unsnappyBody(raw, maxBytes);
+  if (encoding === "gzip") return await gunzipBody(raw, maxBytes, lease);
+  if (encoding === "snappy") return unsnappyBody(raw, maxBytes, lease);
   return raw;
+}
+
+/**
+ * The output cap of a decompression: the body cap, or less when the budget has
+ * less free (then passing it is a 503, not a 413).
+ */
+function outputCap(maxBytes: number, lease: BodyLease | undefined): number {
+  return lease === undefined ? maxBytes : Math.min(maxBytes, Math.max(0, lease.available));
 }
 
 function tooLarge(err: BodyTooLargeError): HttpError {
@@ -63,6 +86,7 @@ function tooLarge(err: BodyTooLargeError): HttpError {
 async function readLimited(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
+  lease: BodyLease | undefined,
 ): Promise<Uint8Array> {
   if (body === null) return new Uint8Array();
   const reader = body.getReader();
@@ -75,6 +99,12 @@ async function readLimited(
       if (total + value.length > maxBytes) {
         await reader.cancel().catch(() => {});
         throw tooLarge(new BodyTooLargeError(maxBytes, "request body"));
+      }
+      try {
+        lease?.grow(value.length);
+      } catch (err) {
+        await reader.cancel().catch(() => {});
+        throw err;
       }
       parts.push(value);
       total += value.length;
@@ -156,7 +186,11 @@ export function goGzipErrorText(zlibMessage: string): string {
 /** A minimal first-member header handed to zlib once Go's checks have passed. */
 const PLAIN_GZIP_HEADER = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
-function gunzipBody(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
+function gunzipBody(
+  data: Uint8Array,
+  maxBytes: number,
+  lease: BodyLease | undefined,
+): Promise<Uint8Array> {
   const header = parseGzipHeader(data);
   if ("error" in header) return Promise.reject(new HttpError(400, header.error));
   // zlib judges optional header fields differently from Go (reserved flags,
@@ -167,13 +201,21 @@ function gunzipBody(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
     input.set(PLAIN_GZIP_HEADER);
     input.set(data.subarray(header.end), PLAIN_GZIP_HEADER.length);
   }
-  const limited = Number.isSafeInteger(maxBytes) && maxBytes <= bufferConstants.MAX_LENGTH;
+  const cap = outputCap(maxBytes, lease);
+  if (cap < 1 && lease !== undefined) return Promise.reject(lease.refusal());
+  const limited = Number.isSafeInteger(cap) && cap <= bufferConstants.MAX_LENGTH;
   return new Promise((resolve, reject) => {
-    gunzip(input, limited ? { maxOutputLength: maxBytes } : {}, (err, out) => {
+    gunzip(input, limited ? { maxOutputLength: cap } : {}, (err, out) => {
       if (err === null) {
-        resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+        try {
+          lease?.grow(out.byteLength);
+          resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+        } catch (budgetErr) {
+          reject(budgetErr);
+        }
       } else if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-        reject(tooLarge(new BodyTooLargeError(maxBytes)));
+        if (cap < maxBytes && lease !== undefined) reject(lease.refusal());
+        else reject(tooLarge(new BodyTooLargeError(maxBytes)));
       } else {
         reject(new HttpError(400, goGzipErrorText(err.message), { cause: err }));
       }
@@ -181,11 +223,21 @@ function gunzipBody(data: Uint8Array, maxBytes: number): Promise<Uint8Array> {
   });
 }
 
-function unsnappyBody(data: Uint8Array, maxBytes: number): Uint8Array {
+function unsnappyBody(
+  data: Uint8Array,
+  maxBytes: number,
+  lease: BodyLease | undefined,
+): Uint8Array {
+  const cap = outputCap(maxBytes, lease);
   try {
-    return decodeSnappyFramed(data, maxBytes);
+    const out = decodeSnappyFramed(data, cap);
+    lease?.grow(out.byteLength);
+    return out;
   } catch (err) {
-    if (err instanceof BodyTooLargeError) throw tooLarge(err);
+    if (err instanceof BodyTooLargeError) {
+      if (cap < maxBytes && lease !== undefined) throw lease.refusal();
+      throw tooLarge(new BodyTooLargeError(maxBytes));
+    }
     if (err instanceof SnappyError) throw new HttpError(400, err.message, { cause: err });
     throw err;
   }

@@ -23,8 +23,14 @@ export interface AppConfig {
   readonly enableAdminApi: boolean;
   readonly disableConsistencyCheck: boolean;
   readonly enableUtf8Names: boolean;
+  /** The scrape paths offer OpenMetrics (`--web.enable-openmetrics`); off when absent. */
+  readonly enableOpenMetrics?: boolean;
   /** Cap on push bodies, before and after decompression. */
   readonly maxBodyBytes: number;
+  /** Cap on the push-body bytes held by all requests at once (0: none). */
+  readonly maxConcurrentBodyBytes: number;
+  /** The most series one push may hold (0: no limit). */
+  readonly maxSeriesPerPush: number;
   /**
    * The telemetry path serves the pushed groups only; the gateway's own
    * metrics are at `/-/metrics` (always served there).

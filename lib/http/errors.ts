@@ -11,16 +11,25 @@ import type { Logger } from "@lib/log.ts";
 import { ParseError } from "@lib/model/parse_error.ts";
 import { StoreUnavailableError } from "@lib/store/store.ts";
 
+/** Options of {@linkcode HttpError}: the cause, and headers to add to the response. */
+export interface HttpErrorOptions extends ErrorOptions {
+  /** Extra response headers, e.g. `Retry-After`. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** An error that becomes an HTTP response with `status` and `message` as a plain-text body. */
 export class HttpError extends Error {
   /** The HTTP status code to answer with. */
   readonly status: number;
+  /** Extra response headers. */
+  readonly headers: Readonly<Record<string, string>>;
 
   /** Creates an error answered as `status` with body `message` + "\n". */
-  constructor(status: number, message: string, options?: ErrorOptions) {
+  constructor(status: number, message: string, options?: HttpErrorOptions) {
     super(message, options);
     this.name = "HttpError";
     this.status = status;
+    this.headers = options?.headers ?? {};
   }
 }
 
@@ -40,7 +49,9 @@ export function errorResponse(status: number, message: string): Response {
 
 /** Converts an {@linkcode HttpError} into its response. */
 export function httpErrorResponse(err: HttpError): Response {
-  return errorResponse(err.status, err.message);
+  const res = errorResponse(err.status, err.message);
+  for (const [name, value] of Object.entries(err.headers)) res.headers.set(name, value);
+  return res;
 }
 
 /** What the error path needs to know about the request (for its log lines). */

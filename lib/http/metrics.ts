@@ -1,9 +1,11 @@
 /**
  * `GET <prefix><telemetry-path>`: every group merged per family, plus the
- * gateway's own metrics, in text 0.0.4 or protobuf as upstream negotiates,
- * gzip-compressed when the client accepts it. `GET <prefix>/-/metrics`: the
- * gateway's own metrics alone (with the shared store, the telemetry path
- * serves the pushed groups alone: the own metrics differ per replica).
+ * gateway's own metrics, in text 0.0.4 or protobuf as upstream negotiates
+ * (with `--web.enable-openmetrics`, OpenMetrics too, as promhttp negotiates
+ * with `EnableOpenMetrics`), gzip-compressed when the client accepts it.
+ * `GET <prefix>/-/metrics`: the gateway's own metrics alone, negotiated alike
+ * (with the shared store, the telemetry path serves the pushed groups alone:
+ * the own metrics differ per replica).
  *
  * The rendered and compressed bytes are kept between scrapes, per format and
  * escaping scheme, in an {@linkcode ExpositionCache}: a scrape after a write
@@ -12,7 +14,12 @@
  * @module
  */
 
-import { type ExpositionFormat, negotiate } from "@lib/expfmt/negotiate.ts";
+import {
+  negotiate,
+  type NegotiatedWithOpenMetrics,
+  negotiateIncludingOpenMetrics,
+  type OpenMetricsAwareFormat,
+} from "@lib/expfmt/negotiate.ts";
 import type { EscapingScheme } from "@lib/model/escaping.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import { compareMetrics } from "@lib/store/merged_view.ts";
@@ -103,13 +110,20 @@ function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array<Ar
   });
 }
 
-/** The scrape handler, serving `content`. */
+/**
+ * The scrape handler, serving `content`. OpenMetrics is on offer when
+ * `ctx.config.enableOpenMetrics` is set (`--web.enable-openmetrics`); its
+ * versions 1.0.0 and 0.0.1 share one cache (the same bytes under another
+ * Content-Type).
+ */
 export function metricsHandler(
   ctx: AppContext,
   content: ScrapeContent = "all",
 ): (req: Request) => Response {
+  const negotiator: (accept: string | null) => NegotiatedWithOpenMetrics =
+    ctx.config.enableOpenMetrics === true ? negotiateIncludingOpenMetrics : negotiate;
   const caches = new Map<string, ExpositionCache>();
-  const cacheFor = (format: ExpositionFormat, scheme: EscapingScheme): ExpositionCache => {
+  const cacheFor = (format: OpenMetricsAwareFormat, scheme: EscapingScheme): ExpositionCache => {
     const key = format + " " + scheme;
     let cache = caches.get(key);
     if (cache !== undefined) caches.delete(key); // re-inserted last: most recently used
@@ -119,7 +133,7 @@ export function metricsHandler(
     return cache;
   };
   return (req: Request): Response => {
-    const negotiated = negotiate(req.headers.get("accept"));
+    const negotiated = negotiator(req.headers.get("accept"));
     const cache = cacheFor(negotiated.format, negotiated.escaping);
     const families = gatherFamilies(ctx, content);
     const headers = new Headers({ "content-type": negotiated.contentType });

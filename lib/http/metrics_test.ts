@@ -1,7 +1,9 @@
 /**
  * The scrape handler in-process: content negotiation, gzip (as Prometheus
  * asks for it, checked against the identity body), and where
- * `--web.telemetry-path` puts it.
+ * `--web.telemetry-path` puts it; with `--web.enable-openmetrics`,
+ * OpenMetrics for the Accept headers that ask for it (the same bytes as a
+ * fresh render, before and after a push) and nothing else changed.
  */
 
 import { assert, assertEquals, assertFalse, assertMatch, assertStringIncludes } from "@std/assert";
@@ -10,12 +12,19 @@ import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
-import { acceptsGzip } from "@lib/http/metrics.ts";
+import { acceptsGzip, gatherFamilies } from "@lib/http/metrics.ts";
+import { parseOpenMetrics } from "@lib/expfmt/openmetrics_parse.ts";
+import { renderOpenMetrics } from "@lib/expfmt/openmetrics_render.ts";
+import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
+import { negotiate, negotiateIncludingOpenMetrics } from "@lib/expfmt/negotiate.ts";
+import { renderText } from "@lib/expfmt/text_render.ts";
+import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { OWN_FAMILIES } from "@lib/http/self_metrics.ts";
 import { appFromFlags } from "@lib/http/test_app.ts";
 import { request } from "@lib/http/test_client.ts";
 import { testAppContext } from "@lib/http/test_context.ts";
 import { decodeDelimited } from "@lib/protobuf/decode.ts";
+import type { MetricFamily } from "@lib/model/metric.ts";
 
 Deno.test("/metrics negotiation: protobuf on request, text for OpenMetrics-first Accept, gzip", async () => {
   const { app } = appFromFlags();
@@ -181,4 +190,233 @@ Deno.test("/metrics without gzip in Accept-Encoding is not compressed", async ()
     const text = await res.text();
     assert(text.includes('jobs_total{instance="h00001",job="j",kind="a"} 1\n'), encoding);
   }
+});
+
+/** One group's push in OpenMetrics: a counter and a histogram with exemplars, a unit. */
+function openMetricsBody(value: number): string {
+  return `# HELP om_requests Requests.
+# TYPE om_requests counter
+om_requests_total{code="200"} ${value} # {trace_id="t${value}"} 1.0 1700000000.5
+om_requests_total{code="500"} 1
+# TYPE om_latency_seconds histogram
+# UNIT om_latency_seconds seconds
+om_latency_seconds_bucket{le="0.1"} 1
+om_latency_seconds_bucket{le="1.0"} 2 # {trace_id="b${value}"} 0.5
+om_latency_seconds_bucket{le="+Inf"} 3
+om_latency_seconds_sum 4.25
+om_latency_seconds_count 3
+# EOF
+`;
+}
+
+async function pushOpenMetrics(ctx: AppContext, i: number, value = i): Promise<void> {
+  const res = await ctx.store.submit({
+    kind: "push",
+    labels: { job: "om", instance: `h${String(i).padStart(5, "0")}` },
+    families: parseOpenMetrics(openMetricsBody(value)),
+    replace: true,
+    timeMs: 1_700_000_000_000 + i,
+  });
+  assert(res.ok, JSON.stringify(res));
+}
+
+/** Accept headers and what `/metrics` answers them with `--web.enable-openmetrics`. */
+const OPENMETRICS_CASES: [string, string][] = [
+  [PROM_2_42, "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"],
+  [PROM_3, "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"],
+  [
+    "application/openmetrics-text; version=0.0.1",
+    "application/openmetrics-text; version=0.0.1; charset=utf-8; escaping=underscores",
+  ],
+  [
+    "application/openmetrics-text",
+    "application/openmetrics-text; version=0.0.1; charset=utf-8; escaping=underscores",
+  ],
+];
+
+/** The scrape rendered whole, without any cache: what `/metrics` must answer. */
+function freshOpenMetrics(ctx: AppContext, contentType: string): string {
+  const escaping = /escaping=([a-z0-9-]+)/.exec(contentType)![1] as EscapingScheme;
+  const families = gatherFamilies(ctx, "pushed").map((f) => f.family);
+  return renderOpenMetrics(families, { escaping });
+}
+
+Deno.test("--web.enable-openmetrics: Prometheus' Accept headers get OpenMetrics, gzip and identity, as a fresh render after every push", async () => {
+  const ctx = testAppContext({ enableOpenMetrics: true, ownMetricsApart: true });
+  const app = createApp(ctx);
+  const get = (headers: HeadersInit) => app(new Request("http://gw/metrics", { headers }));
+  for (let i = 0; i < 1500; i++) await pushOpenMetrics(ctx, i);
+  let current = 777; // what group 777 last pushed
+  for (const [accept, contentType] of OPENMETRICS_CASES) {
+    for (let round = 0; round < 3; round++) {
+      // Round 1: unchanged store; round 2: right after a one-group push.
+      if (round === 2) await pushOpenMetrics(ctx, 777, current += 1000);
+      const expected = freshOpenMetrics(ctx, contentType);
+      const where = `${accept} round ${round}`;
+      const gz = await get({ accept, "accept-encoding": "gzip" });
+      assertEquals(gz.status, 200, where);
+      assertEquals(gz.headers.get("content-type"), contentType, where);
+      assertEquals(gz.headers.get("content-encoding"), "gzip", where);
+      const compressed = await bytesOf(gz);
+      const unzipped = new TextDecoder().decode(gunzipSync(compressed));
+      assert(compressed.length * 4 < unzipped.length, `${where}: ${compressed.length} bytes`);
+      assert(unzipped === expected, `${where}: gzip scrape differs from a fresh render`);
+      const plain = await get({ accept });
+      assertEquals(plain.headers.get("content-type"), contentType, where);
+      assertEquals(plain.headers.get("content-encoding"), null, where);
+      assert(await plain.text() === expected, `${where}: identity scrape differs`);
+
+      assert(expected.endsWith("\n# EOF\n"), where);
+      assertEquals(expected.split("# EOF").length, 2, where);
+      assertStringIncludes(
+        expected,
+        `om_requests_total{code="200",instance="h00777",job="om"} ${current}.0 ` +
+          `# {trace_id="t${current}"} 1.0 1.7000000005e+09\n`,
+        where,
+      );
+      assertStringIncludes(
+        expected,
+        "# TYPE om_latency_seconds histogram\n# UNIT om_latency_seconds seconds\n",
+        where,
+      );
+      assertStringIncludes(
+        expected,
+        'om_latency_seconds_bucket{instance="h00001",job="om",le="1.0"} 2 # {trace_id="b1"} 0.5\n',
+        where,
+      );
+      assertEquals(
+        expected.split("\n").filter((l) => l.startsWith("om_requests_total{")).length,
+        3000,
+        where,
+      );
+    }
+  }
+});
+
+/** Accept headers of every kind, OpenMetrics among them. */
+const ACCEPTS: (string | null)[] = [
+  null,
+  PROM_2_42,
+  PROM_3,
+  PROM_3_PROTO,
+  "text/plain",
+  "*/*",
+  PROTO_DELIMITED,
+  "application/openmetrics-text;version=1.0.0",
+  "application/openmetrics-text;version=2.0.0,text/plain;version=0.0.4;q=0.5",
+];
+
+/** The scrape of `families` in the format and scheme of `negotiated`, rendered whole. */
+function fresh(
+  families: MetricFamily[],
+  negotiated: { format: string; escaping: EscapingScheme },
+): Uint8Array {
+  const escaped = families.map((f) => escapeMetricFamily(f, negotiated.escaping));
+  // Protobuf scrapes carry no unit, as upstream's (client_golang's Gatherers drop it).
+  if (negotiated.format === "protobuf") {
+    return encodeDelimited(escaped.map((f) => ({ ...f, unit: undefined })));
+  }
+  if (negotiated.format === "text") return new TextEncoder().encode(renderText(escaped));
+  return new TextEncoder().encode(renderOpenMetrics(escaped, { escaping: "allow-utf-8" }));
+}
+
+Deno.test("--web.enable-openmetrics off: every Accept negotiates and renders as without OpenMetrics; on: only OpenMetrics answers change", async () => {
+  const off = testAppContext({ ownMetricsApart: true, enableUtf8Names: true });
+  const on = testAppContext({
+    ownMetricsApart: true,
+    enableUtf8Names: true,
+    enableOpenMetrics: true,
+  });
+  for (const ctx of [off, on]) {
+    for (let i = 0; i < 50; i++) await pushOpenMetrics(ctx, i);
+    const res = await ctx.store.submit({
+      kind: "push",
+      labels: { job: "utf8" },
+      families: parseText('{"a.b","c.d"="x"} 1\n', { scheme: "utf8" }),
+      replace: true,
+      timeMs: 1_700_000_000_000,
+    });
+    assert(res.ok, JSON.stringify(res));
+  }
+  const families = gatherFamilies(off, "pushed").map((f) => f.family);
+  const appOff = createApp(off);
+  const appOn = createApp(on);
+  let openMetricsAnswers = 0;
+  for (const accept of ACCEPTS) {
+    const headers: HeadersInit = accept === null ? {} : { accept };
+    const a = await appOff(new Request("http://gw/metrics", { headers }));
+    const b = await appOn(new Request("http://gw/metrics", { headers }));
+    const where = String(accept);
+    const plain = negotiate(accept);
+    assertEquals(a.headers.get("content-type"), plain.contentType, where);
+    const bytesOff = await bytesOf(a);
+    assertEquals(bytesOff, fresh(families, plain), where);
+    const withOm = negotiateIncludingOpenMetrics(accept);
+    assertEquals(b.headers.get("content-type"), withOm.contentType, where);
+    const bytesOn = await bytesOf(b);
+    if (withOm.format === "openmetrics") {
+      openMetricsAnswers++;
+      assertEquals(bytesOn, fresh(families, withOm), where);
+      assertMatch(withOm.contentType, /^application\/openmetrics-text; version=1\.0\.0; /, where);
+    } else {
+      assertEquals(withOm, plain, where);
+      assertEquals(bytesOn, bytesOff, where);
+    }
+  }
+  assertEquals(openMetricsAnswers, 3);
+  // The unit pushed in OpenMetrics: `# UNIT` in OpenMetrics, never in protobuf (as upstream).
+  assert(families.some((f) => f.unit === "seconds"), "the merged family has its unit");
+  const om = await appOn(new Request("http://gw/metrics", { headers: { accept: PROM_2_42 } }));
+  assertStringIncludes(await om.text(), "# UNIT om_latency_seconds seconds\n");
+  for (const app of [appOff, appOn]) {
+    const proto = await app(
+      new Request("http://gw/metrics", { headers: { accept: PROM_3_PROTO } }),
+    );
+    const decoded = decodeDelimited(await bytesOf(proto));
+    assertEquals(decoded.find((f) => f.name === "om_latency_seconds")?.unit, undefined);
+    assertEquals(decoded.length, families.length);
+  }
+  // Without the flag an OpenMetrics-first Accept gets text; names escaped as negotiated either way.
+  const p242 = { headers: { accept: PROM_2_42 } };
+  const text = await (await appOff(new Request("http://gw/metrics", p242))).text();
+  assertStringIncludes(text, '# TYPE a_b untyped\na_b{c_d="x",instance="",job="utf8"} 1\n');
+  const om242 = await (await appOn(new Request("http://gw/metrics", p242))).text();
+  assertStringIncludes(om242, '# TYPE a_b unknown\na_b{c_d="x",instance="",job="utf8"} 1.0\n');
+  const om3 = await (await appOn(new Request("http://gw/metrics", { headers: { accept: PROM_3 } })))
+    .text();
+  assertStringIncludes(
+    om3,
+    '# TYPE "a.b" unknown\n{"a.b","c.d"="x",instance="",job="utf8"} 1.0\n',
+  );
+});
+
+Deno.test("--web.enable-openmetrics: the gateway's own metrics in OpenMetrics, on the telemetry path and /-/metrics", async () => {
+  const { app } = appFromFlags(["--web.enable-openmetrics"]);
+  await request(app, "PUT", "/metrics/job/n", "# HELP g a gauge\n# TYPE g gauge\ng 1.5\n");
+  const accept = { accept: PROM_2_42 };
+  for (const path of ["/metrics", "/-/metrics"]) {
+    const res = await app(new Request(`http://gw${path}`, { headers: accept }));
+    assertEquals(
+      res.headers.get("content-type"),
+      "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+      path,
+    );
+    const text = await res.text();
+    assert(text.endsWith("\n# EOF\n"), path);
+    assertEquals(text.split("# EOF").length, 2, path);
+    assertStringIncludes(
+      text,
+      "# TYPE pushgateway_build_info gauge\npushgateway_build_info{",
+      path,
+    );
+    assertStringIncludes(text, "# TYPE pushgateway_http_requests counter\n", path);
+    assertEquals(text.includes('g{instance="",job="n"} 1.5\n'), path === "/metrics", path);
+  }
+  // Text and protobuf as before for clients that ask for them.
+  const text = await app(new Request("http://gw/metrics", { headers: { accept: "text/plain" } }));
+  assertEquals(
+    text.headers.get("content-type"),
+    "text/plain; version=0.0.4; charset=utf-8; escaping=underscores",
+  );
+  assertFalse((await text.text()).includes("# EOF"));
 });

@@ -1,13 +1,18 @@
 import { assert, assertEquals } from "@std/assert";
 import { gunzipSync } from "node:zlib";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
+import { OPENMETRICS_EOF, renderFamilyOpenMetrics } from "@lib/expfmt/openmetrics_render.ts";
 import { escapeMetricFamily, type EscapingScheme } from "@lib/model/escaping.ts";
 import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { encodeFamily, frameDelimited } from "@lib/protobuf/encode.ts";
 import { compareMetrics } from "@lib/store/merged_view.ts";
 import { StoreState } from "@lib/store/state.ts";
 import { ExpositionCache, type ScrapeFamily } from "@lib/http/scrape_cache.ts";
-import { PROTOBUF_RENDERER, TEXT_RENDERER } from "@lib/http/scrape_formats.ts";
+import {
+  OPENMETRICS_RENDERER,
+  PROTOBUF_RENDERER,
+  TEXT_RENDERER,
+} from "@lib/http/scrape_formats.ts";
 
 const utf8 = new TextEncoder();
 
@@ -21,18 +26,24 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** What the handler rendered before the cache: each family escaped and rendered whole. */
+type Format = "text" | "protobuf" | "openmetrics";
+
+/** A full render without the cache: each family escaped and rendered whole (then `# EOF`). */
 function reference(
   families: readonly ScrapeFamily[],
-  format: "text" | "protobuf",
+  format: Format,
   scheme: EscapingScheme,
 ): Uint8Array {
-  return concat(families.map(({ family }) => {
+  const rendered = families.map(({ family }) => {
     const escaped = escapeMetricFamily(family, scheme);
     return format === "text"
       ? utf8.encode(renderFamilyText(escaped))
-      : frameDelimited(encodeFamily(escaped));
-  }));
+      : format === "openmetrics"
+      ? utf8.encode(renderFamilyOpenMetrics(escaped))
+      : frameDelimited(encodeFamily({ ...escaped, unit: undefined })); // never a unit, as upstream
+  });
+  if (format === "openmetrics") rendered.push(utf8.encode(OPENMETRICS_EOF));
+  return concat(rendered);
 }
 
 /** Deterministic pseudo-random numbers in [0, 1). */
@@ -46,7 +57,10 @@ function random(seed: number): () => number {
   };
 }
 
-/** A group's families: every classic type, a label and a family name that need escaping. */
+/**
+ * A group's families: every classic type, a label and a family name that need
+ * escaping, a unit, exemplars on counters and on a histogram bucket.
+ */
 function groupFamilies(rand: () => number, g: number): MetricFamily[] {
   const series = (n: number, make: (k: number) => Omit<Metric, "label">, extra = "kind") =>
     Array.from({ length: n }, (_, k) => ({ label: [{ name: extra, value: `k${k}` }], ...make(k) }));
@@ -56,7 +70,14 @@ function groupFamilies(rand: () => number, g: number): MetricFamily[] {
       name: "c_total",
       help: "A counter.",
       type: MetricType.COUNTER,
-      metric: series(1 + (g % 4), () => ({ counter: { value: value() } })),
+      metric: series(1 + (g % 4), (k) => ({
+        counter: {
+          value: value(),
+          ...(k === 0
+            ? { exemplar: { label: [{ name: "trace_id", value: `t${g}` }], value: 1 } }
+            : {}),
+        },
+      })),
     },
     {
       name: "g",
@@ -67,12 +88,21 @@ function groupFamilies(rand: () => number, g: number): MetricFamily[] {
     {
       name: "h_seconds",
       type: MetricType.HISTOGRAM,
+      unit: "seconds",
       metric: series(1 + (g % 2), () => ({
         histogram: {
           ...emptyHistogram(),
           sampleCount: 3,
           sampleSum: value(),
-          bucket: [{ upperBound: 0.5, cumulativeCount: 1 }, { upperBound: 1, cumulativeCount: 2 }],
+          bucket: [{ upperBound: 0.5, cumulativeCount: 1 }, {
+            upperBound: 1,
+            cumulativeCount: 2,
+            exemplar: {
+              label: [{ name: "trace_id", value: `b${g}` }],
+              value: 0.75,
+              timestamp: { seconds: 1_700_000_000 + g, nanos: 500_000_000 },
+            },
+          }],
         },
       })),
     },
@@ -140,17 +170,16 @@ function pushGroup(state: StoreState, rand: () => number, g: number, seq: number
   }, seq);
 }
 
-const COMBINATIONS: [
-  "text" | "protobuf",
-  typeof TEXT_RENDERER,
-  EscapingScheme,
-][] = [
+const COMBINATIONS: [Format, typeof TEXT_RENDERER, EscapingScheme][] = [
   ["text", TEXT_RENDERER, "underscores"],
   ["text", TEXT_RENDERER, "allow-utf-8"],
   ["text", TEXT_RENDERER, "values"],
   ["protobuf", PROTOBUF_RENDERER, "underscores"],
   ["protobuf", PROTOBUF_RENDERER, "allow-utf-8"],
   ["protobuf", PROTOBUF_RENDERER, "dots"],
+  ["openmetrics", OPENMETRICS_RENDERER, "underscores"],
+  ["openmetrics", OPENMETRICS_RENDERER, "allow-utf-8"],
+  ["openmetrics", OPENMETRICS_RENDERER, "dots"],
 ];
 
 Deno.test("ExpositionCache: identity and gzip scrapes equal a full render after every write", () => {
@@ -175,6 +204,13 @@ Deno.test("ExpositionCache: identity and gzip scrapes equal a full render after 
       const families = gather(state, step);
       const expected = reference(families, format, scheme);
       const where = `step ${step}, ${format} ${scheme}`;
+      if (format === "openmetrics" && step === 0) {
+        const text = new TextDecoder().decode(expected);
+        for (const part of [' # {trace_id="t', ' # {trace_id="b', "# UNIT h_seconds seconds\n"]) {
+          assert(text.includes(part), `${where}: no ${part}`);
+        }
+        assert(text.endsWith("\n# EOF\n"), where);
+      }
       // Alternate which encoding goes first: gzip-only caches drop the raw bytes.
       const order = step % 3 === 0 ? ["identity", "gzip"] : ["gzip", "identity"];
       for (const encoding of order) {
@@ -199,9 +235,13 @@ Deno.test("ExpositionCache: a one-group push renders and compresses only the run
   const state = new StoreState();
   let seq = 1;
   for (let g = 0; g < 3000; g++) pushGroup(state, rand, g, seq++);
-  for (const renderer of [TEXT_RENDERER, PROTOBUF_RENDERER]) {
+  const formats = [
+    ["text", TEXT_RENDERER, "host-2000"],
+    ["protobuf", PROTOBUF_RENDERER, "host-2001"],
+    ["openmetrics", OPENMETRICS_RENDERER, "host-2002"],
+  ] as const;
+  for (const [format, renderer, gone] of formats) {
     const cache = new ExpositionCache(renderer, "underscores");
-    const format = renderer === TEXT_RENDERER ? "text" : "protobuf";
     cache.gzip(gather(state, 0));
     const cold = cache.stats;
     assert(cold.runsDeflated > 60, `${cold.runsDeflated} runs`);
@@ -228,7 +268,6 @@ Deno.test("ExpositionCache: a one-group push renders and compresses only the run
     // A deleted group: only the runs it was in.
     const before = cache.stats.runsDeflated;
     // (Another group for each renderer: the store is shared.)
-    const gone = renderer === TEXT_RENDERER ? "host-2000" : "host-2001";
     assert(state.delete({ labels: { job: "j", instance: gone } }, seq++).deleted);
     const after = gather(state, 3);
     const gz2 = concat(cache.gzip(after).parts);
@@ -281,9 +320,12 @@ Deno.test("ExpositionCache: a changed help renders the family again with its new
     metric,
   });
   const metric: Metric[] = [{ label: [{ name: "a", value: "1" }], gauge: { value: 1 } }];
-  for (
-    const [format, renderer] of [["text", TEXT_RENDERER], ["protobuf", PROTOBUF_RENDERER]] as const
-  ) {
+  const formats = [
+    ["text", TEXT_RENDERER],
+    ["protobuf", PROTOBUF_RENDERER],
+    ["openmetrics", OPENMETRICS_RENDERER],
+  ] as const;
+  for (const [format, renderer] of formats) {
     const cache = new ExpositionCache(renderer, "underscores");
     for (const help of ["one", "two", "two"]) {
       const families = [{ family: family(help, metric), volatile: false }];

@@ -2,13 +2,14 @@
  * The exposition formats as the scrape cache uses them: each renders a
  * family in pieces (the bytes of any run of its series, and the frame around
  * all of them), so that runs can be rendered, cached and compressed apart.
- * A new format (OpenMetrics) is one more {@linkcode ExpositionRenderer}.
+ * A new format is one more {@linkcode ExpositionRenderer}.
  *
  * @module
  */
 
 import { textFamilyPieces } from "@lib/expfmt/text_render.ts";
-import type { ExpositionFormat } from "@lib/expfmt/negotiate.ts";
+import { OPENMETRICS_EOF, openMetricsFamilyPieces } from "@lib/expfmt/openmetrics_render.ts";
+import type { OpenMetricsAwareFormat } from "@lib/expfmt/negotiate.ts";
 import type { Metric, MetricFamily } from "@lib/model/metric.ts";
 import { delimitedFrame, encodeMetricFields } from "@lib/protobuf/encode.ts";
 
@@ -37,7 +38,7 @@ export interface ExpositionRenderer {
    * shows nothing of such a family.
    */
   family(head: MetricFamily): FamilyRenderer | undefined;
-  /** Bytes after the last family (none for text 0.0.4 and protobuf). */
+  /** Bytes after the last family (none for text 0.0.4 and protobuf, `# EOF` for OpenMetrics). */
   readonly end: Uint8Array;
 }
 
@@ -58,21 +59,45 @@ export const TEXT_RENDERER: ExpositionRenderer = {
   end: NOTHING,
 };
 
-/** Length-delimited protobuf `MetricFamily` messages, as `encodeDelimited` writes them. */
+/**
+ * Length-delimited protobuf `MetricFamily` messages, as `encodeDelimited`
+ * writes them, without the family's unit: upstream's scrape goes through
+ * client_golang's `Gatherers`, which rebuild every family from its name, help
+ * and type only, so its protobuf scrapes never carry a unit.
+ */
 export const PROTOBUF_RENDERER: ExpositionRenderer = {
   family(head: MetricFamily): FamilyRenderer {
+    const { unit: _, ...bare } = head;
     return {
       series: (metrics) => encodeMetricFields(metrics),
-      frame: (bodyLength) => delimitedFrame(head, bodyLength),
+      frame: (bodyLength) => delimitedFrame(bare, bodyLength),
     };
   },
   end: NOTHING,
 };
 
+/**
+ * OpenMetrics 1.0.0, as `renderFamilyOpenMetrics` writes it (no `_created`
+ * lines, as promhttp by default), then `# EOF` after the last family.
+ */
+export const OPENMETRICS_RENDERER: ExpositionRenderer = {
+  family(head: MetricFamily): FamilyRenderer | undefined {
+    const pieces = openMetricsFamilyPieces(head);
+    if (pieces === undefined) return undefined;
+    const frame: FamilyFrame = { head: utf8.encode(pieces.head), tail: NOTHING };
+    return {
+      series: (metrics) => utf8.encode(pieces.series(metrics)),
+      frame: (bodyLength) => bodyLength === 0 ? undefined : frame,
+    };
+  },
+  end: utf8.encode(OPENMETRICS_EOF),
+};
+
 /** One renderer per negotiable format: a new format does not compile until it has one. */
-const RENDERERS: Readonly<Record<ExpositionFormat, ExpositionRenderer>> = {
+const RENDERERS: Readonly<Record<OpenMetricsAwareFormat, ExpositionRenderer>> = {
   text: TEXT_RENDERER,
   protobuf: PROTOBUF_RENDERER,
+  openmetrics: OPENMETRICS_RENDERER,
 };
 
 /**
@@ -81,6 +106,6 @@ const RENDERERS: Readonly<Record<ExpositionFormat, ExpositionRenderer>> = {
  * @param format The format.
  * @returns Its renderer.
  */
-export function rendererFor(format: ExpositionFormat): ExpositionRenderer {
+export function rendererFor(format: OpenMetricsAwareFormat): ExpositionRenderer {
   return RENDERERS[format];
 }

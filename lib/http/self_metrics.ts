@@ -116,6 +116,28 @@ export const OWN_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map<string, OwnF
   }],
 ]);
 
+/**
+ * The gateway's own families: {@linkcode OWN_FAMILIES} plus those other parts
+ * contribute through a {@linkcode Collector} (what the store is built with, so
+ * pushes must agree with them all).
+ *
+ * @param extra The families of each other part.
+ * @returns The merged map.
+ * @throws {Error} When two sources name the same family.
+ */
+export function withOwnFamilies(
+  ...extra: ReadonlyMap<string, OwnFamily>[]
+): ReadonlyMap<string, OwnFamily> {
+  const all = new Map(OWN_FAMILIES);
+  for (const families of extra) {
+    for (const [name, family] of families) {
+      if (all.has(name)) throw new Error(`own metric family ${name} is defined twice`);
+      all.set(name, family);
+    }
+  }
+  return all;
+}
+
 const QUANTILES = [0.1, 0.5, 0.9] as const;
 const WINDOW_MS = 10 * 60 * 1000;
 const AGE_BUCKETS = 5;

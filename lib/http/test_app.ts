@@ -1,7 +1,9 @@
 /**
  * The application as `main.ts` wires it, built in-process from a command
  * line for handler tests: flags parsed as the process parses them, the web
- * UI's routes, a fresh in-memory store, log lines collected in memory.
+ * UI's routes, a fresh in-memory store with the flags' default TTL and series
+ * limit and its own metrics, log lines collected in memory. (No expiry runs:
+ * tests that need it start an `Expirer` with a fake clock.)
  *
  * @module
  */
@@ -9,8 +11,11 @@
 import { parseFlags } from "@lib/cli/flags.ts";
 import { type AppHandler, createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
-import { testAppContext } from "@lib/http/test_context.ts";
+import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metrics.ts";
+import { TEST_BUILD_INFO, testAppContext } from "@lib/http/test_context.ts";
 import { createLogger } from "@lib/log.ts";
+import { InMemoryStore } from "@lib/store/memory_store.ts";
+import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { createUiRoutes } from "@lib/ui/routes.ts";
 
 /** What {@linkcode appFromFlags} builds. */
@@ -46,6 +51,20 @@ export function appFromFlags(
     format: parsed.config.logFormat,
     write: (line) => logs.push(line),
   });
-  const ctx = testAppContext(parsed.config, { ...overrides, logger });
+  const config = parsed.config;
+  const store = overrides.store ?? new InMemoryStore({
+    own: withOwnFamilies(STORE_OWN_FAMILIES),
+    defaultTtlMs: config.defaultTtlMs,
+    maxSeries: config.maxSeries,
+  });
+  const self = overrides.self ?? new SelfMetrics(buildLabels(TEST_BUILD_INFO), Date.now, [
+    storeOwnMetrics({
+      view: () => store.view,
+      expired: () => 0,
+      maxSeries: config.maxSeries,
+      maxSeriesPerPush: config.maxSeriesPerPush,
+    }),
+  ]);
+  const ctx = testAppContext(config, { ...overrides, store, self, logger });
   return { app: createApp(ctx, createUiRoutes(ctx)), logs };
 }

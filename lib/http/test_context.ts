@@ -39,6 +39,8 @@ export function testAppContext(
       disableConsistencyCheck: false,
       enableUtf8Names: false,
       maxBodyBytes: 1 << 20,
+      maxConcurrentBodyBytes: 128 << 20,
+      maxSeriesPerPush: 100_000,
       flagValues: {},
       ...config,
     },

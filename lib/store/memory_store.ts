@@ -6,7 +6,7 @@
  * @module
  */
 
-import { StoreState } from "@lib/store/state.ts";
+import { type StateSettings, StoreState } from "@lib/store/state.ts";
 import {
   type AppliedWrite,
   type MetricStore,
@@ -20,8 +20,8 @@ import {
 } from "@lib/store/store.ts";
 import type { Group } from "@lib/store/types.ts";
 
-/** Options of {@linkcode InMemoryStore}. */
-export interface InMemoryStoreOptions {
+/** Options of {@linkcode InMemoryStore}: the own families and the state's settings. */
+export interface InMemoryStoreOptions extends StateSettings {
   /** The gateway's own families, which pushed families must agree with. */
   own?: ReadonlyMap<string, OwnFamily>;
 }
@@ -39,7 +39,7 @@ export class InMemoryStore implements MetricStore {
 
   /** Creates an empty store. */
   constructor(options: InMemoryStoreOptions = {}) {
-    this.#state = new StoreState(options.own);
+    this.#state = new StoreState(options.own, options);
   }
 
   /** The read side. */
@@ -78,9 +78,18 @@ export class InMemoryStore implements MetricStore {
     return Promise.resolve();
   }
 
-  /** Replaces the content with restored groups, write sequence 0 (start-up only; not announced). */
+  /**
+   * Replaces the content with restored groups, write sequence 0, each with its
+   * TTL (start-up only; not announced).
+   */
   restore(groups: Iterable<Group>): void {
-    this.#state.restore([...groups].map((g) => ({ labels: g.labels, families: g.families })));
+    this.#state.restore(
+      [...groups].map((g) => ({
+        labels: g.labels,
+        families: g.families,
+        ...(g.ttl === undefined ? {} : { ttl: g.ttl }),
+      })),
+    );
   }
 
   /** A point-in-time copy of every group, for the persister. */

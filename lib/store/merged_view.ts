@@ -80,19 +80,21 @@ export function pendingTooLarge(entry: FamilyEntry): boolean {
 
 /**
  * The merged family of an index entry, built after a change and kept until
- * the next one: metrics in order, the help of the group with the smallest
- * grouping key (or `own`'s help for the gateway's own names).
+ * the next one: metrics in order, the help and unit of the group with the
+ * smallest grouping key (or `own`'s help for the gateway's own names).
  */
 export function mergedFamilyOf(entry: FamilyEntry, own: OwnFamily | undefined): MetricFamily {
   if (entry.merged) return entry.merged;
   compact(entry);
-  // The help of the smallest grouping key: one pass over the owners, no sort.
+  // The help and unit of the smallest grouping key: one pass over the owners, no sort.
   let firstKey: string | undefined;
   for (const k of entry.owners.keys()) if (firstKey === undefined || k < firstKey) firstKey = k;
   const first = entry.owners.get(firstKey as string) as StoredFamily;
   const merged: MetricFamily = { name: entry.name, type: entry.type, metric: entry.sorted };
   const help = own ? own.help : first.family.help;
   if (help !== undefined) merged.help = help;
+  const unit = first.family.unit;
+  if (unit !== undefined) merged.unit = unit;
   entry.merged = merged;
   return merged;
 }

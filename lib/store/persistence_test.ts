@@ -13,7 +13,7 @@ import type { Group } from "@lib/store/types.ts";
 import { syntheticStore } from "@lib/store/snapshot_bench.ts";
 
 const SAMPLE_TEXT = await Deno.readTextFile(
-  new URL("../../tests/testdata/snapshots/v1_sample.snapshot", import.meta.url),
+  new URL("../../tests/testdata/snapshots/v2_sample.snapshot", import.meta.url),
 );
 /** The committed sample store: every metric type, special floats, UTF-8, an empty group. */
 const SAMPLE: Group[] = decodeSnapshot(SAMPLE_TEXT);
@@ -186,7 +186,7 @@ Deno.test("loadSnapshot() sets aside empty, foreign, wrong-version and damaged f
       new Uint8Array([0x0e, 0xff, 0x81, 0x04, 0x01, 0x02, 0xff, 0x82]),
       /Invalid official Pushgateway persistence file: stream ends inside a message/,
     ],
-    ["version 2", '{"format":"pushgateway-deno-snapshot","version":2}\n', /unsupported format/],
+    ["version 3", '{"format":"pushgateway-deno-snapshot","version":3}\n', /unsupported format/],
     ["checksum", SAMPLE_TEXT.replace('"value":42', '"value":43'), /checksum mismatch/],
     ["no trailer", lines.slice(0, -2).join("\n") + "\n", /trailer missing after 3 groups/],
     ["cut in a line", SAMPLE_TEXT.slice(0, 1000), /last line has no newline/],

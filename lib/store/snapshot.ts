@@ -1,13 +1,14 @@
 /**
- * The snapshot format of the metric store (format version 1): pure encoding
- * and decoding, no I/O. {@link ./persistence.ts} writes and reads the files.
+ * The snapshot format of the metric store (format version 2; version 1 is
+ * still read): pure encoding and decoding, no I/O. {@link ./persistence.ts}
+ * writes and reads the files.
  *
  * ## Layout
  *
  * A snapshot is UTF-8 text made of lines, each ending with `\n`:
  *
- * 1. a header: `{"format":"pushgateway-deno-snapshot","version":1}`;
- * 2. one line per group: `{"labels":{…},"families":[…]}`;
+ * 1. a header: `{"format":"pushgateway-deno-snapshot","version":2}`;
+ * 2. one line per group: `{"labels":{…},"ttl":{…},"families":[…]}` (`ttl` optional);
  * 3. a trailer: `{"groups":N,"sha256":"<64 hex digits>"}`, where `N` is the
  *    number of group lines and the digest covers every byte before the
  *    trailer (the header and group lines with their newlines).
@@ -20,6 +21,14 @@
  *
  * - `labels`: the grouping labels as a JSON object (name → value), in the
  *   group's own key order.
+ * - `ttl` (version 2; left out when the group follows the default TTL and
+ *   has no deadline): `{"fromHeader":true|false,"deadlineMs"?:N}`, whether
+ *   the group's time to live came from the `Pushgateway-TTL` header and its
+ *   deadline in Unix epoch milliseconds (absent: never). At restore a
+ *   header TTL keeps its deadline; a default one is recomputed from the
+ *   current `--push.default-ttl`. A version 1 group has no `ttl` and follows
+ *   the default. The synthetic `push_expiry_time_seconds` family is never
+ *   written: it is rebuilt from `ttl`.
  * - `families`: the group's families in the order of its map (the map key is
  *   the family name). Each family is its {@linkcode MetricFamily} written
  *   field by field with the model's field names, plus `lastPushMs` (the
@@ -56,8 +65,9 @@
  * Example (one group, wrapped here for reading; each is one line in a file):
  *
  * ```text
- * {"format":"pushgateway-deno-snapshot","version":1}
- * {"labels":{"job":"batch","instance":""},"families":[{"name":"up","help":"",
+ * {"format":"pushgateway-deno-snapshot","version":2}
+ * {"labels":{"job":"batch","instance":""},"ttl":{"fromHeader":true,
+ *   "deadlineMs":1716823600000.5},"families":[{"name":"up","help":"",
  *   "type":"GAUGE","lastPushMs":1716820000000.5,"metric":[{"label":[{"name":
  *   "instance","value":""},{"name":"job","value":"batch"}],"gauge":{"value":"NaN"}}]}]}
  * {"groups":1,"sha256":"…"}
@@ -70,8 +80,10 @@ import { METRIC_TYPE_NAMES, MetricType } from "@lib/model/metric.ts";
 
 /** The `format` value of the header line. */
 export const SNAPSHOT_FORMAT = "pushgateway-deno-snapshot";
-/** The format version this module writes and the only one it reads. */
-export const SNAPSHOT_VERSION = 1;
+/** The format version this module writes. */
+export const SNAPSHOT_VERSION = 2;
+/** Every format version the decoder reads. */
+export const SNAPSHOT_VERSIONS: readonly number[] = [1, 2];
 
 /** Why a snapshot could not be decoded. */
 export type SnapshotErrorKind = "header" | "version" | "checksum" | "truncated" | "malformed";

@@ -7,7 +7,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import type { Group, GroupingLabels, StoredFamily } from "@lib/store/types.ts";
+import type { Group, GroupingLabels, GroupTtl, StoredFamily } from "@lib/store/types.ts";
 import { groupingKey } from "@lib/store/types.ts";
 import {
   type Bucket,
@@ -29,7 +29,7 @@ import {
   isObject,
   type Json,
   SNAPSHOT_FORMAT,
-  SNAPSHOT_VERSION,
+  SNAPSHOT_VERSIONS,
   SnapshotError,
   TYPES_BY_NAME,
 } from "@lib/store/snapshot.ts";
@@ -239,9 +239,21 @@ function decodeLabels(v: unknown): GroupingLabels {
   return labels;
 }
 
-function decodeGroup(v: unknown): Group {
+function bool(v: unknown): boolean {
+  if (typeof v !== "boolean") throw new FieldError("expected a boolean");
+  return v;
+}
+
+function decodeTtl(v: unknown): GroupTtl {
+  const o = obj(v);
+  return { fromHeader: req(o, "fromHeader", bool), deadlineMs: opt(o, "deadlineMs", num) };
+}
+
+/** Decodes a group line of format `version` (version 1 has no `ttl`). */
+function decodeGroup(v: unknown, version: number): Group {
   const o = obj(v);
   const labels = req(o, "labels", decodeLabels);
+  const ttl = version >= 2 ? opt(o, "ttl", decodeTtl) : undefined;
   const families = new Map<string, StoredFamily>();
   list(o, "families", decodeFamily).forEach((stored, i) => {
     if (families.has(stored.family.name)) {
@@ -250,7 +262,7 @@ function decodeGroup(v: unknown): Group {
     }
     families.set(stored.family.name, stored);
   });
-  return { labels, families };
+  return ttl === undefined ? { labels, families } : { labels, families, ttl };
 }
 
 function parseLine(line: string, lineNo: number, what: string): unknown {
@@ -274,6 +286,7 @@ export class SnapshotDecoder {
   #groups: Group[] = [];
   #keys = new Set<string>();
   #state: "header" | "groups" | "done" = "header";
+  #version = 0;
   /** Family names and helps seen so far, so equal strings are stored once. */
   #pool = new Map<string, string>();
 
@@ -353,21 +366,23 @@ export class SnapshotDecoder {
     if (!isObject(value) || value.format !== SNAPSHOT_FORMAT) {
       throw new SnapshotError("header", "not a pushgateway-deno snapshot", lineNo);
     }
-    if (value.version !== SNAPSHOT_VERSION) {
+    if (typeof value.version !== "number" || !SNAPSHOT_VERSIONS.includes(value.version)) {
       throw new SnapshotError(
         "version",
-        `unsupported format version ${
-          JSON.stringify(value.version)
-        } (supported: ${SNAPSHOT_VERSION})`,
+        `unsupported format version ${JSON.stringify(value.version)} (supported: ${
+          SNAPSHOT_VERSIONS.join(", ")
+        })`,
         lineNo,
       );
     }
+    this.#version = value.version;
   }
 
   #group(value: unknown, lineNo: number): void {
     let group: Group | undefined;
     try {
-      group = fastGroup(value, this.#pool) ?? decodeGroup(value);
+      group = fastGroup(value, this.#pool, this.#version) ??
+        decodeGroup(value, this.#version);
     } catch (err) {
       if (err instanceof FieldError) {
         const path = err.path === "" ? "group" : err.path.replace(/^\./, "");

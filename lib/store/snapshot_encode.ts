@@ -6,7 +6,7 @@
  */
 
 import { createHash, type Hash } from "node:crypto";
-import type { Group, StoredFamily } from "@lib/store/types.ts";
+import { type Group, PUSH_EXPIRY_TIME_METRIC, type StoredFamily } from "@lib/store/types.ts";
 import {
   type Bucket,
   type BucketSpan,
@@ -165,8 +165,16 @@ export function encodeHeaderLine(): string {
  */
 export function encodeGroupLine(group: Group): string {
   const families: Json[] = [];
-  for (const stored of group.families.values()) families.push(encodeFamily(stored));
-  return JSON.stringify({ labels: { ...group.labels }, families }) + "\n";
+  for (const [name, stored] of group.families) {
+    if (name !== PUSH_EXPIRY_TIME_METRIC) families.push(encodeFamily(stored));
+  }
+  const ttl = group.ttl;
+  if (ttl === undefined || (!ttl.fromHeader && ttl.deadlineMs === undefined)) {
+    return JSON.stringify({ labels: { ...group.labels }, families }) + "\n";
+  }
+  const encodedTtl: Json = { fromHeader: ttl.fromHeader };
+  setNumber(encodedTtl, "deadlineMs", ttl.deadlineMs);
+  return JSON.stringify({ labels: { ...group.labels }, ttl: encodedTtl, families }) + "\n";
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Group, GroupingLabels, StoredFamily } from "@lib/store/types.ts";
+import type { Group, GroupingLabels, GroupTtl, StoredFamily } from "@lib/store/types.ts";
 import {
   type Bucket,
   emptyHistogram,
@@ -319,9 +319,17 @@ function fastFamily(
 }
 
 /** The group of a line in the common shape, or `undefined` to decode it the validating way. */
-export function fastGroup(v: unknown, pool: Map<string, string>): Group | undefined {
+export function fastGroup(
+  v: unknown,
+  pool: Map<string, string>,
+  version: number,
+): Group | undefined {
   if (!isObject(v)) return undefined;
-  for (const k in v) if (k !== "labels" && k !== "families") return undefined;
+  for (const k in v) {
+    if (k !== "labels" && k !== "families" && (k !== "ttl" || version < 2)) return undefined;
+  }
+  const ttl = v.ttl === undefined ? undefined : fastTtl(v.ttl);
+  if (ttl === null) return undefined;
   const labels = v.labels, list = v.families;
   if (!isObject(labels) || !Array.isArray(list)) return undefined;
   for (const k in labels) if (typeof labels[k] !== "string") return undefined;
@@ -332,5 +340,15 @@ export function fastGroup(v: unknown, pool: Map<string, string>): Group | undefi
     if (stored === undefined || families.has(stored.family.name)) return undefined;
     families.set(stored.family.name, stored);
   }
-  return { labels: labels as GroupingLabels, families };
+  const group = { labels: labels as GroupingLabels, families };
+  return ttl === undefined ? group : { ...group, ttl };
+}
+
+/** A group's `ttl` in the common shape, or null to give up. */
+function fastTtl(v: unknown): GroupTtl | null {
+  if (!isObject(v) || typeof v.fromHeader !== "boolean") return null;
+  for (const k in v) if (k !== "fromHeader" && k !== "deadlineMs") return null;
+  const deadlineMs = v.deadlineMs;
+  if (deadlineMs !== undefined && typeof deadlineMs !== "number") return null;
+  return { fromHeader: v.fromHeader, deadlineMs };
 }

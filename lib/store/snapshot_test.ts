@@ -16,6 +16,7 @@ import {
 } from "@lib/store/snapshot_encode.ts";
 import {
   type Group,
+  PUSH_EXPIRY_TIME_METRIC,
   PUSH_FAILURE_TIME_HELP,
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_HELP,
@@ -29,7 +30,8 @@ import {
   MetricType,
 } from "@lib/model/metric.ts";
 
-const GOLDEN = new URL("../../tests/testdata/snapshots/v1_sample.snapshot", import.meta.url);
+const GOLDEN_V1 = new URL("../../tests/testdata/snapshots/v1_sample.snapshot", import.meta.url);
+const GOLDEN = new URL("../../tests/testdata/snapshots/v2_sample.snapshot", import.meta.url);
 
 /**
  * A canonical text of any value for strict comparison: unlike assertEquals it
@@ -305,15 +307,57 @@ Deno.test("decodeSnapshot() keeps help presence and special floats", () => {
   assertEquals(fh.positiveCount, [3.25, Infinity]);
 });
 
-Deno.test("encodeSnapshot() output matches the committed v1 sample file", async () => {
-  // Pins format version 1: a change here breaks every snapshot already on disk.
+/** The sample groups with the TTLs format version 2 carries: header (with and without deadline), default. */
+function sampleGroupsV2(): Group[] {
+  const ttls: Group["ttl"][] = [
+    { fromHeader: true, deadlineMs: T0 + 3_600_000 },
+    { fromHeader: true, deadlineMs: undefined },
+    { fromHeader: false, deadlineMs: T0 + 60_000.5 },
+  ];
+  return sampleGroups().map((g, i) => ({ ...g, ttl: ttls[i] }));
+}
+
+Deno.test("encodeSnapshot() output matches the committed v2 sample file", async () => {
+  // Pins format version 2: a change here breaks every snapshot already on disk.
   // Regenerate (only for a deliberate, versioned format change) with UPDATE_GOLDEN=1.
   if (Deno.env.get("UPDATE_GOLDEN") === "1") {
-    await Deno.writeTextFile(GOLDEN, encodeSnapshot(sampleGroups()));
+    await Deno.writeTextFile(GOLDEN, encodeSnapshot(sampleGroupsV2()));
   }
   const golden = await Deno.readTextFile(GOLDEN);
-  assertEquals(encodeSnapshot(sampleGroups()), golden);
-  assertSameGroups(decodeSnapshot(golden), sampleGroups());
+  assertEquals(encodeSnapshot(sampleGroupsV2()), golden);
+  assertSameGroups(decodeSnapshot(golden), sampleGroupsV2());
+});
+
+Deno.test("decodeSnapshot() still reads the committed v1 sample file (groups follow the default TTL)", async () => {
+  const v1 = await Deno.readTextFile(GOLDEN_V1);
+  assertEquals(v1.split("\n")[0], '{"format":"pushgateway-deno-snapshot","version":1}');
+  const groups = decodeSnapshot(v1);
+  assertSameGroups(groups, sampleGroups());
+  assert(groups.every((g) => g.ttl === undefined));
+  // A `ttl` in a version 1 file is not part of that format: ignored.
+  const lines = v1.split("\n");
+  lines[1] = lines[1]!.replace('{"labels":', '{"ttl":{"fromHeader":true,"deadlineMs":5},"labels":');
+  const body = lines.slice(0, -2).join("\n") + "\n";
+  assertEquals(decodeSnapshot(withTrailer(body))[0]?.ttl, undefined);
+});
+
+Deno.test("encodeGroupLine() writes a TTL only when it says something, never the expiry gauge", () => {
+  const [group] = sampleGroups();
+  const withGauge: Group = {
+    labels: group!.labels,
+    families: new Map([...group!.families, [PUSH_EXPIRY_TIME_METRIC, {
+      family: { name: PUSH_EXPIRY_TIME_METRIC, type: MetricType.GAUGE, metric: [] },
+      lastPushMs: T0,
+    }]]),
+    ttl: { fromHeader: false, deadlineMs: undefined },
+  };
+  const line = encodeGroupLine(withGauge);
+  assertEquals(line, encodeGroupLine(group!));
+  assert(!line.includes(PUSH_EXPIRY_TIME_METRIC));
+  assert(!line.includes('"ttl"'));
+  const ttl = JSON.parse(encodeGroupLine({ ...group!, ttl: { fromHeader: true, deadlineMs: 7.5 } }))
+    .ttl;
+  assertEquals(ttl, { fromHeader: true, deadlineMs: 7.5 });
 });
 
 Deno.test("encodeSnapshot() writes header, one line per group and a checksummed trailer", () => {
@@ -321,7 +365,7 @@ Deno.test("encodeSnapshot() writes header, one line per group and a checksummed 
   const text = encodeSnapshot(groups);
   const lines = text.split("\n");
   assertEquals(lines.length, groups.length + 3); // header, groups, trailer, "" after final \n
-  assertEquals(lines[0], '{"format":"pushgateway-deno-snapshot","version":1}');
+  assertEquals(lines[0], '{"format":"pushgateway-deno-snapshot","version":2}');
   assertEquals(lines.at(-1), "");
   const trailer = JSON.parse(lines.at(-2)!);
   const body = lines.slice(0, -2).join("\n") + "\n";
@@ -376,10 +420,10 @@ Deno.test("decodeSnapshot() rejects bad input with a clear reason", () => {
     ["foreign JSON", '{"format":"other","version":1}\n', "header", /not a pushgateway/],
     ["JSON array header", "[1]\n", "header", /not a pushgateway/],
     [
-      "version 2",
-      '{"format":"pushgateway-deno-snapshot","version":2}\n{"groups":0,"sha256":"x"}\n',
+      "version 3",
+      '{"format":"pushgateway-deno-snapshot","version":3}\n{"groups":0,"sha256":"x"}\n',
       "version",
-      /unsupported format version 2 \(supported: 1\)/,
+      /unsupported format version 3 \(supported: 1, 2\)/,
     ],
     [
       "version as string",

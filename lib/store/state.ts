@@ -12,6 +12,10 @@
  *   (upstream's "poisoned store" cannot happen; see docs/upstream.md).
  * - Checking a push costs time proportional to the push, not to the store:
  *   see {@link ./series_index.ts} and {@link ./push_check.ts}.
+ * - Everything that decides a write's outcome is here and depends only on the
+ *   writes and the settings: a group's deadline comes from the push time the
+ *   write carries and the default TTL given as a setting (never from a clock),
+ *   and the store-wide series limit is decided here too.
  *
  * @module
  */
@@ -31,6 +35,7 @@ import type {
   DeleteResult,
   DeleteWrite,
   OwnFamily,
+  PushRefusal,
   PushResult,
   PushWrite,
   StoredGroup,
@@ -43,11 +48,17 @@ import {
   type Group,
   groupingKey,
   type GroupingLabels,
+  type GroupTtl,
+  NO_TTL,
+  PUSH_EXPIRY_TIME_HELP,
+  PUSH_EXPIRY_TIME_METRIC,
   PUSH_FAILURE_TIME_HELP,
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_HELP,
   PUSH_TIME_METRIC,
+  pushGaugeValue,
   type StoredFamily,
+  SYNTHETIC_METRICS,
 } from "@lib/store/types.ts";
 
 /** A group to restore: its content and, when known, the sequence of its last write. */
@@ -59,11 +70,25 @@ export interface RestoredGroup extends Group {
 /** The timestamp-check error text. */
 export const TIMESTAMP_ERROR = "pushed metrics must not have timestamps";
 
+/** The settings every replica must share (they decide writes' outcomes). */
+export interface StateSettings {
+  /** `--push.default-ttl` in milliseconds; 0 (the default): groups never expire by default. */
+  readonly defaultTtlMs?: number;
+  /** `--storage.max-series`: the most series the store holds; 0 (the default): no limit. */
+  readonly maxSeries?: number;
+}
+
 interface MutableGroup {
   readonly labels: GroupingLabels;
   readonly families: Map<string, StoredFamily>;
   writeSeq: number;
+  ttl: GroupTtl;
 }
+
+type Pairs = ReturnType<typeof groupingPairs>;
+
+/** The series a new group starts with: `push_time_seconds` and `push_failure_time_seconds`. */
+const NEW_GROUP_SERIES = 2;
 
 /** Whether any pushed metric carries a timestamp. */
 function hasTimestamp(pushed: ReadonlyMap<string, MetricFamily>): boolean {
@@ -73,21 +98,78 @@ function hasTimestamp(pushed: ReadonlyMap<string, MetricFamily>): boolean {
   return false;
 }
 
+/** Where a refused push is recorded (see `StoreState.#fail`). */
+interface FailAt {
+  readonly key: string;
+  readonly existing: MutableGroup | undefined;
+  readonly req: Omit<PushWrite, "kind">;
+  readonly seq: number;
+  readonly pairs: Pairs;
+  readonly clash: readonly string[];
+}
+
+/**
+ * A group's last push in Unix epoch milliseconds: its last successful push,
+ * or its last failure when it never had one (0 when it has neither).
+ */
+function lastPushMs(group: Group): number {
+  const seconds = pushGaugeValue(group, PUSH_TIME_METRIC) ||
+    pushGaugeValue(group, PUSH_FAILURE_TIME_METRIC);
+  return seconds * 1000;
+}
+
+/** How many series a push that passed the check adds to the store (negative: removes). */
+function seriesDelta(
+  existing: MutableGroup | undefined,
+  pushed: ReadonlyMap<string, MetricFamily>,
+  replace: boolean,
+  ttl: GroupTtl,
+): number {
+  let delta = 0;
+  for (const family of pushed.values()) delta += family.metric.length;
+  const has = (name: string): boolean => existing?.families.has(name) ?? false;
+  if (existing) {
+    for (const [name, stored] of existing.families) {
+      if (pushed.has(name) || (replace && !SYNTHETIC_METRICS.has(name))) {
+        delta -= stored.family.metric.length;
+      }
+    }
+  }
+  if (!has(PUSH_TIME_METRIC)) delta++;
+  if (!has(PUSH_FAILURE_TIME_METRIC) && !pushed.has(PUSH_FAILURE_TIME_METRIC)) delta++;
+  const expiryAfter = ttl.deadlineMs !== undefined ? 1 : 0;
+  delta += expiryAfter - (has(PUSH_EXPIRY_TIME_METRIC) ? 1 : 0);
+  return delta;
+}
+
 /** The groups of a store and the index over them; applies writes and serves the view. */
 export class StoreState implements StoreView {
   readonly #groups = new Map<string, MutableGroup>();
   readonly #index: CheckIndex & { readonly entries: Map<string, FamilyEntry> };
+  readonly #defaultTtlMs: number;
+  readonly #maxSeries: number;
+  #series = 0;
   #sortedNames: string[] | undefined;
   #sortedGroups: readonly StoredGroup[] | undefined;
 
-  /** Creates an empty state; `own` names the gateway's own families, which pushes must agree with. */
-  constructor(own: ReadonlyMap<string, OwnFamily> = new Map()) {
+  /**
+   * Creates an empty state; `own` names the gateway's own families, which
+   * pushes must agree with; `settings` are the default TTL and the series limit.
+   */
+  constructor(own: ReadonlyMap<string, OwnFamily> = new Map(), settings: StateSettings = {}) {
     this.#index = { entries: new Map(), own };
+    this.#defaultTtlMs = Math.max(0, settings.defaultTtlMs ?? 0);
+    this.#maxSeries = Math.max(0, settings.maxSeries ?? 0);
   }
 
   /** Number of groups. */
   get size(): number {
     return this.#groups.size;
+  }
+
+  /** Number of series stored, the synthetic gauges included. */
+  get seriesCount(): number {
+    return this.#series;
   }
 
   /** Applies any write as the write with sequence `seq`. */
@@ -118,12 +200,15 @@ export class StoreState implements StoreView {
     // One set of grouping-label pairs, shared by every series the push stores.
     const pairs = groupingPairs(req.labels);
     const clash = existing ? [] : newGroupClash(this.#index, key, req.labels, pairs);
-    if (hasTimestamp(pushed)) {
-      return this.#fail(key, existing, req, seq, TIMESTAMP_ERROR, pairs, clash);
-    }
+    const fail = (cause: PushRefusal, error: string): PushResult =>
+      this.#fail({ key, existing, req, seq, pairs, clash }, cause, error);
+    if (req.refused !== undefined) return fail("refused", req.refused);
+    if (hasTimestamp(pushed)) return fail("inconsistent", TIMESTAMP_ERROR);
     // As upstream's processWriteRequest: the push time is always the gateway's own; a pushed
     // failure-time family replaces the group's one, except in a new group, which starts at 0.
+    // The expiry time is the gateway's own too.
     pushed.delete(PUSH_TIME_METRIC);
+    pushed.delete(PUSH_EXPIRY_TIME_METRIC);
     if (!existing) pushed.delete(PUSH_FAILURE_TIME_METRIC);
     for (const family of pushed.values()) sanitizeFamily(family, req.labels, pairs);
 
@@ -134,10 +219,21 @@ export class StoreState implements StoreView {
       replace: req.replace,
     });
     errors.push(...clash);
-    if (errors.length > 0) {
-      return this.#fail(key, existing, req, seq, joinErrors(errors), pairs, clash);
+    if (errors.length > 0) return fail("inconsistent", joinErrors(errors));
+    const ttlMs = req.ttlMs ?? this.#defaultTtlMs;
+    const ttl: GroupTtl = {
+      fromHeader: req.ttlMs !== undefined,
+      deadlineMs: ttlMs > 0 ? req.timeMs + ttlMs : undefined,
+    };
+    const after = this.#series + seriesDelta(existing, pushed, req.replace, ttl);
+    if (this.#maxSeries > 0 && after > this.#maxSeries && after > this.#series) {
+      return fail(
+        "max-series",
+        `storing this push would raise the number of series to ${after}, over the limit of ` +
+          `${this.#maxSeries} (--storage.max-series)`,
+      );
     }
-    this.#applyPush(key, existing, pushed, req, seq, pairs);
+    this.#applyPush(key, existing, pushed, req, seq, pairs, ttl);
     return { ok: true, seq };
   }
 
@@ -167,21 +263,30 @@ export class StoreState implements StoreView {
 
   /**
    * Replaces the whole content with restored groups, without checking them.
-   * Each keeps its `writeSeq` (0 when not given).
+   * Each keeps its `writeSeq` (0 when not given). A group whose TTL came from
+   * a header keeps its deadline; every other group gets the one the default
+   * TTL gives from its last push (or, if it never had a successful one, its
+   * last failure). Past deadlines are kept: removing them is the expiry's job.
    */
   restore(groups: Iterable<RestoredGroup>): void {
     this.#groups.clear();
     this.#index.entries.clear();
+    this.#series = 0;
     this.#sortedNames = undefined;
     for (const g of groups) {
       const key = groupingKey(g.labels);
+      const families = new Map(g.families);
+      families.delete(PUSH_EXPIRY_TIME_METRIC); // the gateway's own, rebuilt from the TTL
       const group: MutableGroup = {
         labels: g.labels,
-        families: new Map(g.families),
+        families,
         writeSeq: g.writeSeq ?? 0,
+        ttl: NO_TTL,
       };
       this.#groups.set(key, group);
-      for (const [name, stored] of group.families) this.#indexFamily(key, name, stored, false);
+      for (const [name, stored] of families) this.#indexFamily(key, name, stored, false);
+      const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPushMs(group));
+      this.#setTtl(key, group, ttl, lastPushMs(group), groupingPairs(g.labels), false);
     }
     this.#changed();
   }
@@ -197,14 +302,16 @@ export class StoreState implements StoreView {
   /**
    * A point-in-time copy of every group (the family maps are copied; the
    * families themselves are immutable), safe to iterate while writes go on.
-   * Each carries its `writeSeq`, so that {@linkcode restore} can bring it back.
+   * Each carries its `writeSeq` and its TTL, so that {@linkcode restore} can
+   * bring it back; the `push_expiry_time_seconds` gauge is left out (rebuilt
+   * from the TTL).
    */
   snapshot(): StoredGroup[] {
-    return [...this.#groups.values()].map((g) => ({
-      labels: g.labels,
-      families: new Map(g.families),
-      writeSeq: g.writeSeq,
-    }));
+    return [...this.#groups.values()].map((g) => {
+      const families = new Map(g.families);
+      families.delete(PUSH_EXPIRY_TIME_METRIC); // rebuilt from the TTL by restore()
+      return { labels: g.labels, families, writeSeq: g.writeSeq, ttl: g.ttl };
+    });
   }
 
   /** The group with these grouping labels, if any. */
@@ -228,21 +335,34 @@ export class StoreState implements StoreView {
     this.#sortedGroups = undefined;
   }
 
+  /** The TTL a group on the default gets from a push (or failure) at `timeMs`. */
+  #defaultTtl(timeMs: number): GroupTtl {
+    if (this.#defaultTtlMs <= 0) return NO_TTL;
+    return { fromHeader: false, deadlineMs: timeMs + this.#defaultTtlMs };
+  }
+
   /**
    * Records a refused push. `clash` lists what creating a new group's synthetic gauges would break:
-   * the failure is then not recorded, as creating the group would itself collide.
+   * the failure is then not recorded, as creating the group would itself collide; nor is it when
+   * creating the group would pass the series limit. A group made only of refused pushes expires
+   * after the default TTL counted from its last failure; any other group keeps its deadline.
    */
-  #fail(
-    key: string,
-    existing: MutableGroup | undefined,
-    req: Omit<PushWrite, "kind">,
-    seq: number,
-    error: string,
-    pairs: ReturnType<typeof groupingPairs>,
-    clash: readonly string[],
-  ): PushResult {
-    if (clash.length > 0) return { ok: false, seq, error, failureNotRecorded: joinErrors(clash) };
-    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq };
+  #fail(at: FailAt, cause: PushRefusal, error: string): PushResult {
+    const { key, existing, req, seq, pairs, clash } = at;
+    if (clash.length > 0) {
+      return { ok: false, seq, cause, error, failureNotRecorded: joinErrors(clash) };
+    }
+    const failureOnly = !existing || pushGaugeValue(existing, PUSH_TIME_METRIC) === 0;
+    const ttl = failureOnly ? this.#defaultTtl(req.timeMs) : (existing as MutableGroup).ttl;
+    if (!existing && this.#maxSeries > 0) {
+      const after = this.#series + NEW_GROUP_SERIES + (ttl.deadlineMs === undefined ? 0 : 1);
+      if (after > this.#maxSeries) {
+        const failureNotRecorded = `creating the group would raise the number of series to ` +
+          `${after}, over the limit of ${this.#maxSeries} (--storage.max-series)`;
+        return { ok: false, seq, cause, error, failureNotRecorded };
+      }
+    }
+    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq, ttl };
     group.writeSeq = seq;
     if (!existing) {
       this.#groups.set(key, group);
@@ -265,8 +385,37 @@ export class StoreState implements StoreView {
       ),
       req.timeMs,
     );
+    if (failureOnly) this.#setTtl(key, group, ttl, req.timeMs, pairs);
     this.#changed();
-    return { ok: false, seq, error };
+    return { ok: false, seq, cause, error };
+  }
+
+  /**
+   * Sets a group's TTL, and its `push_expiry_time_seconds` gauge while it has
+   * a deadline. `bounded` as for {@linkcode #indexFamily}.
+   */
+  #setTtl(
+    key: string,
+    group: MutableGroup,
+    ttl: GroupTtl,
+    timeMs: number,
+    pairs: Pairs,
+    bounded = true,
+  ): void {
+    group.ttl = ttl;
+    if (ttl.deadlineMs !== undefined) {
+      const gauge = timestampGauge(
+        PUSH_EXPIRY_TIME_METRIC,
+        PUSH_EXPIRY_TIME_HELP,
+        group.labels,
+        ttl.deadlineMs / 1000,
+        pairs,
+      );
+      this.#setFamily(key, group, gauge, timeMs, bounded);
+    } else if (group.families.has(PUSH_EXPIRY_TIME_METRIC)) {
+      this.#unindex(key, PUSH_EXPIRY_TIME_METRIC);
+      group.families.delete(PUSH_EXPIRY_TIME_METRIC);
+    }
   }
 
   #applyPush(
@@ -275,14 +424,15 @@ export class StoreState implements StoreView {
     pushed: Map<string, MetricFamily>,
     req: Omit<PushWrite, "kind">,
     seq: number,
-    pairs: ReturnType<typeof groupingPairs>,
+    pairs: Pairs,
+    ttl: GroupTtl,
   ): void {
-    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq };
+    const group = existing ?? { labels: req.labels, families: new Map(), writeSeq: seq, ttl };
     group.writeSeq = seq;
     if (!existing) this.#groups.set(key, group);
     else if (req.replace) {
       for (const name of [...group.families.keys()]) {
-        if (name === PUSH_TIME_METRIC || name === PUSH_FAILURE_TIME_METRIC) continue;
+        if (SYNTHETIC_METRICS.has(name)) continue;
         this.#unindex(key, name);
         group.families.delete(name);
       }
@@ -302,10 +452,17 @@ export class StoreState implements StoreView {
         req.timeMs,
       );
     }
+    this.#setTtl(key, group, ttl, req.timeMs, pairs);
     this.#changed();
   }
 
-  #setFamily(key: string, group: MutableGroup, family: MetricFamily, timeMs: number): void {
+  #setFamily(
+    key: string,
+    group: MutableGroup,
+    family: MetricFamily,
+    timeMs: number,
+    bounded = true,
+  ): void {
     // Families of one name share the name and (when equal) the help string.
     // The family is not published yet, so this changes no reader's view.
     const entry = this.#index.entries.get(family.name);
@@ -316,7 +473,7 @@ export class StoreState implements StoreView {
     if (group.families.has(family.name)) this.#unindex(key, family.name);
     const stored: StoredFamily = { family, lastPushMs: timeMs };
     group.families.set(family.name, stored);
-    this.#indexFamily(key, family.name, stored);
+    this.#indexFamily(key, family.name, stored, bounded);
   }
 
   /**
@@ -334,6 +491,7 @@ export class StoreState implements StoreView {
     entry.owners.set(key, stored);
     if (stored.family.type !== entry.type) entry.mixedTypes = true;
     const metrics = stored.family.metric;
+    this.#series += metrics.length;
     for (let i = 0; i < metrics.length; i++) {
       const m = metrics[i] as Metric;
       indexSeries(entry, m, key);
@@ -349,6 +507,7 @@ export class StoreState implements StoreView {
     if (!entry || !stored) return;
     entry.owners.delete(key);
     const metrics = stored.family.metric;
+    this.#series -= metrics.length;
     for (let i = 0; i < metrics.length; i++) {
       const m = metrics[i] as Metric;
       unindexSeries(entry, m, key);

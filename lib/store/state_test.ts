@@ -2,7 +2,7 @@ import { assert, assertEquals, assertMatch, assertStrictEquals } from "@std/asse
 import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { seriesHash } from "@lib/store/series_index.ts";
 import { StoreState } from "@lib/store/state.ts";
-import type { OwnFamily } from "@lib/store/store.ts";
+import type { OwnFamily, PushRefusal } from "@lib/store/store.ts";
 import { PUSH_FAILURE_TIME_METRIC, PUSH_TIME_METRIC } from "@lib/store/types.ts";
 
 function metric(labels: Record<string, string>, value: number, type: MetricType): Metric {
@@ -33,8 +33,10 @@ function fam(
   return f;
 }
 
-/** A push result without its sequence number. */
-type Outcome = { ok: true } | { ok: false; error: string; failureNotRecorded?: string };
+/** A push result without its sequence number (and its cause when that is the consistency check). */
+type Outcome =
+  | { ok: true }
+  | { ok: false; cause?: PushRefusal; error: string; failureNotRecorded?: string };
 
 function push(
   store: StoreState,
@@ -43,8 +45,10 @@ function push(
   replace = true,
   timeMs = 1_000_000,
 ): Outcome {
-  const { seq: _, ...result } = store.push({ labels, families, replace, timeMs });
-  return result;
+  const result = store.push({ labels, families, replace, timeMs });
+  if (result.ok) return { ok: true };
+  const { seq: _, cause, ...rest } = result;
+  return cause === "inconsistent" ? rest : { cause, ...rest };
 }
 
 function gauge(

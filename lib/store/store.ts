@@ -32,7 +32,7 @@
  */
 
 import type { MetricFamily, MetricType } from "@lib/model/metric.ts";
-import type { Group, GroupingLabels } from "@lib/store/types.ts";
+import type { Group, GroupingLabels, GroupTtl } from "@lib/store/types.ts";
 
 /** A push: PUT (`replace`) or POST of parsed families into one group. */
 export interface PushWrite {
@@ -48,6 +48,19 @@ export interface PushWrite {
   readonly replace: boolean;
   /** Push time, Unix epoch milliseconds (the receiving gateway's clock). */
   readonly timeMs: number;
+  /**
+   * The group's time to live in milliseconds from the `Pushgateway-TTL` header
+   * (0: never expire); absent: the store's default TTL applies. An accepted
+   * push sets the group's deadline to `timeMs` + TTL.
+   */
+  readonly ttlMs?: number;
+  /**
+   * A refusal decided before the store (for example the per-push series limit):
+   * the push is refused with this error text and nothing of it is stored, but
+   * the group's failure time is recorded as for any refused push, so the
+   * refusal is applied, announced and replicated like any other write.
+   */
+  readonly refused?: string;
 }
 
 /** A delete of one group. */
@@ -60,6 +73,8 @@ export interface DeleteWrite {
    * write with this sequence ({@linkcode StoredGroup.writeSeq} ≤ this).
    */
   readonly ifNotWrittenSince?: number;
+  /** Why the group is deleted: absent for a DELETE request, `"expired"` when its deadline passed. */
+  readonly reason?: "expired";
 }
 
 /** The admin wipe: every group goes. */
@@ -70,15 +85,31 @@ export interface WipeWrite {
 /** Any write request. */
 export type WriteRequest = PushWrite | DeleteWrite | WipeWrite;
 
+/**
+ * Why a push was refused: the consistency check (`"inconsistent"`, upstream's
+ * 400), the store-wide series limit (`"max-series"`, 507), or the refusal the
+ * submitter gave in {@linkcode PushWrite.refused} (`"refused"`).
+ */
+export type PushRefusal = "inconsistent" | "max-series" | "refused";
+
 /** The outcome of a push. */
 export type PushResult =
   | { readonly ok: true; readonly seq: number }
   | {
     readonly ok: false;
     readonly seq: number;
-    /** The error text after upstream's `pushed metrics are invalid or inconsistent with existing metrics: ` prefix. */
+    /** Why the push was refused. */
+    readonly cause: PushRefusal;
+    /**
+     * The error text: for `"inconsistent"`, what follows upstream's
+     * `pushed metrics are invalid or inconsistent with existing metrics: `
+     * prefix; otherwise the whole message.
+     */
     readonly error: string;
-    /** Why the failure time could not be recorded, when it could not (creating the group would itself collide). */
+    /**
+     * Why the failure time could not be recorded, when it could not (creating
+     * the group would itself collide, or would pass the store-wide series limit).
+     */
     readonly failureNotRecorded?: string;
   };
 
@@ -119,12 +150,16 @@ export type WriteListener = (write: AppliedWrite) => void;
 export interface StoredGroup extends Group {
   /** The sequence of the last write that touched the group (0: restored and not written since). */
   readonly writeSeq: number;
+  /** Where the group's time to live came from, and its deadline (see `push_expiry_time_seconds`). */
+  readonly ttl: GroupTtl;
 }
 
 /** The synchronous read side of a store. */
 export interface StoreView {
   /** Number of groups. */
   readonly size: number;
+  /** Number of series stored (every metric of every family, the synthetic gauges included). */
+  readonly seriesCount: number;
   /** The groups sorted by grouping key (upstream's UI order); the same array until a write. */
   groups(): readonly StoredGroup[];
   /** The group with exactly these grouping labels, if any. */

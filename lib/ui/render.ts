@@ -14,6 +14,7 @@
 import {
   type Group,
   lastPushSuccessful,
+  PUSH_EXPIRY_TIME_METRIC,
   PUSH_FAILURE_TIME_METRIC,
   PUSH_TIME_METRIC,
   pushGaugeValue,
@@ -45,6 +46,8 @@ export interface MetricsPageView extends LayoutView {
   readonly adminApi: boolean;
   /** Whether `--push.enable-utf8-names` is set (how delete URLs spell label names). */
   readonly utf8Names: boolean;
+  /** Now, epoch milliseconds (for "expires in …"). */
+  readonly nowMs: number;
 }
 
 /** The data of the Status page. */
@@ -117,16 +120,26 @@ function timeHtml(seconds: number): string {
   return `<time datetime="${t}">${t}</time>`;
 }
 
+/** "expires in …" for a group with a deadline (its `push_expiry_time_seconds`), else "". */
+function expiryHtml(group: Group, nowMs: number): string {
+  const deadline = pushGaugeValue(group, PUSH_EXPIRY_TIME_METRIC);
+  if (!(deadline > 0)) return "";
+  const left = formatUptime(deadline * 1000 - nowMs);
+  return ` <span class="when expires">expires in ${left}: ${timeHtml(deadline)}</span>`;
+}
+
 /**
  * One group: a collapsed `<details>` panel whose header shows the label
- * badges, the push times, a "Last push failed!" pill and the Delete button,
- * and whose body holds the group's families.
+ * badges, the push times (and when the group expires, if it has a time to
+ * live), a "Last push failed!" pill and the Delete button, and whose body
+ * holds the group's families.
  *
  * @param group The group.
  * @param utf8Names Whether `--push.enable-utf8-names` is set.
+ * @param nowMs Now, epoch milliseconds.
  * @returns The HTML.
  */
-export function renderGroup(group: Group, utf8Names: boolean): string {
+export function renderGroup(group: Group, utf8Names: boolean, nowMs: number): string {
   const id = groupDeletePath(group.labels, utf8Names);
   const ok = lastPushSuccessful(group);
   const badges = sortedLabelNames(group.labels)
@@ -141,7 +154,7 @@ export function renderGroup(group: Group, utf8Names: boolean): string {
     `<summary><span class="badges">${badges}</span>${failure}` +
     `<span class="times"><span class="when">last push: ${
       timeHtml(pushGaugeValue(group, PUSH_TIME_METRIC))
-    }</span>${failedTime}</span>` +
+    }</span>${failedTime}${expiryHtml(group, nowMs)}</span>` +
     `<button type="button" class="btn danger small" data-delete="${escapeHtml(id)}"` +
     ` data-group="${escapeHtml(groupText(group.labels))}">Delete Group</button></summary>` +
     `<div class="group-body">${renderFamilies(group.families, id)}</div></details>\n`;
@@ -205,7 +218,7 @@ export function renderMetricsPage(view: MetricsPageView): string {
     }>Delete All ${view.totalGroups} Groups</button>`
     : "";
   let groups = "";
-  for (const g of view.groups.items) groups += renderGroup(g, view.utf8Names);
+  for (const g of view.groups.items) groups += renderGroup(g, view.utf8Names, view.nowMs);
   const body = `<section class="toolbar">
 <form class="filter" method="get" action="${p}/" role="search">
 <input type="search" name="q" value="${

@@ -29,6 +29,8 @@ function group(labels: Record<string, string>, pushed: number, failed: number): 
   };
 }
 
+const NOW_MS = 1700000100000;
+
 const LAYOUT: LayoutView = {
   prefix: ".",
   assetVersions: { "app.css": "c55", "app.js": "j55", "favicon.svg": "f55" },
@@ -44,6 +46,7 @@ function metricsView(over: Partial<MetricsPageView> = {}): MetricsPageView {
     query: "",
     adminApi: false,
     utf8Names: false,
+    nowMs: 1700000100000,
     ...over,
   };
 }
@@ -77,6 +80,7 @@ Deno.test("renderGroup() shows labels job first, push times and the delete URL",
   const html = renderGroup(
     group({ zone: "eu", job: "batch", instance: "h1" }, 1700000000, 0),
     false,
+    NOW_MS,
   );
   const badges = [...html.matchAll(/<span class="lbl[^"]*">(\w+)=/g)].map((m) => m[1]);
   assertEquals(badges, ["job", "instance", "zone"]);
@@ -91,7 +95,22 @@ Deno.test("renderGroup() shows labels job first, push times and the delete URL",
   assertStringIncludes(html, "last push: <time");
   assertEquals(html.includes("Last push failed!"), false);
   assertEquals(html.includes("last failed push"), false);
+  assertEquals(html.includes("expires"), false, "no time to live, no expiry");
   assert(html.startsWith(`<details class="group" `));
+});
+
+Deno.test("renderGroup() shows when a group with a deadline expires", () => {
+  const g = group({ job: "j" }, 1700000000, 0);
+  const families = new Map(g.families);
+  families.set("push_expiry_time_seconds", gauge("push_expiry_time_seconds", 1700003661));
+  const html = renderGroup({ ...g, families }, false, 1700000000000);
+  assertStringIncludes(
+    html,
+    `<span class="when expires">expires in 1h 1m 1s: ` +
+      `<time datetime="2023-11-14T23:14:21Z">2023-11-14T23:14:21Z</time></span>`,
+  );
+  // Past due (the delete is on its way): 0s, never negative.
+  assertStringIncludes(renderGroup({ ...g, families }, false, 1800000000000), "expires in 0s");
 });
 
 Deno.test("renderGroup() highlights a failed last push", () => {
@@ -101,7 +120,7 @@ Deno.test("renderGroup() highlights a failed last push", () => {
     [0, 1700000001, true],
   ];
   for (const [pushed, failed, isFailed] of cases) {
-    const html = renderGroup(group({ job: "j" }, pushed, failed), false);
+    const html = renderGroup(group({ job: "j" }, pushed, failed), false, NOW_MS);
     assertEquals(html.includes(`<span class="pill failed">Last push failed!</span>`), isFailed);
     assertEquals(html.startsWith(`<details class="group failed"`), isFailed);
     assertStringIncludes(html, "last failed push: <time");
@@ -110,7 +129,8 @@ Deno.test("renderGroup() highlights a failed last push", () => {
 });
 
 Deno.test("renderGroup() escapes hostile labels", () => {
-  const html = renderGroup(group({ job: `<script>alert("x")</script>`, ["a'b"]: "'" }, 1, 0), true);
+  const hostile = group({ job: `<script>alert("x")</script>`, ["a'b"]: "'" }, 1, 0);
+  const html = renderGroup(hostile, true, NOW_MS);
   assertEquals(html.includes("<script>"), false);
   assertStringIncludes(html, "&lt;script&gt;alert(\\&quot;x\\&quot;)&lt;/script&gt;");
   assertStringIncludes(html, `&quot;a&#39;b&quot;=&quot;&#39;&quot;`);

@@ -102,6 +102,7 @@ export function createUiRoutes(ctx: AppContext): UiRoutes {
         query: query.trim(),
         adminApi: ctx.config.enableAdminApi,
         utf8Names: ctx.config.enableUtf8Names,
+        nowMs: ctx.now(),
       });
     }
     return htmlResponse(html);

@@ -226,3 +226,20 @@ Deno.test("static assets: content types, ETag, 304 and 404, counted as 'static'"
   assertEquals(requestCount(ctx, "static", "304"), 1);
   assertEquals(requestCount(ctx, "static", "404"), 1);
 });
+
+Deno.test("GET / says when a group with a time to live expires", async () => {
+  const { ctx, get } = setup();
+  const res = await ctx.store.submit({
+    kind: "push",
+    labels: { job: "ttl" },
+    families: parseText("m 1\n"),
+    replace: true,
+    timeMs: 1700000050000,
+    ttlMs: 3_600_000,
+  });
+  assert(res.ok);
+  await push(ctx, { job: "plain" });
+  const html = await (await get("/")).text();
+  assertStringIncludes(html, "expires in 59m 10s: <time");
+  assertEquals(html.split("expires in").length, 2, "only the group with a deadline");
+});

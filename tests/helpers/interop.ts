@@ -1,6 +1,7 @@
 /**
  * Shared helpers of the interop tests: a real Prometheus server scraping a
- * gateway on 127.0.0.1, and a small reader of `/metrics`.
+ * gateway on 127.0.0.1 (its samples, exemplars and metadata read back through
+ * its HTTP API), and a small reader of `/metrics`.
  *
  * @module
  */
@@ -43,6 +44,25 @@ export interface PromTarget {
   readonly lastError: string;
 }
 
+/** One series' exemplars as `/api/v1/query_exemplars` reports them. */
+export interface PromExemplars {
+  readonly seriesLabels: Record<string, string>;
+  readonly exemplars: readonly {
+    readonly labels: Record<string, string>;
+    /** The value as Prometheus prints it. */
+    readonly value: string;
+    /** Seconds since the epoch. */
+    readonly timestamp: number;
+  }[];
+}
+
+/** A metric's metadata as `/api/v1/metadata` reports it. */
+export interface PromMetadata {
+  readonly type: string;
+  readonly help: string;
+  readonly unit: string;
+}
+
 /** A running Prometheus server. */
 export interface RunningPrometheus {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
@@ -53,6 +73,10 @@ export interface RunningPrometheus {
   query(expr: string): Promise<PromSample[]>;
   /** The active targets (`/api/v1/targets`). */
   targets(): Promise<PromTarget[]>;
+  /** The exemplars of `expr`'s series from `start` to `end` (`/api/v1/query_exemplars`, seconds). */
+  exemplars(expr: string, start: number, end: number): Promise<PromExemplars[]>;
+  /** The metadata of every metric family scraped so far (`/api/v1/metadata`), by family name. */
+  metadata(): Promise<Record<string, PromMetadata[]>>;
   /** Stops the server with SIGTERM (SIGKILL if it hangs) and removes its files. */
   stop(): Promise<Deno.CommandStatus>;
 }
@@ -63,6 +87,8 @@ export interface PrometheusOptions {
   readonly scrapeInterval?: string;
   /** Readiness polls of 200 ms before giving up (default 300, i.e. about a minute). */
   readonly readyAttempts?: number;
+  /** More command-line arguments, e.g. `["--enable-feature=exemplar-storage"]`. */
+  readonly args?: readonly string[];
 }
 
 interface PromApiAnswer<T> {
@@ -116,7 +142,7 @@ export async function startPrometheus(
     );
     let lastLogs: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
-      const started = await tryStart(dir, config, options.readyAttempts ?? 300);
+      const started = await tryStart(dir, config, options.readyAttempts ?? 300, options.args ?? []);
       if ("url" in started) return started;
       lastLogs = started.logs;
     }
@@ -131,6 +157,7 @@ async function tryStart(
   dir: string,
   config: string,
   readyAttempts: number,
+  extraArgs: readonly string[],
 ): Promise<RunningPrometheus | { logs: string[] }> {
   const port = freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -141,6 +168,7 @@ async function tryStart(
       `--storage.tsdb.path=${storage}`,
       `--web.listen-address=127.0.0.1:${port}`,
       "--log.level=info",
+      ...extraArgs,
     ],
     stdin: "null",
     stdout: "piped",
@@ -194,6 +222,13 @@ async function tryStart(
           targets: async () =>
             (await promApi<{ activeTargets: PromTarget[] }>(`${url}/api/v1/targets?state=active`))
               .activeTargets,
+          exemplars: (expr, start, end) =>
+            promApi<PromExemplars[]>(
+              `${url}/api/v1/query_exemplars?query=${
+                encodeURIComponent(expr)
+              }&start=${start}&end=${end}`,
+            ),
+          metadata: () => promApi<Record<string, PromMetadata[]>>(`${url}/api/v1/metadata`),
           stop,
         };
       }

@@ -12,8 +12,14 @@
 import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import type { RestoredGroup } from "@lib/store/state.ts";
-import type { StoredGroup, WriteRequest } from "@lib/store/store.ts";
-import type { GroupingLabels, StoredFamily } from "@lib/store/types.ts";
+import type { DeleteWrite, PushWrite, StoredGroup, WriteRequest } from "@lib/store/store.ts";
+import {
+  type GroupingLabels,
+  type GroupTtl,
+  NO_TTL,
+  PUSH_EXPIRY_TIME_METRIC,
+  type StoredFamily,
+} from "@lib/store/types.ts";
 
 /** A log entry that is not a write: the state was replaced by the checkpoint at its sequence (an import). */
 export interface ImportMarker {
@@ -31,6 +37,12 @@ export interface WriteColumns {
   readonly replace: boolean | null;
   readonly push_time_ms: number | null;
   readonly if_not_written_since: number | null;
+  /** A push's `ttlMs` (the `Pushgateway-TTL` header), null when it had none. */
+  readonly ttl_ms: number | null;
+  /** A push's `refused` text, null when none. */
+  readonly refused: string | null;
+  /** A delete's `reason`, null for a DELETE request. */
+  readonly reason: string | null;
 }
 
 /** A log row as read back (bigints arrive as strings). */
@@ -42,6 +54,9 @@ export interface LogRowIn {
   readonly replace: boolean | null;
   readonly push_time_ms: number | null;
   readonly if_not_written_since: string | number | bigint | null;
+  readonly ttl_ms: number | null;
+  readonly refused: string | null;
+  readonly reason: string | null;
 }
 
 /** A row that does not decode: the log was written by something else, or damaged. */
@@ -68,16 +83,19 @@ export function encodeWrite(write: WriteRequest): { columns: WriteColumns; write
         replace: write.replace,
         push_time_ms: write.timeMs,
         if_not_written_since: null,
+        ttl_ms: write.ttlMs ?? null,
+        refused: write.refused ?? null,
+        reason: null,
       };
       return {
         columns,
-        write: {
-          kind: "push",
-          labels: JSON.parse(columns.labels as string),
-          families: decodeDelimited(bytes),
-          replace: write.replace,
-          timeMs: write.timeMs,
-        },
+        write: pushOf(
+          JSON.parse(columns.labels as string),
+          decodeDelimited(bytes),
+          write.replace,
+          write.timeMs,
+          columns,
+        ),
       };
     }
     case "delete": {
@@ -88,15 +106,11 @@ export function encodeWrite(write: WriteRequest): { columns: WriteColumns; write
         replace: null,
         push_time_ms: null,
         if_not_written_since: write.ifNotWrittenSince ?? null,
+        ttl_ms: null,
+        refused: null,
+        reason: write.reason ?? null,
       };
-      const copy: WriteRequest = write.ifNotWrittenSince === undefined
-        ? { kind: "delete", labels: JSON.parse(columns.labels as string) }
-        : {
-          kind: "delete",
-          labels: JSON.parse(columns.labels as string),
-          ifNotWrittenSince: write.ifNotWrittenSince,
-        };
-      return { columns, write: copy };
+      return { columns, write: deleteOf(JSON.parse(columns.labels as string), columns) };
     }
     case "wipe":
       return {
@@ -107,6 +121,9 @@ export function encodeWrite(write: WriteRequest): { columns: WriteColumns; write
           replace: null,
           push_time_ms: null,
           if_not_written_since: null,
+          ttl_ms: null,
+          refused: null,
+          reason: null,
         },
         write: { kind: "wipe" },
       };
@@ -125,6 +142,9 @@ export interface BatchArrays {
   readonly replace: string;
   readonly pushTimesMs: string;
   readonly ifNotWrittenSince: string;
+  readonly ttlsMs: string;
+  readonly refused: string;
+  readonly reasons: string;
 }
 
 /** An array literal of the given elements (already spelled as elements). */
@@ -158,7 +178,46 @@ export function batchArrays(rows: readonly WriteColumns[]): BatchArrays {
     replace: arrayLiteral(rows, (r) => r.replace === null ? "NULL" : r.replace ? "t" : "f"),
     pushTimesMs: arrayLiteral(rows, (r) => numberElement(r.push_time_ms)),
     ifNotWrittenSince: arrayLiteral(rows, (r) => numberElement(r.if_not_written_since)),
+    ttlsMs: arrayLiteral(rows, (r) => numberElement(r.ttl_ms)),
+    refused: arrayLiteral(rows, (r) => textElement(r.refused)),
+    reasons: arrayLiteral(rows, (r) => textElement(r.reason)),
   };
+}
+
+/** A push from its parts and the optional columns (a header TTL, a refusal). */
+function pushOf(
+  labels: GroupingLabels,
+  families: PushWrite["families"],
+  replace: boolean,
+  timeMs: number,
+  row: Pick<WriteColumns, "ttl_ms" | "refused">,
+): PushWrite {
+  return {
+    kind: "push",
+    labels,
+    families,
+    replace,
+    timeMs,
+    ...(row.ttl_ms === null || row.ttl_ms === undefined ? {} : { ttlMs: row.ttl_ms }),
+    ...(row.refused === null || row.refused === undefined ? {} : { refused: row.refused }),
+  };
+}
+
+/** A delete from its labels and the optional columns (the condition, the reason). */
+function deleteOf(
+  labels: GroupingLabels,
+  row: {
+    readonly if_not_written_since: string | number | bigint | null;
+    readonly reason: string | null;
+  },
+): DeleteWrite {
+  const out: { -readonly [K in keyof DeleteWrite]: DeleteWrite[K] } = { kind: "delete", labels };
+  if (row.if_not_written_since !== null) out.ifNotWrittenSince = Number(row.if_not_written_since);
+  if (row.reason === "expired") out.reason = "expired";
+  else if (row.reason !== null && row.reason !== undefined) {
+    throw new CorruptRowError(`unknown delete reason ${JSON.stringify(row.reason)}`);
+  }
+  return out;
 }
 
 /** Grouping labels from their JSON text (an object of strings with a `job`). */
@@ -192,19 +251,16 @@ export function decodeWrite(row: LogRowIn): LoggedWrite {
       if (row.families === null || row.replace === null || row.push_time_ms === null) {
         throw new CorruptRowError(`push at ${row.seq} lacks a column`);
       }
-      return {
-        kind: "push",
-        labels: decodeLabels(row.labels),
-        families: decodeDelimited(row.families),
-        replace: row.replace,
-        timeMs: row.push_time_ms,
-      };
+      return pushOf(
+        decodeLabels(row.labels),
+        decodeDelimited(row.families),
+        row.replace,
+        row.push_time_ms,
+        row,
+      );
     }
-    case "delete": {
-      const labels = decodeLabels(row.labels);
-      if (row.if_not_written_since === null) return { kind: "delete", labels };
-      return { kind: "delete", labels, ifNotWrittenSince: Number(row.if_not_written_since) };
-    }
+    case "delete":
+      return deleteOf(decodeLabels(row.labels), row);
     case "wipe":
       return { kind: "wipe" };
     case "import":
@@ -225,6 +281,8 @@ export interface CheckpointGroupColumns {
   readonly families: Uint8Array;
   /** JSON array of each family's last push time (ms), in the same order. */
   readonly push_times_ms: string;
+  /** The group's TTL as JSON (`{"fromHeader":…,"deadlineMs"?:…}`), null when it follows the default without a deadline. */
+  readonly ttl: string | null;
 }
 
 /** A checkpoint group as read back. */
@@ -233,17 +291,42 @@ export interface CheckpointGroupIn {
   readonly write_seq: string | number | bigint;
   readonly families: Uint8Array;
   readonly push_times_ms: string;
+  readonly ttl: string | null;
 }
 
 /** Encodes one group of a checkpoint. */
 export function encodeCheckpointGroup(group: StoredGroup): CheckpointGroupColumns {
-  const stored = [...group.families.values()];
+  const stored = [...group.families.entries()]
+    .filter(([name]) => name !== PUSH_EXPIRY_TIME_METRIC) // rebuilt from the TTL
+    .map(([, s]) => s);
+  const ttl = group.ttl;
+  const informative = ttl.fromHeader || ttl.deadlineMs !== undefined;
   return {
     labels: JSON.stringify(group.labels),
     write_seq: group.writeSeq,
     families: encodeDelimited(stored.map((s) => s.family)),
     push_times_ms: JSON.stringify(stored.map((s) => s.lastPushMs)),
+    ttl: informative ? JSON.stringify(ttl) : null,
   };
+}
+
+/** A checkpointed group's TTL from its JSON text. */
+function decodeTtl(text: string | null): GroupTtl | undefined {
+  if (text === null || text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new CorruptRowError("a checkpoint TTL is not JSON");
+  }
+  const v = value as { fromHeader?: unknown; deadlineMs?: unknown };
+  if (
+    typeof value !== "object" || value === null || typeof v.fromHeader !== "boolean" ||
+    (v.deadlineMs !== undefined && typeof v.deadlineMs !== "number")
+  ) {
+    throw new CorruptRowError("a checkpoint TTL is not {fromHeader, deadlineMs}");
+  }
+  return { fromHeader: v.fromHeader, deadlineMs: v.deadlineMs as number | undefined };
 }
 
 /** Decodes one group of a checkpoint. */
@@ -264,7 +347,12 @@ export function decodeCheckpointGroup(row: CheckpointGroupIn): RestoredGroup {
   }
   const map = new Map<string, StoredFamily>();
   families.forEach((family, i) => map.set(family.name, { family, lastPushMs: times[i] as number }));
-  return { labels, families: map, writeSeq: Number(row.write_seq) };
+  return {
+    labels,
+    families: map,
+    writeSeq: Number(row.write_seq),
+    ttl: decodeTtl(row.ttl) ?? NO_TTL,
+  };
 }
 
 /**

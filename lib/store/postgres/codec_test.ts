@@ -31,6 +31,9 @@ function families() {
   return parseText(new TextEncoder().encode(BODY), { scheme: "legacy" });
 }
 
+/** The columns a row of an older kind of write leaves empty. */
+const NO_EXTRA = { ttl_ms: null, refused: null, reason: null };
+
 function asRow(seq: number, w: WriteRequest): LogRowIn {
   return { seq: String(seq), ...encodeWrite(w).columns };
 }
@@ -122,6 +125,7 @@ Deno.test("decodeWrite() refuses damaged rows and names an unknown kind", () => 
         replace: null,
         push_time_ms: null,
         if_not_written_since: null,
+        ...NO_EXTRA,
       }),
     CorruptRowError,
     'unknown write kind "expire" at 5: a newer pushgateway wrote it',
@@ -136,6 +140,7 @@ Deno.test("decodeWrite() refuses damaged rows and names an unknown kind", () => 
         replace: true,
         push_time_ms: 1,
         if_not_written_since: null,
+        ...NO_EXTRA,
       }),
     CorruptRowError,
     "lacks a column",
@@ -149,6 +154,7 @@ Deno.test("decodeWrite() refuses damaged rows and names an unknown kind", () => 
       replace: null,
       push_time_ms: null,
       if_not_written_since: null,
+      ...NO_EXTRA,
     }),
     { kind: "import" },
   );
@@ -164,8 +170,92 @@ Deno.test("decodeWrite() refuses damaged rows and names an unknown kind", () => 
         write_seq: "1",
         families: new Uint8Array(),
         push_times_ms: "[1]",
+        ttl: null,
       }),
     CorruptRowError,
     "do not match",
+  );
+  for (const ttl of ["nope", "[]", '{"fromHeader":1}', '{"fromHeader":true,"deadlineMs":"x"}']) {
+    assertThrows(
+      () =>
+        decodeCheckpointGroup({
+          labels: '{"job":"j"}',
+          write_seq: "1",
+          families: new Uint8Array(),
+          push_times_ms: "[]",
+          ttl,
+        }),
+      CorruptRowError,
+      "checkpoint TTL",
+    );
+  }
+  assertThrows(
+    () =>
+      decodeWrite({
+        seq: 2,
+        kind: "delete",
+        labels: '{"job":"j"}',
+        families: null,
+        replace: null,
+        push_time_ms: null,
+        if_not_written_since: 1,
+        ...NO_EXTRA,
+        reason: "bored",
+      }),
+    CorruptRowError,
+    'unknown delete reason "bored"',
+  );
+});
+
+Deno.test("TTLs, refusals and expiry reasons travel through the log and checkpoints", () => {
+  const writes: WriteRequest[] = [
+    {
+      kind: "push",
+      labels: { job: "h" },
+      families: families(),
+      replace: true,
+      timeMs: 1000,
+      ttlMs: 60_000,
+    },
+    { kind: "push", labels: { job: "d" }, families: families(), replace: true, timeMs: 2000 },
+    {
+      kind: "push",
+      labels: { job: "r" },
+      families: [],
+      replace: true,
+      timeMs: 3000,
+      refused: "too many series in one push: more than 5",
+    },
+    { kind: "delete", labels: { job: "x" }, ifNotWrittenSince: 2, reason: "expired" },
+  ];
+  for (const [i, w] of writes.entries()) {
+    const { columns, write } = encodeWrite(w);
+    assertEquals(write, w, "nothing is lost on the way");
+    assertEquals(decodeWrite({ seq: i + 1, ...columns }), w);
+  }
+  // Replicas with the same default TTL end equal, deadlines and refusals included.
+  const direct = new StoreState(new Map(), { defaultTtlMs: 5_000 });
+  const replica = new StoreState(new Map(), { defaultTtlMs: 5_000 });
+  writes.forEach((w, i) => {
+    assertEquals(
+      direct.apply(w, i + 1),
+      replica.apply(decodeWrite(asRow(i + 1, w)) as WriteRequest, i + 1),
+    );
+  });
+  assertEquals(direct.group({ job: "h" })?.ttl, { fromHeader: true, deadlineMs: 61_000 });
+  assertEquals(replica.group({ job: "d" })?.ttl, { fromHeader: false, deadlineMs: 7_000 });
+  assertEquals(replica.group({ job: "r" })?.families.size, 3, "push/failure times and expiry");
+  // A checkpoint keeps the header TTL; the expiry gauge is rebuilt on restore, not stored.
+  const groups = direct.snapshot();
+  const columns = groups.map(encodeCheckpointGroup);
+  const h = columns.find((c) => c.labels === '{"job":"h"}');
+  assertEquals(JSON.parse(h?.ttl as string), { fromHeader: true, deadlineMs: 61_000 });
+  const restored = new StoreState(new Map(), { defaultTtlMs: 5_000 });
+  restored.restore(columns.map(decodeCheckpointGroup));
+  assertEquals(restored.snapshot(), direct.snapshot());
+  assertEquals(
+    restored.group({ job: "h" })?.families.get("push_expiry_time_seconds")?.family.metric[0]
+      ?.gauge?.value,
+    61,
   );
 });

@@ -48,7 +48,7 @@ export async function readLogFrom(
 function logQuery(sql: Sql | TxSql, applied: number, limit: number) {
   return sql<LogRow[]>`
     SELECT seq, kind, labels, CASE WHEN seq > ${applied} THEN families END AS families, replace,
-      push_time_ms, if_not_written_since, replica, written_at
+      push_time_ms, if_not_written_since, ttl_ms, refused, reason, replica, written_at
     FROM pushgateway_log WHERE seq >= ${applied} ORDER BY seq LIMIT ${limit}`;
 }
 
@@ -80,7 +80,7 @@ export interface AppendOptions {
 
 /**
  * Appends a batch of writes to the log in one statement, its own
- * transaction: `pushgateway_append` (schema version 2) takes the writers'
+ * transaction: `pushgateway_append` (schema version 3) takes the writers'
  * advisory lock, numbers the writes after the newest sequence, inserts them,
  * notifies the followers, and returns the log the caller had not applied
  * (others' writes before the batch), all on the server; the transaction
@@ -102,7 +102,7 @@ export async function appendBatch(
   const result = await conn<LogRow[]>`
     SELECT * FROM pushgateway_append(${options.applied}, ${options.limit}, ${options.replica},
       ${options.writtenAt}, ${a.kinds}, ${a.labels}, ${a.families}, ${a.replace}, ${a.pushTimesMs},
-      ${a.ifNotWrittenSince})`;
+      ${a.ifNotWrittenSince}, ${a.ttlsMs}, ${a.refused}, ${a.reasons})`;
   const n = batch.length;
   const own = result.slice(result.length - n);
   const first = own.length === n ? Number(own[0]!.seq) : NaN;
@@ -133,6 +133,9 @@ async function appendLog(tx: TxSql, rows: readonly NewLogRow[]): Promise<void> {
       "replace",
       "push_time_ms",
       "if_not_written_since",
+      "ttl_ms",
+      "refused",
+      "reason",
       "replica",
       "written_at",
     )
@@ -160,11 +163,11 @@ export async function readState(sql: Sql, timeoutMs: number): Promise<StoredStat
     const checkpointSeq = cp === undefined ? 0 : Number(cp.seq);
     const [groups, rows] = await Promise.all([
       cp === undefined ? [] : tx<CheckpointGroupIn[]>`
-        SELECT labels, write_seq, families, push_times_ms FROM pushgateway_checkpoint_groups
+        SELECT labels, write_seq, families, push_times_ms, ttl FROM pushgateway_checkpoint_groups
         WHERE checkpoint_seq = ${checkpointSeq} ORDER BY ordinal`,
       tx<LogRow[]>`
-        SELECT seq, kind, labels, families, replace, push_time_ms, if_not_written_since, replica,
-          written_at
+        SELECT seq, kind, labels, families, replace, push_time_ms, if_not_written_since, ttl_ms,
+          refused, reason, replica, written_at
         FROM pushgateway_log WHERE seq > ${checkpointSeq} ORDER BY seq`,
     ]);
     return {
@@ -277,6 +280,9 @@ export async function importState(
       replace: null,
       push_time_ms: null,
       if_not_written_since: null,
+      ttl_ms: null,
+      refused: null,
+      reason: null,
       replica,
       written_at: now,
     }]);

@@ -80,7 +80,8 @@ export class PostgresStore implements MetricStore {
   /** The store's own metrics (for `/-/metrics`). */
   readonly metrics: StorageMetrics = new StorageMetrics();
   readonly #state: StoreState;
-  readonly #o: Required<Omit<PostgresStoreOptions, "own">>;
+  readonly #o: Required<Omit<PostgresStoreOptions, "own" | "state" | "onLoaded">>;
+  readonly #onLoaded: () => void;
   readonly #listeners = new Set<WriteListener>();
   #sql: Sql;
   /** The connection that listens, on which this replica also appends its batches. */
@@ -121,7 +122,8 @@ export class PostgresStore implements MetricStore {
       now: Date.now,
       ...options,
     };
-    this.#state = new StoreState(options.own);
+    this.#state = new StoreState(options.own, options.state);
+    this.#onLoaded = options.onLoaded ?? (() => {});
     this.#checkpointer = new Checkpointer({
       writes: this.#o.checkpointWrites,
       intervalMs: this.#o.checkpointIntervalMs,
@@ -473,6 +475,7 @@ export class PostgresStore implements MetricStore {
         : "reloaded the shared state from PostgreSQL",
       { groups: this.#state.size, checkpoint: stored.checkpointSeq, applied: this.#applied },
     );
+    this.#onLoaded();
   }
 
   // ---------------------------------------------------------------------------

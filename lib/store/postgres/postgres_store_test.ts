@@ -13,6 +13,7 @@ import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import type { ClientFactory, PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { importGroups } from "@lib/store/postgres/setup.ts";
+import { Expirer } from "@lib/store/expiry.ts";
 import { StoreState } from "@lib/store/state.ts";
 import {
   type AppliedWrite,
@@ -25,6 +26,7 @@ import {
 import { testNeeding } from "../../../tests/helpers/requirements.ts";
 import { type PgCluster, POSTGRES, startCluster } from "../../../tests/helpers/postgres.ts";
 import { poll } from "../../../tests/helpers/poll.ts";
+import { FakeClock } from "../../../tests/helpers/fake_clock.ts";
 
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -342,6 +344,60 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
             again.message.includes("the database is not empty (2 log entries, 1 checkpoints)"),
             again.message,
           );
+        }),
+    );
+
+    await t.step(
+      "TTLs, refusals and expiry deletes are replicated, and survive a checkpoint reload",
+      () =>
+        withStores(async (stores) => {
+          const state = { defaultTtlMs: 60_000 };
+          const options = { state, checkpointWrites: 3 };
+          const [a, b] = await Promise.all([stores.ready(options), stores.ready(options)]);
+          const header = await a!.submit({ ...push("h", "m 1\n"), timeMs: 1_000, ttlMs: 5_000 });
+          const plain = await b!.submit({ ...push("d", "m 1\n"), timeMs: 2_000 });
+          const refused = await a!.submit({
+            ...push("r", "m 1\n"),
+            families: [],
+            timeMs: 3_000,
+            refused: "too many series",
+          });
+          assertEquals([header.ok, plain.ok, refused.ok], [true, true, false]);
+          await caughtUp([a!, b!], 3);
+          for (const view of [a!.view, b!.view]) {
+            assertEquals(view.group({ job: "h" })?.ttl, { fromHeader: true, deadlineMs: 6_000 });
+            assertEquals(view.group({ job: "d" })?.ttl, { fromHeader: false, deadlineMs: 62_000 });
+            assertEquals(view.group({ job: "r" })?.families.has("m"), false);
+          }
+          // One replica issues the expiry; both apply it and count it.
+          const clock = new FakeClock(10_000);
+          const expirerA = new Expirer({ store: a!, clock, logger: SILENT });
+          const expirerB = new Expirer({
+            store: b!,
+            clock,
+            logger: SILENT,
+            shouldIssue: () => false,
+          });
+          await Promise.all([expirerA.start(), expirerB.start()]);
+          try {
+            await expirerA.settled();
+            await caughtUp([a!, b!], 4);
+            assertEquals([a!.view.group({ job: "h" }), b!.view.group({ job: "h" })], [
+              undefined,
+              undefined,
+            ]);
+            assertEquals([expirerA.expiredTotal, expirerB.expiredTotal], [1, 1]);
+          } finally {
+            expirerA.stop();
+            expirerB.stop();
+          }
+          // A replica that starts now loads the checkpoint and the log after it: same state.
+          let loaded = 0;
+          const c = await stores.ready({ ...options, onLoaded: () => loaded++ });
+          await caughtUp([c], 4);
+          assertEquals(loaded, 1);
+          assertEquals(canonical(c.view), canonical(a!.view));
+          assertEquals(c.view.group({ job: "d" })?.ttl, { fromHeader: false, deadlineMs: 62_000 });
         }),
     );
 

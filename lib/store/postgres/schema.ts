@@ -67,18 +67,31 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
-    // Appending a batch in one statement (log_db.ts, appendBatch): one round trip, and the
-    // writers' lock held only while the server inserts and commits. Replicas of version 1
-    // still running meanwhile append as before, under the same lock and numbering.
+    // Expiry and limits (issue 20): a push's header TTL and a refusal decided before the
+    // store, an expiry delete's reason, and each checkpointed group's TTL.
     version: 2,
+    statements: [
+      `ALTER TABLE pushgateway_log
+        ADD COLUMN ttl_ms double precision,
+        ADD COLUMN refused text,
+        ADD COLUMN reason text`,
+      `ALTER TABLE pushgateway_checkpoint_groups ADD COLUMN ttl text`,
+    ],
+  },
+  {
+    // Appending a batch in one statement (log_db.ts, appendBatch): one round trip, and the
+    // writers' lock held only while the server inserts and commits. Replicas of version 2
+    // still running meanwhile append as before, under the same lock and numbering.
+    version: 3,
     statements: [
       `CREATE FUNCTION pushgateway_append(
         p_applied bigint, p_limit integer, p_replica text, p_written_at timestamptz,
         p_kinds text[], p_labels text[], p_families bytea[], p_replace boolean[],
-        p_push_times_ms double precision[], p_if_not_written_since bigint[])
+        p_push_times_ms double precision[], p_if_not_written_since bigint[],
+        p_ttls_ms double precision[], p_refused text[], p_reasons text[])
       RETURNS TABLE (seq bigint, kind text, labels text, families bytea, replace boolean,
-        push_time_ms double precision, if_not_written_since bigint, replica text,
-        written_at timestamptz)
+        push_time_ms double precision, if_not_written_since bigint, ttl_ms double precision,
+        refused text, reason text, replica text, written_at timestamptz)
       LANGUAGE plpgsql AS $fn$
       #variable_conflict use_column
       DECLARE
@@ -90,12 +103,13 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT greatest((SELECT max(l.seq) FROM pushgateway_log l),
           (SELECT max(c.seq) FROM pushgateway_checkpoints c), 0) INTO head;
         INSERT INTO pushgateway_log (seq, kind, labels, families, replace, push_time_ms,
-          if_not_written_since, replica, written_at)
+          if_not_written_since, ttl_ms, refused, reason, replica, written_at)
         SELECT head + w.ord, w.kind, w.labels, w.families, w.replace, w.push_time_ms,
-          w.if_not_written_since, p_replica, p_written_at
+          w.if_not_written_since, w.ttl_ms, w.refused, w.reason, p_replica, p_written_at
         FROM unnest(p_kinds, p_labels, p_families, p_replace, p_push_times_ms,
-          p_if_not_written_since) WITH ORDINALITY
-          AS w(kind, labels, families, replace, push_time_ms, if_not_written_since, ord);
+          p_if_not_written_since, p_ttls_ms, p_refused, p_reasons) WITH ORDINALITY
+          AS w(kind, labels, families, replace, push_time_ms, if_not_written_since, ttl_ms,
+            refused, reason, ord);
         PERFORM pg_notify('${CHANNEL}', (head + cardinality(p_kinds))::text || ':' ||
           (extract(epoch FROM p_written_at) * 1000)::bigint::text);
         -- What the caller has not applied: the log from p_applied on (that row without its
@@ -103,12 +117,14 @@ export const MIGRATIONS: readonly Migration[] = [
         -- rows of it; then the batch's numbers (the caller has its writes).
         RETURN QUERY
           SELECT l.seq, l.kind, l.labels, CASE WHEN l.seq > p_applied THEN l.families END,
-            l.replace, l.push_time_ms, l.if_not_written_since, l.replica, l.written_at
+            l.replace, l.push_time_ms, l.if_not_written_since, l.ttl_ms, l.refused, l.reason,
+            l.replica, l.written_at
           FROM pushgateway_log l WHERE l.seq >= p_applied AND l.seq <= head
           ORDER BY l.seq LIMIT p_limit;
         RETURN QUERY
           SELECT head + w.ord, w.kind, NULL::text, NULL::bytea, NULL::boolean,
-            NULL::double precision, NULL::bigint, p_replica, p_written_at
+            NULL::double precision, NULL::bigint, NULL::double precision, NULL::text,
+            NULL::text, p_replica, p_written_at
           FROM unnest(p_kinds) WITH ORDINALITY AS w(kind, ord);
       END
       $fn$`,
@@ -123,6 +139,8 @@ export const MIGRATIONS: readonly Migration[] = [
 export const SHARED_SETTINGS: readonly string[] = [
   "push.disable-consistency-check",
   "push.enable-utf8-names",
+  "push.default-ttl",
+  "storage.max-series",
 ];
 
 /** A reason to refuse to start (the message says what to do). */

@@ -22,8 +22,9 @@ import { importState } from "@lib/store/postgres/log_db.ts";
 import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import type { ClientFactory, StoreLogger } from "@lib/store/postgres/store_options.ts";
 import { ensureSchema } from "@lib/store/postgres/schema.ts";
+import type { StateSettings } from "@lib/store/state.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
-import type { Group } from "@lib/store/types.ts";
+import { type Group, NO_TTL } from "@lib/store/types.ts";
 
 /** The flags (and environment) of the shared store. */
 export interface PostgresSettings {
@@ -42,6 +43,10 @@ export interface PostgresSettings {
   readonly replica?: string;
   /** Reads a file (the password file, TLS files); defaults to `Deno.readTextFileSync`. */
   readonly readFile?: (path: string) => string;
+  /** The state machine's settings (`--push.default-ttl`, `--storage.max-series`). */
+  readonly state?: StateSettings;
+  /** Called after each (re)load of the state (the expiry rescans its groups). */
+  readonly onLoaded?: () => void;
 }
 
 /** Bound of every wait of a write (connect, statement, lock). */
@@ -87,6 +92,8 @@ export function createPostgresStore(
     checkpointIntervalMs: s.checkpointIntervalMs,
     timeoutMs: TIMEOUT_MS,
     ...(s.replica !== undefined ? { replica: s.replica } : {}),
+    ...(s.state !== undefined ? { state: s.state } : {}),
+    ...(s.onLoaded !== undefined ? { onLoaded: s.onLoaded } : {}),
   });
 }
 
@@ -104,7 +111,7 @@ export async function importGroups(s: PostgresSettings, groups: readonly Group[]
     await ensureSchema(sql, s.settings);
     await importState(
       sql,
-      groups.map((g) => ({ ...g, writeSeq: 0 })),
+      groups.map((g) => ({ ...g, writeSeq: 0, ttl: g.ttl ?? NO_TTL })),
       s.replica ?? "import",
       60_000,
     );

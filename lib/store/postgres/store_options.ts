@@ -7,6 +7,7 @@
 
 import type { NotifyHooks, Sql } from "@lib/store/postgres/client.ts";
 import type { Migration } from "@lib/store/postgres/schema.ts";
+import type { StateSettings } from "@lib/store/state.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 
 /** The log lines the store writes. */
@@ -26,6 +27,10 @@ export interface PostgresStoreOptions {
   readonly logger: StoreLogger;
   /** The gateway's own families, which pushed families must agree with. */
   readonly own?: ReadonlyMap<string, OwnFamily>;
+  /** The state machine's settings (default TTL, series limit): the same on every replica. */
+  readonly state?: StateSettings;
+  /** Called after the state was (re)loaded from the database, which is not announced as writes. */
+  readonly onLoaded?: () => void;
   /** Settings every replica must share (flag name → value), recorded in the database. */
   readonly settings?: Readonly<Record<string, string>>;
   readonly migrations?: readonly Migration[];
