@@ -8,12 +8,21 @@
  * commit, and of commits made while its batch waited for the writers' lock,
  * arrive with the batch's answer instead of waking the replica once more.
  *
+ * The same session tries, once a second while it does not hold it, to take
+ * the session-level advisory lock {@linkcode LOCKS.expiry}: the replica
+ * holding it is the one that issues expiry deletes. PostgreSQL releases it
+ * when the session ends (the replica stopped, killed or cut off), and another
+ * replica's next try takes it over.
+ *
  * @module
  */
 
 import { bounded } from "@lib/store/postgres/bounded.ts";
 import type { NotifyHooks, Sql } from "@lib/store/postgres/client.ts";
-import { CHANNEL } from "@lib/store/postgres/schema.ts";
+import { CHANNEL, LOCKS } from "@lib/store/postgres/schema.ts";
+
+/** How often a replica that does not issue expiry deletes tries to take the lock, ms. */
+const LEAD_RETRY_MS = 1_000;
 
 /** A writer's commit as its notification tells it. */
 export interface Notice {
@@ -47,6 +56,9 @@ export class LogListener {
   #sql: Sql;
   #listening = false;
   #attempt = false;
+  #leading = false;
+  #leadAttempt = false;
+  #nextLeadTry = 0;
 
   /** Opens the connection through `connect` (nothing is sent before {@linkcode ensure}). */
   constructor(connect: (hooks: NotifyHooks) => Sql, timeoutMs: number, events: ListenerEvents) {
@@ -54,6 +66,11 @@ export class LogListener {
     this.#timeoutMs = timeoutMs;
     this.#events = events;
     this.#sql = this.#open();
+  }
+
+  /** Whether this session holds the expiry lock (this replica issues expiry deletes). */
+  get leading(): boolean {
+    return this.#leading;
   }
 
   /** The connection's client, for the batches this replica appends. */
@@ -68,14 +85,20 @@ export class LogListener {
         if (notice) this.#events.notice(notice);
       },
       onclose: () => {
-        if (sql === this.#sql) this.#listening = false;
+        if (sql !== this.#sql) return;
+        this.#listening = false;
+        this.#leading = false; // the session, and so its lock, is gone
       },
     });
     return sql;
   }
 
-  /** Issues `LISTEN` unless listening or trying to; cheap to call often. */
+  /**
+   * Issues `LISTEN` unless listening or trying to, and, once listening, tries
+   * to take the expiry lock at most once a second; cheap to call often.
+   */
   ensure(): void {
+    if (this.#listening) this.#tryLead();
     if (this.#listening || this.#attempt) return;
     this.#attempt = true;
     const sql = this.#sql;
@@ -91,16 +114,38 @@ export class LogListener {
       });
   }
 
+  #tryLead(): void {
+    const now = Date.now();
+    if (this.#leading || this.#leadAttempt || now < this.#nextLeadTry) return;
+    this.#leadAttempt = true;
+    this.#nextLeadTry = now + LEAD_RETRY_MS;
+    const sql = this.#sql;
+    bounded(
+      sql<{ won: boolean }[]>`SELECT pg_try_advisory_lock(${LOCKS.expiry}) AS won`,
+      this.#timeoutMs,
+    )
+      .then((rows) => {
+        // Won on a connection given up meanwhile: its end released the lock.
+        if (sql === this.#sql && rows[0]?.won === true) this.#leading = true;
+      })
+      .catch(() => {})
+      .finally(() => {
+        this.#leadAttempt = false;
+      });
+  }
+
   /** After a stalled request: gives the connection up (a request may hang on it) and opens anew. */
   reset(): void {
     const old = this.#sql;
     this.#sql = this.#open();
     this.#listening = false;
+    this.#leading = false;
     old.end({ timeout: 0 }).catch(() => {});
   }
 
   /** Closes the connection. */
   async close(): Promise<void> {
+    this.#leading = false;
     await this.#sql.end({ timeout: 1 }).catch(() => {});
   }
 }

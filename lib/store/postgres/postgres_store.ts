@@ -198,9 +198,18 @@ export class PostgresStore implements MetricStore {
       (this.#down !== undefined ? ` (${this.#down})` : "");
   }
 
+  /**
+   * Whether this replica issues expiry deletes now: it holds the database's
+   * expiry lock, which one replica at a time does (the expirer's `shouldIssue`).
+   */
+  issuesExpiry(): boolean {
+    return this.#listener?.leading === true;
+  }
+
   /** The store's own metrics, current. */
   collectMetrics(): MetricFamily[] {
     const m = this.metrics;
+    m.expiryIssuer = this.issuesExpiry();
     m.appliedSeq = this.#applied;
     m.ready = this.#loaded;
     while (this.#notices.length > 0 && this.#notices[0]!.seq <= this.#applied) {

@@ -11,6 +11,7 @@ import { openClient } from "@lib/store/postgres/client.ts";
 import { parsePostgresUrl } from "@lib/store/postgres/connection_url.ts";
 import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import type { ClientFactory, PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
+import { encodeWrite } from "@lib/store/postgres/codec.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { importGroups } from "@lib/store/postgres/setup.ts";
 import { Expirer } from "@lib/store/expiry.ts";
@@ -263,6 +264,52 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
           assertEquals(behind.metrics.reloads, reloadsBefore + 1);
           await caughtUp([a], 41);
           assertEquals(canonical(behind.view), canonical(a.view));
+        }),
+    );
+
+    await t.step(
+      "a database of schema version 1, then 2 (older releases) migrates on, and its log continues",
+      () =>
+        withStores(async (stores) => {
+          const sql = factory(stores.url)();
+          try {
+            assertEquals(await ensureSchema(sql, {}, MIGRATIONS.slice(0, 1)), { from: 0, to: 1 });
+            assertEquals(await ensureSchema(sql, {}, MIGRATIONS.slice(0, 2)), { from: 1, to: 2 });
+            // Rows as a release of version 2 appends them (numbered by the client, no function).
+            for (
+              const [seq, w] of [[1, push("old", "m 1\n")], [2, push("gone", "m 2\n")]] as const
+            ) {
+              const c = encodeWrite(w).columns;
+              await sql`INSERT INTO pushgateway_log (seq, kind, labels, families, replace,
+                push_time_ms, replica, written_at)
+                VALUES (${seq}, ${c.kind}, ${c.labels}, ${c.families}, ${c.replace},
+                  ${c.push_time_ms}, 'v2', now())`;
+            }
+          } finally {
+            await sql.end({ timeout: 1 });
+          }
+          const a = await stores.ready();
+          assert(a.view.group({ job: "old" }) && a.view.group({ job: "gone" }), "the old log");
+          assertEquals(await a.submit({ kind: "delete", labels: { job: "gone" } }), {
+            seq: 3,
+            deleted: true,
+          });
+          assertEquals(await a.submit(push("new", "m 3\n")), { ok: true, seq: 4 });
+          const check = factory(stores.url)();
+          try {
+            const [meta] = await check`SELECT value FROM pushgateway_meta
+              WHERE key = 'schema_version'`;
+            assertEquals(meta?.value, String(MIGRATIONS.at(-1)!.version));
+            const log = await check`SELECT seq, kind FROM pushgateway_log ORDER BY seq`;
+            assertEquals(log.map((r) => [Number(r.seq), r.kind]), [
+              [1, "push"],
+              [2, "push"],
+              [3, "delete"],
+              [4, "push"],
+            ]);
+          } finally {
+            await check.end({ timeout: 1 });
+          }
         }),
     );
 

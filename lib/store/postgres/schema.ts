@@ -22,6 +22,8 @@ export const LOCKS = {
   schema: 0x7067_7701,
   write: 0x7067_7702,
   checkpoint: 0x7067_7703,
+  /** Held (session-level) by the one replica that issues expiry deletes. */
+  expiry: 0x7067_7704,
 } as const;
 
 /** The channel writers `NOTIFY` after each commit (payload `<last seq>:<written at, ms>`). */

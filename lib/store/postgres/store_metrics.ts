@@ -24,6 +24,13 @@ export const STORAGE_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map([
     ),
   ],
   [
+    "pushgateway_storage_expiry_issuer",
+    own(
+      MetricType.GAUGE,
+      "Whether this replica is the one that issues expiry deletes (1), holding the database's expiry lock.",
+    ),
+  ],
+  [
     "pushgateway_storage_ready",
     own(
       MetricType.GAUGE,
@@ -96,6 +103,7 @@ export const DELAY_BUCKETS: readonly number[] = [
 /** The store's counters and gauges, updated by the store, collected for `/-/metrics`. */
 export class StorageMetrics {
   connected = false;
+  expiryIssuer = false;
   ready = false;
   appliedSeq = 0;
   lagSeconds = 0;
@@ -124,6 +132,8 @@ export class StorageMetrics {
       switch (name) {
         case "pushgateway_storage_connected":
           return this.connected ? 1 : 0;
+        case "pushgateway_storage_expiry_issuer":
+          return this.expiryIssuer ? 1 : 0;
         case "pushgateway_storage_ready":
           return this.ready ? 1 : 0;
         case "pushgateway_storage_applied_sequence":
