@@ -11,6 +11,7 @@
 
 import http from "node:http";
 import { gunzipSync } from "node:zlib";
+import { concat } from "@std/bytes/concat";
 import { type Budget, summarize } from "./bench_lib.ts";
 import type { GatewayResults } from "./bench_phases.ts";
 import { cpuMsOf, type Gateway, log, MIB } from "./bench_process.ts";
@@ -92,18 +93,6 @@ export function rawScrape(
     });
     req.on("error", reject);
   });
-}
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** The headers of a Prometheus scrape: its `Accept`, gzip, and the scrape timeout header. */

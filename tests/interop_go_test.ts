@@ -11,66 +11,24 @@
  */
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
-import { encodeHex } from "@std/encoding/hex";
 import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
-import { hasProgram } from "./helpers/requirements.ts";
+import { buildGoProgram, goRequirement } from "./helpers/go_build.ts";
 import { sampleLines } from "@lib/http/test_client.ts";
 import { run, type RunningGateway, testWithGateway } from "./helpers/gateway.ts";
 import { getText, INTEROP_DATA } from "./helpers/interop.ts";
 
-const GOPATH = "/usr/share/gocode";
-const PUSH_PKG = `${GOPATH}/src/github.com/prometheus/client_golang/prometheus/push/push.go`;
 const SOURCE = new URL("go_pusher/main.go", INTEROP_DATA).pathname;
 
-const GO = {
-  available: hasProgram("go") && hasProgram(PUSH_PKG),
-  reason:
-    `go or client_golang sources missing (Debian packages "golang-go" and "golang-github-prometheus-client-golang-dev")`,
-};
+const GO = goRequirement(
+  "github.com/prometheus/client_golang/prometheus/push/push.go",
+  '"golang-github-prometheus-client-golang-dev"',
+);
 
-/** Environment of an offline GOPATH-mode build against Debian's library sources. */
-function goEnv(cacheRoot: string): Record<string, string> {
-  return {
-    GO111MODULE: "off",
-    GOPATH,
-    GOCACHE: `${cacheRoot}/gocache`,
-    GOPROXY: "off",
-    GOFLAGS: "",
-    CGO_ENABLED: "0",
-  };
-}
-
-let pusherPath: Promise<string> | undefined;
-
-/**
- * Builds the pusher once per process, into a cache directory keyed by the
- * source text and `go version`, so later runs reuse the binary.
- */
+/** Builds the pusher once per process (cached across runs by `buildGoProgram`). */
 function pusher(): Promise<string> {
-  pusherPath ??= (async () => {
-    const tmp = Deno.env.get("TMPDIR") ?? "/tmp";
-    const cacheRoot = `${tmp}/pushgateway-deno-interop-go`;
-    await Deno.mkdir(cacheRoot, { recursive: true });
-    const version = await run("go", ["version"]);
-    const key = encodeHex(
-      await crypto.subtle.digest(
-        "SHA-256",
-        new TextEncoder().encode(version.stdout + (await Deno.readTextFile(SOURCE))),
-      ),
-    ).slice(0, 16);
-    const binary = `${cacheRoot}/go_pusher-${key}`;
-    try {
-      if ((await Deno.stat(binary)).isFile) return binary;
-    } catch { /* not built yet */ }
-    const partial = `${binary}.${crypto.randomUUID()}.tmp`;
-    const build = await run("go", ["build", "-o", partial, SOURCE], goEnv(cacheRoot));
-    if (build.code !== 0) throw new Error(`go build failed:\n${build.stdout}${build.stderr}`);
-    await Deno.rename(partial, binary);
-    return binary;
-  })();
-  return pusherPath;
+  return buildGoProgram(SOURCE, "go_pusher");
 }
 
 /** Options of one pusher run. */

@@ -17,7 +17,7 @@ import { decodeBase64 } from "@std/encoding/base64";
 import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { renderFamilyOpenMetrics } from "@lib/expfmt/openmetrics_render.ts";
 import { Prng } from "@lib/expfmt/fuzz_gen.ts";
-import { type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { testNeeding } from "./helpers/requirements.ts";
 import { buildGoProgram, goRequirement } from "./helpers/go_build.ts";
 import { generateFamilies } from "./helpers/family_gen.ts";
@@ -66,19 +66,13 @@ const EDGE_CASES: MetricFamily[] = [
     metric: [{
       label: [],
       histogram: {
+        ...emptyHistogram(),
         bucket: [{ upperBound: Infinity, cumulativeCount: 3 }, {
           upperBound: 1,
           cumulativeCount: 1,
         }],
         sampleCount: 2 ** 53,
         sampleSum: -0,
-        negativeSpan: [],
-        negativeDelta: [],
-        negativeCount: [],
-        positiveSpan: [],
-        positiveDelta: [],
-        positiveCount: [],
-        exemplars: [],
       },
     }],
   },

@@ -73,6 +73,19 @@ function waitQuery(
   }, { attempts: 150, intervalMs: 200 });
 }
 
+/** Asserts that Prometheus' pushgateway target is up and no scrape of it failed since start. */
+async function assertNoFailedScrape(prom: RunningPrometheus): Promise<void> {
+  const target = (await prom.targets())[0];
+  assertEquals([target?.health, target?.lastError], ["up", ""]);
+  assertEquals(
+    await prom.query(
+      'sum_over_time(up{job="pushgateway"}[1h]) < count_over_time(up{job="pushgateway"}[1h])',
+    ),
+    [],
+    "no failed scrape since start",
+  );
+}
+
 /** The only sample of a result, with its labels checked against `labels`. */
 function single(result: PromSample[], labels: Record<string, string>): PromSample {
   assertEquals(result.length, 1, JSON.stringify(result));
@@ -185,15 +198,7 @@ testWithGateway(
         (r) => r.length === 1,
       );
       assertEquals(after[0]?.value, "1");
-      const target = (await prom.targets())[0];
-      assertEquals([target?.health, target?.lastError], ["up", ""]);
-      assertEquals(
-        await prom.query(
-          'sum_over_time(up{job="pushgateway"}[1h]) < count_over_time(up{job="pushgateway"}[1h])',
-        ),
-        [],
-        "no failed scrape since start",
-      );
+      await assertNoFailedScrape(prom);
     } finally {
       status = await prom?.stop();
     }
@@ -321,15 +326,7 @@ testWithGateway(
       assertEquals(counts.requestsAcceptingGzip, counts.requests, JSON.stringify(counts));
       assert(counts.responses >= counts.requests - 1, JSON.stringify(counts));
       assertEquals(counts.gzipResponses, counts.responses, JSON.stringify(counts));
-      const target = (await prom.targets())[0];
-      assertEquals([target?.health, target?.lastError], ["up", ""]);
-      assertEquals(
-        await prom.query(
-          'sum_over_time(up{job="pushgateway"}[1h]) < count_over_time(up{job="pushgateway"}[1h])',
-        ),
-        [],
-        "no failed scrape since start",
-      );
+      await assertNoFailedScrape(prom);
     } finally {
       status = await prom?.stop();
       tap?.close();
@@ -453,15 +450,7 @@ testWithGateway(
       assert(counts.responses >= 1, JSON.stringify(counts));
       assertEquals(counts.openMetricsResponses, counts.responses, JSON.stringify(counts));
       assertEquals(counts.gzipResponses, counts.responses, JSON.stringify(counts));
-      const target = (await prom.targets())[0];
-      assertEquals([target?.health, target?.lastError], ["up", ""]);
-      assertEquals(
-        await prom.query(
-          'sum_over_time(up{job="pushgateway"}[1h]) < count_over_time(up{job="pushgateway"}[1h])',
-        ),
-        [],
-        "no failed scrape since start",
-      );
+      await assertNoFailedScrape(prom);
     } finally {
       status = await prom?.stop();
       tap?.close();

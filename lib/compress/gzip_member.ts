@@ -18,6 +18,7 @@
  */
 
 import zlib from "node:zlib";
+import { concat } from "@std/bytes/concat";
 import { crc32CombineShift, crc32Shift, crc32ShiftJoin } from "@lib/compress/crc32.ts";
 
 /** Raw deflate pieces that decode on their own, with the CRC-32 and length of what they hold. */
@@ -48,19 +49,6 @@ export const DEFAULT_LEVEL = 6;
 
 const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH } as const;
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /**
  * Compresses bytes on their own as raw deflate ending with a sync flush.
  *
@@ -79,7 +67,7 @@ export function deflateRun(
   raw: Uint8Array | readonly Uint8Array[],
   level: number = DEFAULT_LEVEL,
 ): DeflatedRun {
-  const bytes = raw instanceof Uint8Array ? raw : concat(raw);
+  const bytes = raw instanceof Uint8Array ? raw : raw.length === 1 ? raw[0]! : concat(raw);
   if (bytes.length === 0) return EMPTY_RUN;
   const chunk = new Uint8Array(zlib.deflateRawSync(bytes, { ...SYNC, level }));
   return {

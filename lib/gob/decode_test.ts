@@ -8,56 +8,13 @@ import {
   looksLikeGob,
 } from "@lib/gob/decode.ts";
 import { GobError, GobWriter } from "@lib/gob/wire.ts";
+import { GOB_POINT_EXAMPLE as POINT } from "@lib/gob/test_fixtures.ts";
 
 const FIXTURES = new URL("../../tests/testdata/official/", import.meta.url);
 /** One Go value with every kind of gob value, written by Go (tests/testdata/official/README.md). */
 const KINDS = await Deno.readFile(new URL("gob_kinds.gob", FIXTURES));
 /** A persistence file in the newest upstream's layout, written by Go. */
 const NEWEST = await Deno.readFile(new URL("newest_layout.gob", FIXTURES));
-
-/** `Point{22, 33}` as encoding/gob's documentation shows it. */
-const POINT = Uint8Array.from([
-  0x1f,
-  0xff,
-  0x81,
-  0x03,
-  0x01,
-  0x01,
-  0x05,
-  0x50,
-  0x6f,
-  0x69,
-  0x6e,
-  0x74,
-  0x01,
-  0xff,
-  0x82,
-  0x00,
-  0x01,
-  0x02,
-  0x01,
-  0x01,
-  0x58,
-  0x01,
-  0x04,
-  0x00,
-  0x01,
-  0x01,
-  0x59,
-  0x01,
-  0x04,
-  0x00,
-  0x00,
-  0x00,
-  0x07,
-  0xff,
-  0x82,
-  0x01,
-  0x2c,
-  0x01,
-  0x42,
-  0x00,
-]);
 
 Deno.test("decodeGob() decodes the Point example of encoding/gob's documentation", () => {
   const doc = decodeGob(POINT);

@@ -2,6 +2,7 @@ import { assertEquals, assertThrows } from "@std/assert";
 import { decodeGob, GobEncoded, GobMap, GobStruct, type GobValue } from "@lib/gob/decode.ts";
 import { encodeGob, type GobSchema } from "@lib/gob/encode.ts";
 import { GobError } from "@lib/gob/wire.ts";
+import { GOB_POINT_EXAMPLE } from "@lib/gob/test_fixtures.ts";
 
 const INT: GobSchema = { kind: "int" };
 const STRING: GobSchema = { kind: "string" };
@@ -14,48 +15,7 @@ const POINT: GobSchema = {
 Deno.test("encodeGob() writes the Point example of encoding/gob's documentation byte for byte", () => {
   assertEquals(
     [...encodeGob(POINT, { X: 22, Y: 33 })],
-    [
-      0x1f,
-      0xff,
-      0x81,
-      0x03,
-      0x01,
-      0x01,
-      0x05,
-      0x50,
-      0x6f,
-      0x69,
-      0x6e,
-      0x74,
-      0x01,
-      0xff,
-      0x82,
-      0x00,
-      0x01,
-      0x02,
-      0x01,
-      0x01,
-      0x58,
-      0x01,
-      0x04,
-      0x00,
-      0x01,
-      0x01,
-      0x59,
-      0x01,
-      0x04,
-      0x00,
-      0x00,
-      0x00,
-      0x07,
-      0xff,
-      0x82,
-      0x01,
-      0x2c,
-      0x01,
-      0x42,
-      0x00,
-    ],
+    [...GOB_POINT_EXAMPLE],
   );
 });
 

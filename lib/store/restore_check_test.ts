@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertStrictEquals, assertStringIncludes } from "@std/assert";
-import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
+import { emptyHistogram, type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { groupingPairs, sanitizeFamily, timestampGauge } from "@lib/store/sanitize.ts";
 import { describeGroup, lastPushOf, selectConsistentGroups } from "@lib/store/restore_check.ts";
 import {
@@ -90,16 +90,10 @@ Deno.test("selectConsistentGroups() leaves out a group that repeats another grou
 Deno.test("selectConsistentGroups() leaves out suffix collisions and clashes with the gateway's own families", () => {
   const hist = family("h", MetricType.HISTOGRAM, [{
     histogram: {
+      ...emptyHistogram(),
       sampleCount: 1,
       sampleSum: 1,
       bucket: [{ cumulativeCount: 1, upperBound: Infinity }],
-      negativeSpan: [],
-      negativeDelta: [],
-      negativeCount: [],
-      positiveSpan: [],
-      positiveDelta: [],
-      positiveCount: [],
-      exemplars: [],
     },
   }]);
   const h = group({ job: "h" }, 1000, [hist]);
