@@ -21,6 +21,8 @@
  *   round trip to a replica. The local copy only ever holds committed
  *   writes: a failed transaction's writes are answered with
  *   {@linkcode StoreUnavailableError} (503) and leave nothing to undo.
+ *   Batches go over the listening connection, so notifications of commits
+ *   made meanwhile arrive with the answer.
  * - **Following.** On a notification (`LISTEN`) and on a poll every second,
  *   when no write is waiting, the rows after the last applied one are read
  *   and applied in order.
@@ -29,6 +31,10 @@
  *   it are read in one snapshot and become the local copy.
  * - **Checkpoints.** Every N writes or M minutes, one replica (advisory lock)
  *   writes its state at an exact sequence; older log rows are trimmed.
+ * - **Expiry.** One replica at a time issues the expiry deletes: the one
+ *   whose listening session holds a session-level advisory lock
+ *   ({@linkcode PostgresStore.issuesExpiry}); the lock goes with the
+ *   session, and another replica takes it within a second.
  *
  * Every database wait is bounded (`timeoutMs`), so a write never hangs: it
  * gets its result or a 503 within a few seconds.
