@@ -30,14 +30,21 @@ export interface Notice {
   readonly seq: number;
   /** When it was written (the writer's clock, epoch ms); NaN when the payload lacks it. */
   readonly atMs: number;
+  /** The commit's rows as JSON text (carried.ts), when they fit in the payload. */
+  readonly carried?: string;
 }
 
-/** Reads a notification payload `<seq>:<written at, ms>`; undefined when it is not one. */
+/**
+ * Reads a notification payload `<seq>:<written at, ms>[:<rows as JSON>]`;
+ * undefined when it is not one.
+ */
 export function parseNotice(payload: string): Notice | undefined {
-  const [seqText, atText] = payload.split(":");
-  const seq = Number(seqText);
+  const a = payload.indexOf(":");
+  const b = a < 0 ? -1 : payload.indexOf(":", a + 1);
+  const seq = Number(a < 0 ? payload : payload.slice(0, a));
   if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
-  return { seq, atMs: Number(atText) };
+  const atMs = a < 0 ? NaN : Number(b < 0 ? payload.slice(a + 1) : payload.slice(a + 1, b));
+  return b < 0 ? { seq, atMs } : { seq, atMs, carried: payload.slice(b + 1) };
 }
 
 /** What the listener reports. */

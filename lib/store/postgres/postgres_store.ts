@@ -25,7 +25,8 @@
  *   made meanwhile arrive with the answer.
  * - **Following.** On a notification (`LISTEN`) and on a poll every second,
  *   when no write is waiting, the rows after the last applied one are read
- *   and applied in order.
+ *   and applied in order; a notification that carried its batch's rows
+ *   (carried.ts) spares the read.
  * - **Loading.** At start, and when the rows a replica needs next were
  *   trimmed, the newest checkpoint and the log after
  *   it are read in one snapshot and become the local copy.
@@ -47,6 +48,7 @@ import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts"
 import { decodeState, decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
 import { appendBatch, type LogRow, readLogFrom, readState } from "@lib/store/postgres/log_db.ts";
 import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
+import { CarriedRows } from "@lib/store/postgres/carried.ts";
 import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
 import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
 import { type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
@@ -110,6 +112,8 @@ export class PostgresStore implements MetricStore {
   #loop: Promise<void> | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #notices: { seq: number; atMs: number }[] = [];
+  /** Rows of other replicas' commits that their notifications carried. */
+  readonly #carried = new CarriedRows();
   readonly #checkpointer: Checkpointer;
   #failures = 0;
 
@@ -305,6 +309,7 @@ export class PostgresStore implements MetricStore {
         // Notified writes not applied yet (a commit of this replica may have applied them
         // meanwhile), or a poll.
         if (this.#followWanted || this.#knownHead > this.#applied) {
+          if (!this.#followWanted && this.#applyCarried()) continue;
           this.#followWanted = false;
           await this.#follow();
           continue;
@@ -365,6 +370,9 @@ export class PostgresStore implements MetricStore {
   #noticed(notice: Notice): void {
     if (notice.seq <= this.#applied) return;
     if (notice.seq > this.#knownHead) this.#knownHead = notice.seq;
+    if (notice.carried !== undefined) {
+      this.#carried.add(notice.seq, notice.atMs, notice.carried);
+    }
     if (this.#notices.length < MAX_NOTICES) {
       this.#notices.push({
         seq: notice.seq,
@@ -398,6 +406,11 @@ export class PostgresStore implements MetricStore {
     if (first !== (this.#applied > 0 ? this.#applied : 1)) {
       throw new BehindError(`the log continues at ${first}, after ${this.#applied} was applied`);
     }
+    this.#applyContinuing(rows);
+  }
+
+  /** Applies rows in order from the one after the last applied (those before are skipped). */
+  #applyContinuing(rows: readonly LogRow[]): void {
     const now = this.#o.now();
     for (const row of rows) {
       const seq = rowSeq(row);
@@ -411,6 +424,22 @@ export class PostgresStore implements MetricStore {
         this.metrics.observeApplyDelay((now - row.written_at.getTime()) / 1000);
       }
     }
+  }
+
+  /**
+   * Applies the rows notifications carried that continue the local copy;
+   * true when that caught up with every notified write (no read needed).
+   */
+  #applyCarried(): boolean {
+    const rows = this.#carried.take(this.#applied);
+    if (rows.length === 0) return false;
+    try {
+      this.#applyContinuing(rows);
+    } catch {
+      this.#carried.clear(); // a read of the log decides (and reports) what is wrong
+      return false;
+    }
+    return this.#applied >= this.#knownHead;
   }
 
   /** Applies one write; answers its submitter when it is this replica's. */
@@ -470,6 +499,7 @@ export class PostgresStore implements MetricStore {
     // Decode everything before the local copy changes, so a bad row leaves it as it was.
     const { groups, writes } = decodeState(stored.checkpointSeq, stored.groups, stored.rows);
     this.#state.restore(groups);
+    this.#carried.clear();
     this.#applied = stored.checkpointSeq;
     // Committed writes of this replica that the checkpoint holds: applied, results unknown here.
     this.#rejectAwaiting(

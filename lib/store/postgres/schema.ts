@@ -98,6 +98,8 @@ export const MIGRATIONS: readonly Migration[] = [
       #variable_conflict use_column
       DECLARE
         head bigint;
+        note text;
+        carried text;
       BEGIN
         PERFORM pg_advisory_xact_lock(${LOCKS.write});
         -- Holding the lock, the newest sequence is this transaction's to continue (the
@@ -112,8 +114,23 @@ export const MIGRATIONS: readonly Migration[] = [
           p_if_not_written_since, p_ttls_ms, p_refused, p_reasons) WITH ORDINALITY
           AS w(kind, labels, families, replace, push_time_ms, if_not_written_since, ttl_ms,
             refused, reason, ord);
-        PERFORM pg_notify('${CHANNEL}', (head + cardinality(p_kinds))::text || ':' ||
-          (extract(epoch FROM p_written_at) * 1000)::bigint::text);
+        -- The notification: the last sequence and the writer's clock, then, when they fit in
+        -- a payload, the batch's rows (carried.ts), which followers apply without a read.
+        note := (head + cardinality(p_kinds))::text || ':' ||
+          (extract(epoch FROM p_written_at) * 1000)::bigint::text;
+        SELECT json_build_object('first', head + 1, 'replica', p_replica, 'rows',
+            json_agg(json_build_array(w.kind, w.labels,
+              translate(encode(w.families, 'base64'), E'\\n', ''), w.replace, w.push_time_ms,
+              w.if_not_written_since, w.ttl_ms, w.refused, w.reason) ORDER BY w.ord))::text
+          INTO carried
+          FROM unnest(p_kinds, p_labels, p_families, p_replace, p_push_times_ms,
+            p_if_not_written_since, p_ttls_ms, p_refused, p_reasons) WITH ORDINALITY
+            AS w(kind, labels, families, replace, push_time_ms, if_not_written_since, ttl_ms,
+              refused, reason, ord);
+        IF octet_length(note) + octet_length(carried) < 7900 THEN
+          note := note || ':' || carried;
+        END IF;
+        PERFORM pg_notify('${CHANNEL}', note);
         -- What the caller has not applied: the log from p_applied on (that row without its
         -- families: it proves the rest continues what the caller applied), at most p_limit
         -- rows of it; then the batch's numbers (the caller has its writes).
