@@ -9,7 +9,7 @@
  * thing at a time:
  *
  * - **Group commit.** The writes submitted since the last transaction go in
- *   one, appended by one statement (`appendBatch`): on the server, the
+ *   one (while writes keep coming, after a 2 ms linger for more), appended by one statement (`appendBatch`): on the server, the
  *   writers' advisory lock (serialises writers across replicas), the next
  *   sequence numbers, the insert, `NOTIFY`, and the log rows this replica
  *   had not applied yet; the transaction commits before the answer. The rows
@@ -73,6 +73,9 @@ class BehindError extends Error {}
 
 const FOLLOW_LIMIT = 5_000;
 const MAX_NOTICES = 10_000;
+/** A batch waits this long for more writes when the last one ended less than `BUSY_MS` ago. */
+const LINGER_MS = 2;
+const BUSY_MS = 20;
 
 function randomId(): string {
   return [...crypto.getRandomValues(new Uint8Array(6))]
@@ -116,6 +119,8 @@ export class PostgresStore implements MetricStore {
   readonly #carried = new CarriedRows();
   readonly #checkpointer: Checkpointer;
   #failures = 0;
+  /** When this replica's last transaction ended (`performance.now()`). */
+  #lastCommit = -Infinity;
 
   /** Creates the store; nothing happens until {@linkcode run}. */
   constructor(options: PostgresStoreOptions) {
@@ -302,7 +307,15 @@ export class PostgresStore implements MetricStore {
           if (!await this.#tryLoad()) continue;
         }
         if (this.#queue.size > 0) {
+          // Writing steadily: linger a moment, so the batch takes the writes arriving meanwhile
+          // (fewer, larger transactions: less CPU per write in PostgreSQL and here).
+          if (
+            performance.now() - this.#lastCommit < BUSY_MS && this.#queue.size < this.#o.maxBatch
+          ) {
+            await new Promise((r) => setTimeout(r, LINGER_MS));
+          }
           await this.#commitNext();
+          this.#lastCommit = performance.now();
           this.#maybeCheckpoint();
           continue;
         }
