@@ -53,7 +53,7 @@ import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
 import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
 import { type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
-import { StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
+import { NoticedCommits, StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
 import { StoreState } from "@lib/store/state.ts";
 import {
   type AppliedWrite,
@@ -72,7 +72,6 @@ import type { MetricFamily } from "@lib/model/metric.ts";
 class BehindError extends Error {}
 
 const FOLLOW_LIMIT = 5_000;
-const MAX_NOTICES = 10_000;
 /** A batch waits this long for more writes when the last one ended less than `BUSY_MS` ago. */
 const LINGER_MS = 2;
 const BUSY_MS = 20;
@@ -114,7 +113,7 @@ export class PostgresStore implements MetricStore {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  #notices: { seq: number; atMs: number }[] = [];
+  readonly #notices = new NoticedCommits();
   /** Rows of other replicas' commits that their notifications carried. */
   readonly #carried = new CarriedRows();
   readonly #checkpointer: Checkpointer;
@@ -227,11 +226,7 @@ export class PostgresStore implements MetricStore {
     m.expiryIssuer = this.issuesExpiry();
     m.appliedSeq = this.#applied;
     m.ready = this.#loaded;
-    while (this.#notices.length > 0 && this.#notices[0]!.seq <= this.#applied) {
-      this.#notices.shift();
-    }
-    const oldest = this.#notices[0];
-    m.lagSeconds = oldest === undefined ? 0 : Math.max(0, this.#o.now() - oldest.atMs) / 1000;
+    m.lagSeconds = this.#notices.lagSeconds(this.#applied, this.#o.now());
     return m.collect();
   }
 
@@ -386,12 +381,7 @@ export class PostgresStore implements MetricStore {
     if (notice.carried !== undefined) {
       this.#carried.add(notice.seq, notice.atMs, notice.carried);
     }
-    if (this.#notices.length < MAX_NOTICES) {
-      this.#notices.push({
-        seq: notice.seq,
-        atMs: Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now(),
-      });
-    }
+    this.#notices.add(notice.seq, Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now());
     this.#wakeUp();
   }
 

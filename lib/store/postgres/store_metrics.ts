@@ -182,3 +182,23 @@ export class StorageMetrics {
     return out;
   }
 }
+
+/** Notified commits kept at most for the lag gauge. */
+const MAX_NOTICES = 10_000;
+
+/** The commits notified but not applied yet: the lag gauge is the oldest one's age. */
+export class NoticedCommits {
+  readonly #notices: { seq: number; atMs: number }[] = [];
+
+  /** Records a commit's last sequence and when it was written (its writer's clock, ms). */
+  add(seq: number, atMs: number): void {
+    if (this.#notices.length < MAX_NOTICES) this.#notices.push({ seq, atMs });
+  }
+
+  /** Seconds since the oldest notified commit after `applied` was written; 0 when none. */
+  lagSeconds(applied: number, nowMs: number): number {
+    while (this.#notices.length > 0 && this.#notices[0]!.seq <= applied) this.#notices.shift();
+    const oldest = this.#notices[0];
+    return oldest === undefined ? 0 : Math.max(0, nowMs - oldest.atMs) / 1000;
+  }
+}
