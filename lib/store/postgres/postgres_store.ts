@@ -47,11 +47,11 @@ import type { Sql } from "@lib/store/postgres/client.ts";
 import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { decodeState, decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
 import { appendBatch, type LogRow, readLogFrom, readState } from "@lib/store/postgres/log_db.ts";
-import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
+import { bounded, Sleeper, TimeoutError } from "@lib/store/postgres/bounded.ts";
 import { CarriedRows } from "@lib/store/postgres/carried.ts";
 import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
 import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
-import { type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
+import { CommitPacer, type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { NoticedCommits, StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
 import { StoreState } from "@lib/store/state.ts";
@@ -72,14 +72,6 @@ import type { MetricFamily } from "@lib/model/metric.ts";
 class BehindError extends Error {}
 
 const FOLLOW_LIMIT = 5_000;
-/** A batch waits this long for more writes when the last one ended less than `BUSY_MS` ago. */
-const LINGER_MS = 2;
-const BUSY_MS = 20;
-
-function randomId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(6))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -110,7 +102,7 @@ export class PostgresStore implements MetricStore {
   /** The newest sequence notified. */
   #knownHead = 0;
   #closed = false;
-  #wake: (() => void) | undefined;
+  readonly #sleeper = new Sleeper();
   #loop: Promise<void> | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   readonly #notices = new NoticedCommits();
@@ -118,8 +110,7 @@ export class PostgresStore implements MetricStore {
   readonly #carried = new CarriedRows();
   readonly #checkpointer: Checkpointer;
   #failures = 0;
-  /** When this replica's last transaction ended (`performance.now()`). */
-  #lastCommit = -Infinity;
+  readonly #pacer = new CommitPacer();
 
   /** Creates the store; nothing happens until {@linkcode run}. */
   constructor(options: PostgresStoreOptions) {
@@ -132,7 +123,7 @@ export class PostgresStore implements MetricStore {
       bulkTimeoutMs: 60_000,
       pollIntervalMs: 1_000,
       maxBatch: 500,
-      replica: randomId(),
+      replica: crypto.getRandomValues(new Uint8Array(6)).toHex(),
       now: Date.now,
       ...options,
     };
@@ -302,15 +293,9 @@ export class PostgresStore implements MetricStore {
           if (!await this.#tryLoad()) continue;
         }
         if (this.#queue.size > 0) {
-          // Writing steadily: linger a moment, so the batch takes the writes arriving meanwhile
-          // (fewer, larger transactions: less CPU per write in PostgreSQL and here).
-          if (
-            performance.now() - this.#lastCommit < BUSY_MS && this.#queue.size < this.#o.maxBatch
-          ) {
-            await new Promise((r) => setTimeout(r, LINGER_MS));
-          }
+          await this.#pacer.before(this.#queue.size, this.#o.maxBatch);
           await this.#commitNext();
-          this.#lastCommit = performance.now();
+          this.#pacer.after();
           this.#maybeCheckpoint();
           continue;
         }
@@ -334,25 +319,14 @@ export class PostgresStore implements MetricStore {
 
   /** Waits `ms` or until woken; true when the time ran out. */
   #sleep(ms: number): Promise<boolean> {
-    if (this.#closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        resolve(true);
-      }, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve(false);
-      };
-    });
+    return this.#closed ? Promise.resolve(false) : this.#sleeper.sleep(ms);
   }
 
   #wakeUp(): void {
-    this.#wake?.();
+    this.#sleeper.wake();
   }
 
-  /** Refuses writes that waited longer than the bound without getting into a transaction. */
+  /** Records whether the database answered, logging a loss once (then about once a minute). */
   #setConnected(ok: boolean, err?: unknown): void {
     const was = this.metrics.connected;
     this.metrics.connected = ok;
