@@ -126,7 +126,15 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
   // Groups whose deadline passed while the gateway was down are removed before serving.
-  const expiry = expirer = new Expirer({ store, logger, clock: SYSTEM_CLOCK });
+  // With the shared store one replica at a time (the holder of the database's expiry lock)
+  // issues the deletes; every replica applies and counts them.
+  const issuer = shared;
+  const expiry = expirer = new Expirer({
+    store,
+    logger,
+    clock: SYSTEM_CLOCK,
+    ...(issuer ? { shouldIssue: () => issuer.issuesExpiry() } : {}),
+  });
   await expiry.start();
 
   let quit: () => void = () => {};

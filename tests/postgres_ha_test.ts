@@ -234,7 +234,10 @@ testNeeding(POSTGRES, "gateways sharing one PostgreSQL", async (t) => {
           assertEquals((await req(a, "PUT", `/metrics/job/early/i/${i}`, `m ${i}\n`)).status, 200);
         }
         await converged([a, b]);
-        // b stops (SIGSTOP): the log moves on and is trimmed past what b applied.
+        // b stops (SIGSTOP): the log moves on and is trimmed past what b applied. The pushes
+        // are too large for a notification to carry their rows (carried.ts), so b, resumed,
+        // must read the log, and finds it trimmed.
+        const large = Array.from({ length: 600 }, (_, i) => `m{k="${i}"} 1`).join("\n") + "\n";
         const appliedByB = Number(
           (await cluster.query(db.name, "SELECT max(seq) AS s FROM pushgateway_log"))[0]!.s,
         );
@@ -242,7 +245,7 @@ testNeeding(POSTGRES, "gateways sharing one PostgreSQL", async (t) => {
         try {
           await poll("the log to be trimmed past b", async () => {
             assertEquals(
-              (await req(a, "PUT", `/metrics/job/later/i/${Date.now() % 7}`, "m 1\n")).status,
+              (await req(a, "PUT", `/metrics/job/later/i/${Date.now() % 7}`, large)).status,
               200,
             );
             const [row] = await cluster.query(db.name, "SELECT min(seq) AS s FROM pushgateway_log");
@@ -375,6 +378,73 @@ testNeeding(POSTGRES, "gateways sharing one PostgreSQL", async (t) => {
           const out = await output;
           assertEquals(out.code, 0, new TextDecoder().decode(out.stderr));
         }
+      },
+    );
+
+    await t.step(
+      "expiry: one replica at a time issues the deletes; another takes over when it is killed",
+      async () => {
+        const { name, url } = await database();
+        const gws = await Promise.all([replica(url), replica(url)]);
+        /** The replicas that say they issue expiry deletes. */
+        const issuers = async (among: readonly RunningGateway[]) => {
+          const flags = await Promise.all(among.map(async (gw) => {
+            const own = (await req(gw, "GET", "/-/metrics")).text;
+            return sample(own, "pushgateway_storage_expiry_issuer");
+          }));
+          assert(flags.every((f) => f === 0 || f === 1), `issuer gauges ${flags}`);
+          return among.filter((_, i) => flags[i] === 1);
+        };
+        const leader = await poll("one replica to take the expiry lock", async () => {
+          const now = await issuers(gws);
+          return now.length === 1 ? now[0] : undefined;
+        }, { attempts: 200, intervalMs: 50 });
+        const other = gws.find((gw) => gw !== leader)!;
+        assertEquals(await issuers(gws), [leader]); // still one, after the others' tries
+        const expiredRows = async () =>
+          (await cluster.query(
+            name,
+            "SELECT replica FROM pushgateway_log WHERE reason = 'expired' ORDER BY seq",
+          )).map((r) => r.replica as string);
+        const ttl = (v: string) => ({ "Pushgateway-TTL": v });
+        const put = async (gw: RunningGateway, job: string, ttlText: string) => {
+          const res = await fetch(`${gw.url}/metrics/job/${job}`, {
+            method: "PUT",
+            body: "m 1\n",
+            headers: ttl(ttlText),
+          });
+          await res.body?.cancel();
+          assertEquals(res.status, 200);
+        };
+
+        // Pushed at the replica that does not issue: expired once, by the one that does.
+        await put(other, "short", "300ms");
+        await poll("the short group to expire everywhere", async () => {
+          const texts = await Promise.all(gws.map(scrape));
+          return texts.every((t) => !t.includes('job="short"')) || undefined;
+        }, { attempts: 200, intervalMs: 50 });
+        // Both replicas had the deadline; a second delete would be a second log row.
+        await new Promise((r) => setTimeout(r, 1_500));
+        const first = await expiredRows();
+        assertEquals(first.length, 1, `expiry deletes in the log: ${first}`);
+        for (const gw of gws) {
+          const own = (await req(gw, "GET", "/-/metrics")).text;
+          assertStringIncludes(own, "\npushgateway_groups_expired_total 1\n");
+        }
+
+        // The issuer killed with a deadline pending: the survivor takes the lock and expires it.
+        await put(other, "later", "1500ms");
+        await stop(leader!, "SIGKILL");
+        await poll("the survivor to take the expiry lock", async () => {
+          return (await issuers([other])).length === 1 || undefined;
+        }, { attempts: 200, intervalMs: 50 });
+        await poll("the later group to expire", async () => {
+          return !(await scrape(other)).includes('job="later"') || undefined;
+        }, { attempts: 200, intervalMs: 50 });
+        const rows = await expiredRows();
+        assertEquals(rows.length, 2, `expiry deletes in the log: ${rows}`);
+        assert(rows[1] !== rows[0], `the second expiry was issued by ${rows[1]}, as the first`);
+        await stop(other);
       },
     );
 

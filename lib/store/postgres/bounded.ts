@@ -1,7 +1,7 @@
 /**
  * Bounded waits: every database request of the shared store races a timer,
  * so that a write is answered (or refused) within a few seconds even when the
- * network or the server stalls.
+ * network or the server stalls; and the store loop's own wait.
  *
  * @module
  */
@@ -37,4 +37,29 @@ export function bounded<T>(promise: Promise<T>, ms: number, onTimeout?: () => vo
   });
   promise.catch(() => {});
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A wait that a wake-up ends early (the store loop's idle wait). */
+export class Sleeper {
+  #wake: (() => void) | undefined;
+
+  /** Waits `ms` or until {@linkcode wake}; true when the time ran out. */
+  sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve(true);
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve(false);
+      };
+    });
+  }
+
+  /** Ends the current wait, if any. */
+  wake(): void {
+    this.#wake?.();
+  }
 }

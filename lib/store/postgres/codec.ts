@@ -130,6 +130,60 @@ export function encodeWrite(write: WriteRequest): { columns: WriteColumns; write
   }
 }
 
+/**
+ * A batch of writes as PostgreSQL array literals, one per column, in the
+ * batch's order (`unnest` turns them back into rows on the server, so one
+ * prepared statement appends a batch of any size).
+ */
+export interface BatchArrays {
+  readonly kinds: string;
+  readonly labels: string;
+  readonly families: string;
+  readonly replace: string;
+  readonly pushTimesMs: string;
+  readonly ifNotWrittenSince: string;
+  readonly ttlsMs: string;
+  readonly refused: string;
+  readonly reasons: string;
+}
+
+/** An array literal of the given elements (already spelled as elements). */
+function arrayLiteral<T>(rows: readonly T[], element: (row: T) => string): string {
+  let out = "{";
+  for (let i = 0; i < rows.length; i++) out += (i === 0 ? "" : ",") + element(rows[i]!);
+  return out + "}";
+}
+
+/** A text element, quoted (backslashes and double quotes escaped), or NULL. */
+function textElement(s: string | null): string {
+  return s === null ? "NULL" : `"${s.replace(/[\\"]/g, "\\$&")}"`;
+}
+
+/** A number element (JavaScript's spelling is one PostgreSQL reads: `1e+21`, `NaN`, `Infinity`). */
+function numberElement(n: number | null): string {
+  return n === null ? "NULL" : String(n);
+}
+
+/** A `bytea` element in hex form (`\x…`, its backslash escaped), or NULL. */
+function byteaElement(b: Uint8Array | null): string {
+  return b === null ? "NULL" : `"\\\\x${b.toHex()}"`;
+}
+
+/** The columns of a batch of writes as array literals, for appending it in one statement. */
+export function batchArrays(rows: readonly WriteColumns[]): BatchArrays {
+  return {
+    kinds: arrayLiteral(rows, (r) => textElement(r.kind)),
+    labels: arrayLiteral(rows, (r) => textElement(r.labels)),
+    families: arrayLiteral(rows, (r) => byteaElement(r.families)),
+    replace: arrayLiteral(rows, (r) => r.replace === null ? "NULL" : r.replace ? "t" : "f"),
+    pushTimesMs: arrayLiteral(rows, (r) => numberElement(r.push_time_ms)),
+    ifNotWrittenSince: arrayLiteral(rows, (r) => numberElement(r.if_not_written_since)),
+    ttlsMs: arrayLiteral(rows, (r) => numberElement(r.ttl_ms)),
+    refused: arrayLiteral(rows, (r) => textElement(r.refused)),
+    reasons: arrayLiteral(rows, (r) => textElement(r.reason)),
+  };
+}
+
 /** A push from its parts and the optional columns (a header TTL, a refusal). */
 function pushOf(
   labels: GroupingLabels,

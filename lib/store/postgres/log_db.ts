@@ -1,14 +1,15 @@
 /**
  * The SQL of the shared log and its checkpoints: read the log from a
- * sequence on, append a batch of writes, read the whole state (the newest
+ * sequence on, append a batch of writes (and read the log after it), read the whole state (the newest
  * checkpoint and the log after it, in one snapshot), write a checkpoint and
  * trim what it makes unnecessary, and import a state into an empty database.
  *
  * @module
  */
 
-import type { ReservedSql, Sql, TxSql } from "@lib/store/postgres/client.ts";
+import type { Sql, TxSql } from "@lib/store/postgres/client.ts";
 import {
+  batchArrays,
   type CheckpointGroupIn,
   encodeCheckpointGroup,
   type LogRowIn,
@@ -51,56 +52,67 @@ function logQuery(sql: Sql | TxSql, applied: number, limit: number) {
     FROM pushgateway_log WHERE seq >= ${applied} ORDER BY seq LIMIT ${limit}`;
 }
 
-/**
- * A batch's first round trip, on the writer's own connection: `BEGIN`, the
- * writers' advisory lock (waits for it), and the log from `applied` on. The
- * three are sent at once, in this order, so the read's snapshot is taken
- * after the lock is granted and sees every write committed before. (The
- * client sends a query when it is first awaited, hence `execute()`.)
- */
-export async function beginBatch(conn: ReservedSql, applied: number): Promise<LogRow[]> {
-  const begin = conn`BEGIN`.execute();
-  const lock = conn`SELECT pg_advisory_xact_lock(${LOCKS.write})`.execute();
-  const rows = logQuery(conn, applied, 1_000_000).execute();
-  // Awaited together: a failure of one must not leave the others' unhandled.
-  const [, , read] = await Promise.all([begin, lock, rows]);
-  return [...read];
+/** What a batch's transaction committed, and the log it had not applied. */
+export interface Appended {
+  /** The sequence the batch's first write got; the others follow it, in the batch's order. */
+  readonly first: number;
+  /** The sequence of its last write. */
+  readonly last: number;
+  /**
+   * The log from the `applied` given on, up to the batch (at most `limit`
+   * rows; when there were more, they do not reach `first`), as
+   * {@linkcode readLogFrom} reads it. The batch's own rows are not in it:
+   * the caller has them.
+   */
+  readonly rows: LogRow[];
+}
+
+/** Who appends, when, and where the log read back starts. */
+export interface AppendOptions {
+  readonly replica: string;
+  /** The writer's clock at the batch (its rows' `written_at`, and the notification's). */
+  readonly writtenAt: Date;
+  /** The last sequence this replica applied: the log read back starts there. */
+  readonly applied: number;
+  /** Rows of the log before the batch read back, at most. */
+  readonly limit: number;
 }
 
 /**
- * A batch's second round trip: the rows inserted, the followers notified,
- * `COMMIT`, sent at once. Throws unless the transaction committed (after a
- * failed statement the server answers `COMMIT` with `ROLLBACK`).
+ * Appends a batch of writes to the log in one statement, its own
+ * transaction: `pushgateway_append` (schema version 3) takes the writers'
+ * advisory lock, numbers the writes after the newest sequence, inserts them,
+ * notifies the followers, and returns the log the caller had not applied
+ * (others' writes before the batch), all on the server; the transaction
+ * commits before the answer. So a batch costs one round trip, and the lock
+ * is held only while the server works (never across a round trip to this
+ * process). Writes are logged as submitted: their results come from applying
+ * the log in order, as at every replica.
+ *
+ * Resolves once the batch is committed; throws when it was not, or (the
+ * connection failing) when that is unknown.
  */
-export async function commitBatch(conn: ReservedSql, rows: readonly NewLogRow[]): Promise<void> {
-  const last = rows.at(-1);
-  if (last === undefined) throw new Error("an empty batch");
-  const insert = conn`INSERT INTO pushgateway_log ${
-    conn(
-      rows as NewLogRow[],
-      "seq",
-      "kind",
-      "labels",
-      "families",
-      "replace",
-      "push_time_ms",
-      "if_not_written_since",
-      "ttl_ms",
-      "refused",
-      "reason",
-      "replica",
-      "written_at",
-    )
-  }`.execute();
-  const notify = conn`SELECT pg_notify(${CHANNEL}, ${notifyPayload(last)})`.execute();
-  const commit = conn`COMMIT`.execute();
-  const [, , done] = await Promise.all([insert, notify, commit]);
-  if (done.command !== "COMMIT") throw new Error(`the transaction ended with ${done.command}`);
-}
-
-/** Ends whatever transaction the writer's connection is in (after a failed batch). */
-export async function rollbackBatch(conn: ReservedSql): Promise<void> {
-  await conn`ROLLBACK`;
+export async function appendBatch(
+  conn: Sql,
+  batch: readonly WriteColumns[],
+  options: AppendOptions,
+): Promise<Appended> {
+  if (batch.length === 0) throw new Error("an empty batch");
+  const a = batchArrays(batch);
+  const result = await conn<LogRow[]>`
+    SELECT * FROM pushgateway_append(${options.applied}, ${options.limit}, ${options.replica},
+      ${options.writtenAt}, ${a.kinds}, ${a.labels}, ${a.families}, ${a.replace}, ${a.pushTimesMs},
+      ${a.ifNotWrittenSince}, ${a.ttlsMs}, ${a.refused}, ${a.reasons})`;
+  const n = batch.length;
+  const own = result.slice(result.length - n);
+  const first = own.length === n ? Number(own[0]!.seq) : NaN;
+  if (
+    !Number.isSafeInteger(first) ||
+    own.some((r, i) => Number(r.seq) !== first + i || r.replica !== options.replica)
+  ) {
+    throw new Error(`the log did not number the batch of ${n} as expected`);
+  }
+  return { first, last: first + n - 1, rows: result.slice(0, result.length - n) };
 }
 
 function notifyPayload(last: NewLogRow): string {

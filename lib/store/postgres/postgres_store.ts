@@ -9,23 +9,34 @@
  * thing at a time:
  *
  * - **Group commit.** The writes submitted since the last transaction go in
- *   one: `BEGIN`; the writers' advisory lock (serialises writers across
- *   replicas); read and apply the log rows other replicas committed; apply
- *   this batch locally with the next sequence numbers (this *is* the
- *   consistency check against the state the global order defines); insert
- *   them; `NOTIFY`; `COMMIT`. Only then are the writes announced and their
- *   submitters answered. When the transaction fails, its writes are answered
- *   with {@linkcode StoreUnavailableError} (503), and the local copy, which
- *   already holds them, is loaded again from the database before the next
- *   write.
- * - **Following.** On a notification (`LISTEN`), on a poll every second and
- *   after each commit, the rows after the last applied one are read and
- *   applied in order.
- * - **Loading.** At start, after a failed commit, and when the rows a
- *   replica needs next were trimmed, the newest checkpoint and the log after
+ *   one (while writes keep coming, after a 2 ms linger for more), appended
+ *   by one statement (`appendBatch`): on the server, the
+ *   writers' advisory lock (serialises writers across replicas), the next
+ *   sequence numbers, the insert, `NOTIFY`, and the log rows this replica
+ *   had not applied yet; the transaction commits before the answer. The rows
+ *   that precede the batch (other replicas' writes), then the batch, are
+ *   applied in order with `state.apply(write, seq)` (this *is* the
+ *   consistency check against the state the global order defines, the same
+ *   at every replica), and each submitter is answered with its write's
+ *   result. The lock is held only while the server works, never across a
+ *   round trip to a replica. The local copy only ever holds committed
+ *   writes: a failed transaction's writes are answered with
+ *   {@linkcode StoreUnavailableError} (503) and leave nothing to undo.
+ *   Batches go over the listening connection, so notifications of commits
+ *   made meanwhile arrive with the answer.
+ * - **Following.** On a notification (`LISTEN`) and on a poll every second,
+ *   when no write is waiting, the rows after the last applied one are read
+ *   and applied in order; a notification that carried its batch's rows
+ *   (carried.ts) spares the read.
+ * - **Loading.** At start, and when the rows a replica needs next were
+ *   trimmed, the newest checkpoint and the log after
  *   it are read in one snapshot and become the local copy.
  * - **Checkpoints.** Every N writes or M minutes, one replica (advisory lock)
  *   writes its state at an exact sequence; older log rows are trimmed.
+ * - **Expiry.** One replica at a time issues the expiry deletes: the one
+ *   whose listening session holds a session-level advisory lock
+ *   ({@linkcode PostgresStore.issuesExpiry}); the lock goes with the
+ *   session, and another replica takes it within a second.
  *
  * Every database wait is bounded (`timeoutMs`), so a write never hangs: it
  * gets its result or a 503 within a few seconds.
@@ -33,24 +44,17 @@
  * @module
  */
 
-import type { ReservedSql, Sql } from "@lib/store/postgres/client.ts";
+import type { Sql } from "@lib/store/postgres/client.ts";
 import type { PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { decodeState, decodeWrite, rowSeq } from "@lib/store/postgres/codec.ts";
-import {
-  beginBatch,
-  commitBatch,
-  type LogRow,
-  type NewLogRow,
-  readLogFrom,
-  readState,
-  rollbackBatch,
-} from "@lib/store/postgres/log_db.ts";
-import { bounded, TimeoutError } from "@lib/store/postgres/bounded.ts";
+import { appendBatch, type LogRow, readLogFrom, readState } from "@lib/store/postgres/log_db.ts";
+import { bounded, Sleeper, TimeoutError } from "@lib/store/postgres/bounded.ts";
+import { CarriedRows } from "@lib/store/postgres/carried.ts";
 import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
 import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
-import { type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
+import { CommitPacer, type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
-import { StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
+import { NoticedCommits, StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
 import { StoreState } from "@lib/store/state.ts";
 import {
   type AppliedWrite,
@@ -69,12 +73,6 @@ import type { MetricFamily } from "@lib/model/metric.ts";
 class BehindError extends Error {}
 
 const FOLLOW_LIMIT = 5_000;
-const MAX_NOTICES = 10_000;
-
-function randomId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(6))]
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -89,10 +87,11 @@ export class PostgresStore implements MetricStore {
   readonly #onLoaded: () => void;
   readonly #listeners = new Set<WriteListener>();
   #sql: Sql;
-  /** The writer's own connection (reserved from the pool), once a batch needed it. */
-  #writer: ReservedSql | undefined;
+  /** The connection that listens, on which this replica also appends its batches. */
   #listener: LogListener | undefined;
   readonly #queue = new WriteQueue();
+  /** This replica's committed writes, by sequence, until they are applied here and answered. */
+  readonly #awaiting = new Map<number, Encoded>();
   #applied = 0;
   #announced = 0;
   #loaded = false;
@@ -104,12 +103,15 @@ export class PostgresStore implements MetricStore {
   /** The newest sequence notified. */
   #knownHead = 0;
   #closed = false;
-  #wake: (() => void) | undefined;
+  readonly #sleeper = new Sleeper();
   #loop: Promise<void> | undefined;
   #sweeper: ReturnType<typeof setInterval> | undefined;
-  #notices: { seq: number; atMs: number }[] = [];
+  readonly #notices = new NoticedCommits();
+  /** Rows of other replicas' commits that their notifications carried. */
+  readonly #carried = new CarriedRows();
   readonly #checkpointer: Checkpointer;
   #failures = 0;
+  readonly #pacer = new CommitPacer();
 
   /** Creates the store; nothing happens until {@linkcode run}. */
   constructor(options: PostgresStoreOptions) {
@@ -122,7 +124,7 @@ export class PostgresStore implements MetricStore {
       bulkTimeoutMs: 60_000,
       pollIntervalMs: 1_000,
       maxBatch: 500,
-      replica: randomId(),
+      replica: crypto.getRandomValues(new Uint8Array(6)).toHex(),
       now: Date.now,
       ...options,
     };
@@ -202,16 +204,21 @@ export class PostgresStore implements MetricStore {
       (this.#down !== undefined ? ` (${this.#down})` : "");
   }
 
+  /**
+   * Whether this replica issues expiry deletes now: it holds the database's
+   * expiry lock, which one replica at a time does (the expirer's `shouldIssue`).
+   */
+  issuesExpiry(): boolean {
+    return this.#listener?.leading === true;
+  }
+
   /** The store's own metrics, current. */
   collectMetrics(): MetricFamily[] {
     const m = this.metrics;
+    m.expiryIssuer = this.issuesExpiry();
     m.appliedSeq = this.#applied;
     m.ready = this.#loaded;
-    while (this.#notices.length > 0 && this.#notices[0]!.seq <= this.#applied) {
-      this.#notices.shift();
-    }
-    const oldest = this.#notices[0];
-    m.lagSeconds = oldest === undefined ? 0 : Math.max(0, this.#o.now() - oldest.atMs) / 1000;
+    m.lagSeconds = this.#notices.lagSeconds(this.#applied, this.#o.now());
     return m.collect();
   }
 
@@ -227,7 +234,20 @@ export class PostgresStore implements MetricStore {
     this.#closed = true;
     clearInterval(this.#sweeper);
     this.#queue.rejectAll(() => new StoreUnavailableError("the store is shut down"));
+    this.#rejectAwaiting(
+      () => true,
+      "the write was committed, but the store shut down before applying it here",
+    );
     this.#wakeUp();
+  }
+
+  /** Refuses the committed writes not applied yet that `which` selects. */
+  #rejectAwaiting(which: (seq: number, e: Encoded) => boolean, why: string): void {
+    for (const [seq, e] of this.#awaiting) {
+      if (!which(seq, e)) continue;
+      this.#awaiting.delete(seq);
+      e.pending.reject(new StoreUnavailableError(why));
+    }
   }
 
   async #endClients(): Promise<void> {
@@ -243,13 +263,22 @@ export class PostgresStore implements MetricStore {
   async #runLoop(): Promise<void> {
     this.#sweeper = setInterval(() => {
       const s = this.#o.timeoutMs / 1000;
+      const limit = this.#o.now() - this.#o.timeoutMs;
       this.#queue.expire(
-        this.#o.now() - this.#o.timeoutMs,
+        limit,
         () =>
           new StoreUnavailableError(
             `PostgreSQL did not take the write within ${s} s; it was not applied`,
           ),
       );
+      // Committed, but the log could not be read back since: answered within the same bound.
+      if (this.#awaiting.size > 0) {
+        this.#rejectAwaiting(
+          (_, e) => e.pending.since <= limit,
+          `the write was committed to PostgreSQL, but this replica could not read the log ` +
+            `back within ${s} s; it will show the write once it can`,
+        );
+      }
     }, 250);
     const listener = this.#listener = new LogListener(this.#o.connect, this.#o.timeoutMs, {
       notice: (notice) => this.#noticed(notice),
@@ -265,13 +294,16 @@ export class PostgresStore implements MetricStore {
           if (!await this.#tryLoad()) continue;
         }
         if (this.#queue.size > 0) {
+          await this.#pacer.before(this.#queue.size, this.#o.maxBatch);
           await this.#commitNext();
+          this.#pacer.after();
           this.#maybeCheckpoint();
           continue;
         }
         // Notified writes not applied yet (a commit of this replica may have applied them
         // meanwhile), or a poll.
         if (this.#followWanted || this.#knownHead > this.#applied) {
+          if (!this.#followWanted && this.#applyCarried()) continue;
           this.#followWanted = false;
           await this.#follow();
           continue;
@@ -288,25 +320,14 @@ export class PostgresStore implements MetricStore {
 
   /** Waits `ms` or until woken; true when the time ran out. */
   #sleep(ms: number): Promise<boolean> {
-    if (this.#closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        resolve(true);
-      }, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve(false);
-      };
-    });
+    return this.#closed ? Promise.resolve(false) : this.#sleeper.sleep(ms);
   }
 
   #wakeUp(): void {
-    this.#wake?.();
+    this.#sleeper.wake();
   }
 
-  /** Refuses writes that waited longer than the bound without getting into a transaction. */
+  /** Records whether the database answered, logging a loss once (then about once a minute). */
   #setConnected(ok: boolean, err?: unknown): void {
     const was = this.metrics.connected;
     this.metrics.connected = ok;
@@ -322,10 +343,9 @@ export class PostgresStore implements MetricStore {
     }
   }
 
-  /** After a stalled request: drop every connection (a transaction may hang on one) and start anew. */
+  /** After a stalled request: drop the pool's connections (a request may hang on one) and start anew. */
   #resetClient(): void {
     const old = this.#sql;
-    this.#writer = undefined;
     this.#sql = this.#o.connect();
     old.end({ timeout: 0 }).catch(() => {});
   }
@@ -333,12 +353,10 @@ export class PostgresStore implements MetricStore {
   #noticed(notice: Notice): void {
     if (notice.seq <= this.#applied) return;
     if (notice.seq > this.#knownHead) this.#knownHead = notice.seq;
-    if (this.#notices.length < MAX_NOTICES) {
-      this.#notices.push({
-        seq: notice.seq,
-        atMs: Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now(),
-      });
+    if (notice.carried !== undefined) {
+      this.#carried.add(notice.seq, notice.atMs, notice.carried);
     }
+    this.#notices.add(notice.seq, Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now());
     this.#wakeUp();
   }
 
@@ -366,12 +384,18 @@ export class PostgresStore implements MetricStore {
     if (first !== (this.#applied > 0 ? this.#applied : 1)) {
       throw new BehindError(`the log continues at ${first}, after ${this.#applied} was applied`);
     }
+    this.#applyContinuing(rows);
+  }
+
+  /** Applies rows in order from the one after the last applied (those before are skipped). */
+  #applyContinuing(rows: readonly LogRow[]): void {
     const now = this.#o.now();
     for (const row of rows) {
       const seq = rowSeq(row);
       if (seq <= this.#applied) continue;
       if (seq !== this.#applied + 1) throw new BehindError(`gap in the log before ${seq}`);
-      const write = decodeWrite(row);
+      // This replica's own write: the copy it kept is what the row decodes to (write_queue.ts).
+      const write = this.#awaiting.get(seq)?.write ?? decodeWrite(row);
       if (write.kind === "import") throw new BehindError("the state was imported");
       this.#applyOne(seq, write);
       if (row.replica !== this.#o.replica) {
@@ -380,10 +404,32 @@ export class PostgresStore implements MetricStore {
     }
   }
 
+  /**
+   * Applies the rows notifications carried that continue the local copy;
+   * true when that caught up with every notified write (no read needed).
+   */
+  #applyCarried(): boolean {
+    const rows = this.#carried.take(this.#applied);
+    if (rows.length === 0) return false;
+    try {
+      this.#applyContinuing(rows);
+    } catch {
+      this.#carried.clear(); // a read of the log decides (and reports) what is wrong
+      return false;
+    }
+    return this.#applied >= this.#knownHead;
+  }
+
+  /** Applies one write; answers its submitter when it is this replica's. */
   #applyOne(seq: number, write: WriteRequest): void {
     const result = this.#state.apply(write, seq);
     this.#applied = seq;
     if (seq > this.#announced) this.#announce({ seq, request: write, result });
+    const own = this.#awaiting.get(seq);
+    if (own !== undefined) {
+      this.#awaiting.delete(seq);
+      own.pending.resolve(result);
+    }
   }
 
   // ---------------------------------------------------------------------------
@@ -431,7 +477,14 @@ export class PostgresStore implements MetricStore {
     // Decode everything before the local copy changes, so a bad row leaves it as it was.
     const { groups, writes } = decodeState(stored.checkpointSeq, stored.groups, stored.rows);
     this.#state.restore(groups);
+    this.#carried.clear();
     this.#applied = stored.checkpointSeq;
+    // Committed writes of this replica that the checkpoint holds: applied, results unknown here.
+    this.#rejectAwaiting(
+      (seq) => seq <= stored.checkpointSeq,
+      "the write was committed, but this replica loaded a checkpoint that holds it before " +
+        "applying it, so its result is not known here",
+    );
     if (this.#announced < this.#applied) this.#announced = this.#applied;
     for (const w of writes) this.#applyOne(w.seq, w.write);
     this.#checkpointer.reset(stored.checkpointSeq, stored.checkpointAtMs || this.#o.now());
@@ -452,52 +505,30 @@ export class PostgresStore implements MetricStore {
   // Committing
 
   /**
-   * One batch in one transaction of two round trips on the writer's
-   * connection: `BEGIN`, lock, read (others' writes, applied); then the
-   * batch applied locally, inserted, notified, `COMMIT`.
+   * One batch in one transaction (see {@linkcode appendBatch}): the writes
+   * queued now are logged as they are; once committed, the log rows before
+   * them that this replica had not applied, then the batch itself, are
+   * applied in order, which checks the writes and answers them.
    */
   async #commitNext(): Promise<void> {
-    let batch: Encoded[] = [];
-    const results: WriteResult[] = [];
-    const seqs: number[] = [];
-    let aborted = false;
-    const transaction = async (conn: ReservedSql): Promise<void> => {
-      const rows = await beginBatch(conn, this.#applied);
-      if (aborted) throw new TimeoutError("aborted");
-      this.#applyRows(rows);
-      // Taken now, holding the lock: every write that arrived while it waited goes in too.
-      batch = this.#queue.take(this.#o.maxBatch);
-      if (batch.length === 0) return await rollbackBatch(conn); // all expired meanwhile
-      const writtenAt = new Date(this.#o.now());
-      const newRows: NewLogRow[] = [];
-      for (const e of batch) {
-        const seq = this.#applied + 1;
-        seqs.push(seq);
-        results.push(this.#state.apply(e.write, seq));
-        this.#applied = seq;
-        newRows.push({ seq, ...e.columns, replica: this.#o.replica, written_at: writtenAt });
-      }
-      await commitBatch(conn, newRows);
-    };
+    const batch = this.#queue.take(this.#o.maxBatch);
+    if (batch.length === 0) return;
+    const listener = this.#listener!;
+    let appended;
     try {
-      const conn = this.#writer ??= await bounded(this.#sql.reserve(), this.#o.timeoutMs);
-      await bounded(transaction(conn), this.#o.timeoutMs, () => {
-        aborted = true;
-      });
+      appended = await bounded(
+        appendBatch(listener.sql, batch.map((e) => e.columns), {
+          replica: this.#o.replica,
+          writtenAt: new Date(this.#o.now()),
+          applied: this.#applied,
+          limit: FOLLOW_LIMIT,
+        }),
+        this.#o.timeoutMs,
+      );
     } catch (err) {
-      aborted = true;
-      await this.#endWriterTransaction(err);
-      if (err instanceof BehindError && batch.length === 0) {
-        // Nothing of the waiting writes was applied: load the state, then commit them.
-        this.#needsLoad = true;
-        return;
-      }
+      if (err instanceof TimeoutError) listener.reset();
       this.metrics.commitFailures++;
-      // The local copy may hold writes that were not committed: load it again before the next write.
-      if (batch.length > 0) this.#needsLoad = true;
-      if (!(err instanceof BehindError)) this.#setConnected(false, err);
-      // The batch, or (failed before it was taken) the writes waiting for it.
-      if (batch.length === 0) batch = this.#queue.take(this.#o.maxBatch);
+      this.#setConnected(false, err);
       for (const e of batch) {
         e.pending.reject(
           new StoreUnavailableError(
@@ -509,59 +540,55 @@ export class PostgresStore implements MetricStore {
       }
       return;
     }
-    if (batch.length === 0) return;
     this.#setConnected(true);
     this.metrics.commits++;
     this.metrics.committedWrites += batch.length;
-    batch.forEach((e, i) => {
-      const result = results[i] as WriteResult;
-      this.#announce({ seq: seqs[i] as number, request: e.write, result });
-      e.pending.resolve(result);
-    });
-  }
-
-  /**
-   * After a failed batch: the writer's connection leaves its transaction, or
-   * is given up (a stalled request drops every connection).
-   */
-  async #endWriterTransaction(err: unknown): Promise<void> {
-    const conn = this.#writer;
-    if (err instanceof TimeoutError || conn === undefined) {
-      this.#writer = undefined;
-      this.#resetClient();
+    const { first, rows } = appended;
+    batch.forEach((e, i) => this.#awaiting.set(first + i, e));
+    try {
+      this.#applyRows(rows);
+    } catch (err) {
+      this.#readFailed(err); // behind: the load applies the batch, and answers it
       return;
     }
-    try {
-      await bounded(rollbackBatch(conn), this.#o.timeoutMs);
-    } catch {
-      this.#writer = undefined;
-      this.#resetClient();
+    // The rows read back were cut at the limit: a follow reaches the batch later.
+    if (this.#applied !== first - 1) {
+      this.#followWanted = true;
+      return;
     }
+    batch.forEach((e, i) => this.#applyOne(first + i, e.write));
   }
 
   // ---------------------------------------------------------------------------
   // Following and checkpoints
 
-  async #follow(): Promise<void> {
+  #follow(): Promise<void> {
+    return this.#applyRead(readLogFrom(this.#sql, this.#applied, FOLLOW_LIMIT));
+  }
+
+  /** Applies a read of the log from the last applied write on. */
+  async #applyRead(read: Promise<LogRow[]>): Promise<void> {
     try {
-      const rows = await bounded(
-        readLogFrom(this.#sql, this.#applied, FOLLOW_LIMIT),
-        this.#o.timeoutMs,
-      );
+      const rows = await bounded(read, this.#o.timeoutMs);
       this.#setConnected(true);
       this.#applyRows(rows);
       if (rows.length === FOLLOW_LIMIT) this.#followWanted = true;
     } catch (err) {
-      if (err instanceof BehindError) {
-        this.#o.logger.info("fell behind the shared log; loading the state", {
-          reason: err.message,
-        });
-        this.#needsLoad = true;
-        return;
-      }
-      if (err instanceof TimeoutError) this.#resetClient();
-      this.#setConnected(false, err);
+      this.#readFailed(err);
     }
+  }
+
+  /** After a read of the log that could not be applied: load the state, or try again later. */
+  #readFailed(err: unknown): void {
+    if (err instanceof BehindError) {
+      this.#o.logger.info("fell behind the shared log; loading the state", {
+        reason: err.message,
+      });
+      this.#needsLoad = true;
+      return;
+    }
+    if (err instanceof TimeoutError) this.#resetClient();
+    this.#setConnected(false, err);
   }
 
   #maybeCheckpoint(): void {

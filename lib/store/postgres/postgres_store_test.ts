@@ -11,6 +11,7 @@ import { openClient } from "@lib/store/postgres/client.ts";
 import { parsePostgresUrl } from "@lib/store/postgres/connection_url.ts";
 import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import type { ClientFactory, PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
+import { encodeWrite } from "@lib/store/postgres/codec.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { importGroups } from "@lib/store/postgres/setup.ts";
 import { Expirer } from "@lib/store/expiry.ts";
@@ -271,6 +272,52 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
     );
 
     await t.step(
+      "a database of schema version 1, then 2 (older releases) migrates on, and its log continues",
+      () =>
+        withStores(async (stores) => {
+          const sql = factory(stores.url)();
+          try {
+            assertEquals(await ensureSchema(sql, {}, MIGRATIONS.slice(0, 1)), { from: 0, to: 1 });
+            assertEquals(await ensureSchema(sql, {}, MIGRATIONS.slice(0, 2)), { from: 1, to: 2 });
+            // Rows as a release of version 2 appends them (numbered by the client, no function).
+            for (
+              const [seq, w] of [[1, push("old", "m 1\n")], [2, push("gone", "m 2\n")]] as const
+            ) {
+              const c = encodeWrite(w).columns;
+              await sql`INSERT INTO pushgateway_log (seq, kind, labels, families, replace,
+                push_time_ms, replica, written_at)
+                VALUES (${seq}, ${c.kind}, ${c.labels}, ${c.families}, ${c.replace},
+                  ${c.push_time_ms}, 'v2', now())`;
+            }
+          } finally {
+            await sql.end({ timeout: 1 });
+          }
+          const a = await stores.ready();
+          assert(a.view.group({ job: "old" }) && a.view.group({ job: "gone" }), "the old log");
+          assertEquals(await a.submit({ kind: "delete", labels: { job: "gone" } }), {
+            seq: 3,
+            deleted: true,
+          });
+          assertEquals(await a.submit(push("new", "m 3\n")), { ok: true, seq: 4 });
+          const check = factory(stores.url)();
+          try {
+            const [meta] = await check`SELECT value FROM pushgateway_meta
+              WHERE key = 'schema_version'`;
+            assertEquals(meta?.value, String(MIGRATIONS.at(-1)!.version));
+            const log = await check`SELECT seq, kind FROM pushgateway_log ORDER BY seq`;
+            assertEquals(log.map((r) => [Number(r.seq), r.kind]), [
+              [1, "push"],
+              [2, "push"],
+              [3, "delete"],
+              [4, "push"],
+            ]);
+          } finally {
+            await check.end({ timeout: 1 });
+          }
+        }),
+    );
+
+    await t.step(
       "settings that differ, and a newer schema, refuse to start",
       () =>
         withStores(async (stores) => {
@@ -287,8 +334,7 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
           await assertRejects(() => other.submit({ kind: "wipe" }), StoreUnavailableError);
 
           // A newer release migrates one version further; this one then refuses the database.
-          const current = MIGRATIONS.length;
-          const next = current + 1;
+          const ours = MIGRATIONS.at(-1)!.version, next = ours + 1;
           const sql = factory(stores.url)();
           try {
             const newer = [...MIGRATIONS, {
@@ -297,7 +343,7 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
                 "ALTER TABLE pushgateway_checkpoint_groups ADD COLUMN deadline_ms double precision",
               ],
             }];
-            assertEquals(await ensureSchema(sql, utf8, newer), { from: current, to: next });
+            assertEquals(await ensureSchema(sql, utf8, newer), { from: ours, to: next });
             assertEquals(await ensureSchema(sql, utf8, newer), { from: next, to: next });
             const cols = await sql`SELECT column_name FROM information_schema.columns
             WHERE table_name = 'pushgateway_checkpoint_groups' AND column_name = 'deadline_ms'`;
@@ -306,12 +352,12 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
             await sql.end({ timeout: 1 });
           }
           const old = stores.start({ settings: utf8 });
-          const refusal = await assertRejects(() => old.run(), StoreSetupError);
+          const refused = await assertRejects(() => old.run(), StoreSetupError);
           assert(
-            refusal.message.includes(
-              `schema version ${next}, newer than this pushgateway knows (${current})`,
+            refused.message.includes(
+              `schema version ${next}, newer than this pushgateway knows (${ours})`,
             ),
-            refusal.message,
+            refused.message,
           );
         }),
     );

@@ -22,6 +22,8 @@ export const LOCKS = {
   schema: 0x7067_7701,
   write: 0x7067_7702,
   checkpoint: 0x7067_7703,
+  /** Held (session-level) by the one replica that issues expiry deletes. */
+  expiry: 0x7067_7704,
 } as const;
 
 /** The channel writers `NOTIFY` after each commit (payload `<last seq>:<written at, ms>`). */
@@ -76,6 +78,75 @@ export const MIGRATIONS: readonly Migration[] = [
         ADD COLUMN refused text,
         ADD COLUMN reason text`,
       `ALTER TABLE pushgateway_checkpoint_groups ADD COLUMN ttl text`,
+    ],
+  },
+  {
+    // Appending a batch in one statement (log_db.ts, appendBatch): one round trip, and the
+    // writers' lock held only while the server inserts and commits. Replicas of version 2
+    // still running meanwhile append as before, under the same lock and numbering.
+    version: 3,
+    statements: [
+      `CREATE FUNCTION pushgateway_append(
+        p_applied bigint, p_limit integer, p_replica text, p_written_at timestamptz,
+        p_kinds text[], p_labels text[], p_families bytea[], p_replace boolean[],
+        p_push_times_ms double precision[], p_if_not_written_since bigint[],
+        p_ttls_ms double precision[], p_refused text[], p_reasons text[])
+      RETURNS TABLE (seq bigint, kind text, labels text, families bytea, replace boolean,
+        push_time_ms double precision, if_not_written_since bigint, ttl_ms double precision,
+        refused text, reason text, replica text, written_at timestamptz)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      DECLARE
+        head bigint;
+        note text;
+        carried text;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(${LOCKS.write});
+        -- Holding the lock, the newest sequence is this transaction's to continue (the
+        -- checkpoints count too, should the log ever be empty after one).
+        SELECT greatest((SELECT max(l.seq) FROM pushgateway_log l),
+          (SELECT max(c.seq) FROM pushgateway_checkpoints c), 0) INTO head;
+        INSERT INTO pushgateway_log (seq, kind, labels, families, replace, push_time_ms,
+          if_not_written_since, ttl_ms, refused, reason, replica, written_at)
+        SELECT head + w.ord, w.kind, w.labels, w.families, w.replace, w.push_time_ms,
+          w.if_not_written_since, w.ttl_ms, w.refused, w.reason, p_replica, p_written_at
+        FROM unnest(p_kinds, p_labels, p_families, p_replace, p_push_times_ms,
+          p_if_not_written_since, p_ttls_ms, p_refused, p_reasons) WITH ORDINALITY
+          AS w(kind, labels, families, replace, push_time_ms, if_not_written_since, ttl_ms,
+            refused, reason, ord);
+        -- The notification: the last sequence and the writer's clock, then, when they fit in
+        -- a payload, the batch's rows (carried.ts), which followers apply without a read.
+        note := (head + cardinality(p_kinds))::text || ':' ||
+          (extract(epoch FROM p_written_at) * 1000)::bigint::text;
+        SELECT json_build_object('first', head + 1, 'replica', p_replica, 'rows',
+            json_agg(json_build_array(w.kind, w.labels,
+              translate(encode(w.families, 'base64'), E'\\n', ''), w.replace, w.push_time_ms,
+              w.if_not_written_since, w.ttl_ms, w.refused, w.reason) ORDER BY w.ord))::text
+          INTO carried
+          FROM unnest(p_kinds, p_labels, p_families, p_replace, p_push_times_ms,
+            p_if_not_written_since, p_ttls_ms, p_refused, p_reasons) WITH ORDINALITY
+            AS w(kind, labels, families, replace, push_time_ms, if_not_written_since, ttl_ms,
+              refused, reason, ord);
+        IF octet_length(note) + octet_length(carried) < 7900 THEN
+          note := note || ':' || carried;
+        END IF;
+        PERFORM pg_notify('${CHANNEL}', note);
+        -- What the caller has not applied: the log from p_applied on (that row without its
+        -- families: it proves the rest continues what the caller applied), at most p_limit
+        -- rows of it; then the batch's numbers (the caller has its writes).
+        RETURN QUERY
+          SELECT l.seq, l.kind, l.labels, CASE WHEN l.seq > p_applied THEN l.families END,
+            l.replace, l.push_time_ms, l.if_not_written_since, l.ttl_ms, l.refused, l.reason,
+            l.replica, l.written_at
+          FROM pushgateway_log l WHERE l.seq >= p_applied AND l.seq <= head
+          ORDER BY l.seq LIMIT p_limit;
+        RETURN QUERY
+          SELECT head + w.ord, w.kind, NULL::text, NULL::bytea, NULL::boolean,
+            NULL::double precision, NULL::bigint, NULL::double precision, NULL::text,
+            NULL::text, p_replica, p_written_at
+          FROM unnest(p_kinds) WITH ORDINALITY AS w(kind, ord);
+      END
+      $fn$`,
     ],
   },
 ];

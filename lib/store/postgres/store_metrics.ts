@@ -24,6 +24,13 @@ export const STORAGE_FAMILIES: ReadonlyMap<string, OwnFamily> = new Map([
     ),
   ],
   [
+    "pushgateway_storage_expiry_issuer",
+    own(
+      MetricType.GAUGE,
+      "Whether this replica is the one that issues expiry deletes (1), holding the database's expiry lock.",
+    ),
+  ],
+  [
     "pushgateway_storage_ready",
     own(
       MetricType.GAUGE,
@@ -96,6 +103,7 @@ export const DELAY_BUCKETS: readonly number[] = [
 /** The store's counters and gauges, updated by the store, collected for `/-/metrics`. */
 export class StorageMetrics {
   connected = false;
+  expiryIssuer = false;
   ready = false;
   appliedSeq = 0;
   lagSeconds = 0;
@@ -124,6 +132,8 @@ export class StorageMetrics {
       switch (name) {
         case "pushgateway_storage_connected":
           return this.connected ? 1 : 0;
+        case "pushgateway_storage_expiry_issuer":
+          return this.expiryIssuer ? 1 : 0;
         case "pushgateway_storage_ready":
           return this.ready ? 1 : 0;
         case "pushgateway_storage_applied_sequence":
@@ -170,5 +180,25 @@ export class StorageMetrics {
       }
     }
     return out;
+  }
+}
+
+/** Notified commits kept at most for the lag gauge. */
+const MAX_NOTICES = 10_000;
+
+/** The commits notified but not applied yet: the lag gauge is the oldest one's age. */
+export class NoticedCommits {
+  readonly #notices: { seq: number; atMs: number }[] = [];
+
+  /** Records a commit's last sequence and when it was written (its writer's clock, ms). */
+  add(seq: number, atMs: number): void {
+    if (this.#notices.length < MAX_NOTICES) this.#notices.push({ seq, atMs });
+  }
+
+  /** Seconds since the oldest notified commit after `applied` was written; 0 when none. */
+  lagSeconds(applied: number, nowMs: number): number {
+    while (this.#notices.length > 0 && this.#notices[0]!.seq <= applied) this.#notices.shift();
+    const oldest = this.#notices[0];
+    return oldest === undefined ? 0 : Math.max(0, nowMs - oldest.atMs) / 1000;
   }
 }

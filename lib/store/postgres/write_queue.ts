@@ -75,3 +75,28 @@ export class WriteQueue {
     for (const p of this.#pending.splice(0)) p.reject(error());
   }
 }
+
+/** A batch waits this long for more writes when the last transaction ended less than `BUSY_MS` ago. */
+const LINGER_MS = 2;
+const BUSY_MS = 20;
+
+/**
+ * Group commit's pacing: while writes keep coming, a batch lingers a moment
+ * so that it takes the writes arriving meanwhile (fewer, larger transactions:
+ * less CPU per write in PostgreSQL and in the replicas).
+ */
+export class CommitPacer {
+  #lastCommit = -Infinity;
+
+  /** Before taking a batch of `queued` writes (at most `max`): lingers when writing steadily. */
+  async before(queued: number, max: number): Promise<void> {
+    if (performance.now() - this.#lastCommit < BUSY_MS && queued < max) {
+      await new Promise((r) => setTimeout(r, LINGER_MS));
+    }
+  }
+
+  /** After a transaction ended (committed or not). */
+  after(): void {
+    this.#lastCommit = performance.now();
+  }
+}
