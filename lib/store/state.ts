@@ -42,7 +42,13 @@ import {
   newPools,
   type SeriesBlock,
 } from "@lib/store/series_block.ts";
-import { type FamilyEntry, indexRow, newFamilyEntry, unindexRow } from "@lib/store/series_index.ts";
+import {
+  type FamilyEntry,
+  indexRow,
+  newFamilyEntry,
+  seriesOf,
+  unindexRow,
+} from "@lib/store/series_index.ts";
 import type {
   DeleteResult,
   DeleteWrite,
@@ -517,17 +523,19 @@ export class StoreState implements StoreView {
   #indexBlock(key: string, name: string, block: SeriesBlock, bounded = true): void {
     let entry = this.#index.entries.get(name);
     if (!entry) {
-      entry = newFamilyEntry(name, block.head.type, block.head.help);
+      // A restore (not bounded) leaves the series map to the first push or delete that needs it.
+      entry = newFamilyEntry(name, block.head.type, block.head.help, !bounded);
       this.#index.entries.set(name, entry);
       this.#sortedNames = undefined;
     }
+    const series = bounded ? seriesOf(entry) : entry.series; // built before the owners change
     entry.owners.set(key, block);
     if (entry.owners.size === 1) entry.firstKey = key;
     else if (entry.firstKey !== undefined && key < entry.firstKey) entry.firstKey = key;
     if (block.head.type !== entry.type) entry.mixedTypes = true;
     const n = block.size;
     this.#series += n;
-    for (let i = 0; i < n; i++) indexRow(entry, block, i, key);
+    if (series !== undefined) { for (let i = 0; i < n; i++) indexRow(entry, block, i, key); }
     entry.added.add(block);
     entry.pendingRows += n;
     if (bounded && pendingTooLarge(entry)) compact(entry);
@@ -538,6 +546,7 @@ export class StoreState implements StoreView {
     const entry = this.#index.entries.get(name);
     const block = entry?.owners.get(key);
     if (!entry || !block) return;
+    seriesOf(entry); // built before the owners change
     entry.owners.delete(key);
     if (key === entry.firstKey) entry.firstKey = undefined;
     const n = block.size;
