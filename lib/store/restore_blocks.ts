@@ -138,15 +138,17 @@ export function restoredBlocks(
   seen: Map<object, object>,
 ): SeriesBlock[] {
   const blocks: SeriesBlock[] = [];
+  let sorted = true; // names strictly increasing so far (a decoder's groups are)
   for (const stored of families) {
     const name = isSeriesBlock(stored) ? stored.head.name : stored.family.name;
     if (name === PUSH_EXPIRY_TIME_METRIC) continue;
-    blocks.push(
-      isSeriesBlock(stored)
-        ? adoptBlock(stored, part, pools, seen)
-        : encodeBlock(stored.family, part, stored.lastPushMs, pools),
-    );
+    const block = isSeriesBlock(stored)
+      ? adoptBlock(stored, part, pools, seen)
+      : encodeBlock(stored.family, part, stored.lastPushMs, pools);
+    if (blocks.length > 0 && !(blocks[blocks.length - 1]!.head.name < name)) sorted = false;
+    blocks.push(block);
   }
+  if (sorted) return blocks;
   // A stable sort: of equal names the first stays first, and is the one kept.
   blocks.sort((a, b) => (a.head.name < b.head.name ? -1 : a.head.name > b.head.name ? 1 : 0));
   return blocks.filter((b, i) => i === 0 || b.head.name !== blocks[i - 1]!.head.name);

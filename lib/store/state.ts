@@ -321,15 +321,20 @@ export class StoreState implements StoreView {
     for (const g of groups) {
       const key = groupingKey(g.labels);
       const pairs = groupingPairs(g.labels);
-      const part = sharedPart(g.families.values(), pairs);
-      const group = newGroup(g.labels, pairs, g.writeSeq ?? 0, NO_TTL, part);
+      const families = g.families instanceof BlockMap
+        ? g.families.contents
+        : [...g.families.values()];
+      const part = sharedPart(families, pairs) ?? groupPart(pairs.slice().sort(byName));
+      const blocks = restoredBlocks(families, part, this.#pools, seen);
+      const group: MutableGroup = {
+        labels: g.labels,
+        part,
+        families: new BlockMap(blocks),
+        writeSeq: g.writeSeq ?? 0,
+        ttl: NO_TTL,
+      };
       this.#groups.set(key, group);
-      const blocks = restoredBlocks(g.families.values(), group.part, this.#pools, seen);
-      for (const block of blocks) {
-        const name = block.head.name;
-        group.families.set(name, block);
-        this.#indexBlock(key, name, block, false);
-      }
+      for (const block of blocks) this.#indexBlock(key, block.head.name, block, false);
       const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPushMs(group));
       this.#setTtl(key, group, ttl, lastPushMs(group), pairs, false);
     }
