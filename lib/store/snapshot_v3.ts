@@ -396,30 +396,27 @@ export class V3Reader {
     if ((whole && v[6] !== 1) || (v.length >= 6 && v[5] !== 0)) return undefined;
     const n = setRefs.length;
     const fileSets = this.#sets;
-    const sets: LabelSet[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const ref = setRefs[i];
       if (typeof ref !== "number" || !(ref >= 0 && ref < fileSets.length)) return undefined;
       const file = fileSets[ref];
       if (file === undefined) return undefined; // not an integer
       if (!whole && file.set !== EMPTY_SET && !ownSetFits(file, labels)) return undefined;
-      sets[i] = file.set;
     }
-    let shapes: Shape[];
+    let shapes: Shape[] | Shape;
     let width = 0;
     if (Array.isArray(shapeRefs)) {
       if (shapeRefs.length !== n) return undefined;
-      shapes = new Array(n);
       for (let i = 0; i < n; i++) {
         const shape = this.#fastShape(shapeRefs[i]);
         if (shape === undefined) return undefined;
-        shapes[i] = shape;
         width += shape.width;
       }
+      shapes = shapeRefs as Shape[]; // its references are replaced once every check passed
     } else {
       const shape = this.#fastShape(shapeRefs);
       if (shape === undefined) return undefined;
-      shapes = new Array<Shape>(n).fill(shape);
+      shapes = shape;
       width = n * shape.width;
     }
     if (values.length !== width) return undefined;
@@ -429,6 +426,14 @@ export class V3Reader {
       const decoded = decodeNumber(x);
       if (decoded === undefined) return undefined;
       values[i] = decoded;
+    }
+    // Every check passed: the references are replaced in place (no new arrays to collect).
+    const sets = setRefs as LabelSet[];
+    for (let i = 0; i < n; i++) sets[i] = fileSets[setRefs[i] as number]!.set;
+    if (Array.isArray(shapes)) {
+      for (let i = 0; i < n; i++) {
+        shapes[i] = this.#fastShape(shapes[i])!;
+      }
     }
     const part = whole ? EMPTY_PART : groupPairs;
     return buildBlock(this.#heads[h]!, lastPushMs, part, sets, shapes, values, undefined);
