@@ -9,7 +9,7 @@
 
 import type { LabelPair } from "@lib/model/metric.ts";
 import { EMPTY_PART, type GroupPart, type LabelSet, pairsKey } from "@lib/store/label_sets.ts";
-import type { Pool } from "@lib/store/pool.ts";
+import type { ValuePool } from "@lib/store/pool.ts";
 import {
   type BlockPools,
   encodeBlock,
@@ -44,7 +44,7 @@ export function adoptBlock(
     }
   } else part = b.part;
   let changed = part !== b.part;
-  const adopt = <T extends object>(x: T, pool: Pool<T>): T => {
+  const adopt = <T extends object>(x: T, pool: ValuePool<T>): T => {
     let pooled = seen.get(x) as T | undefined;
     if (pooled === undefined) seen.set(x, pooled = pool.adopt(x));
     if (pooled !== x) changed = true;
