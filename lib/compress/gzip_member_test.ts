@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
+import { concat } from "@std/bytes/concat";
 import { gunzipSync, inflateRawSync } from "node:zlib";
 import { crc32 } from "@lib/compress/crc32.ts";
 import {
@@ -10,16 +11,6 @@ import {
 } from "@lib/compress/gzip_member.ts";
 
 const utf8 = new TextEncoder();
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Decompresses with the Web `DecompressionStream`, which reads only the first gzip member. */
 async function webGunzip(gz: Uint8Array): Promise<Uint8Array> {

@@ -1,4 +1,6 @@
 import { assert, assertEquals } from "@std/assert";
+import { concat } from "@std/bytes/concat";
+import { Prng } from "@lib/expfmt/fuzz_gen.ts";
 import { gunzipSync } from "node:zlib";
 import { renderFamilyText } from "@lib/expfmt/text_render.ts";
 import { OPENMETRICS_EOF, renderFamilyOpenMetrics } from "@lib/expfmt/openmetrics_render.ts";
@@ -17,16 +19,6 @@ import {
 } from "@lib/http/scrape_formats.ts";
 
 const utf8 = new TextEncoder();
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 type Format = "text" | "protobuf" | "openmetrics";
 
@@ -50,13 +42,8 @@ function reference(
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next() / 2 ** 32;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
-import type { Metric } from "@lib/model/metric.ts";
+import { emptyHistogram, type Metric } from "@lib/model/metric.ts";
 import {
   endsRun,
   labelHash,
@@ -87,14 +87,8 @@ Deno.test("seriesLines() counts the text lines of each type", () => {
     3,
   );
   const histogram = {
+    ...emptyHistogram(),
     bucket: [{ upperBound: 1 }, { upperBound: 2 }],
-    negativeSpan: [],
-    negativeDelta: [],
-    negativeCount: [],
-    positiveSpan: [],
-    positiveDelta: [],
-    positiveCount: [],
-    exemplars: [],
   };
   assertEquals(seriesLines({ label: [], histogram }), 5);
 });
@@ -204,14 +198,8 @@ Deno.test("resegment() caps runs without boundary series at MAX_LINES", () => {
   const histogram = (i: number): Metric => ({
     label: [{ name: "i", value: String(i) }],
     histogram: {
+      ...emptyHistogram(),
       bucket: Array.from({ length: 200 }, (_, b) => ({ upperBound: b, cumulativeCount: b })),
-      negativeSpan: [],
-      negativeDelta: [],
-      negativeCount: [],
-      positiveSpan: [],
-      positiveDelta: [],
-      positiveCount: [],
-      exemplars: [],
     },
   });
   const metrics = Array.from({ length: 400 }, (_, i) => histogram(i));

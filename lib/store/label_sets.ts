@@ -14,6 +14,7 @@
  */
 
 import type { LabelPair } from "@lib/model/metric.ts";
+import { HashPool } from "@lib/store/pool.ts";
 
 /** A sorted list of label pairs shared by every stored series that has it. */
 export interface LabelSet {
@@ -108,9 +109,37 @@ export function pairsKey(pairs: readonly LabelPair[]): string {
   return key;
 }
 
-/** The pool key of a label set. */
-export function setKey(set: LabelSet): string {
-  return pairsKey(set.pairs);
+/** Whether two label lists are equal pair by pair. */
+export function samePairs(a: readonly LabelPair[], b: readonly LabelPair[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const p = a[i]!, q = b[i]!;
+    if (p !== q && (p.name !== q.name || p.value !== q.value)) return false;
+  }
+  return true;
+}
+
+/** The pool hash of a label set of this {@linkcode pairsHash} (31 bits: a V8 small integer). */
+export function setPoolHash(hash: number): number {
+  return hash >> 1;
+}
+
+/** A pool of label sets by hash (no key strings: a set's key would copy its every pair). */
+export function newLabelSetPool(): HashPool<LabelSet> {
+  return new HashPool((s) => setPoolHash(s.hash), (a, b) => samePairs(a.pairs, b.pairs));
+}
+
+/**
+ * The pooled label set of `pairs` (sorted by name), made and pooled when there is none.
+ *
+ * @param pool The store's label-set pool.
+ * @param pairs A series' own pairs.
+ * @returns The pooled set; {@linkcode EMPTY_SET} when `pairs` is empty.
+ */
+export function pooledLabelSet(pool: HashPool<LabelSet>, pairs: readonly LabelPair[]): LabelSet {
+  if (pairs.length === 0) return EMPTY_SET;
+  const hash = pairsHash(pairs);
+  return pool.find(setPoolHash(hash), (s) => samePairs(s.pairs, pairs), () => ({ pairs, hash }));
 }
 
 /** A new (unpooled) label set of `pairs`, sorted by name; {@linkcode EMPTY_SET} when empty. */

@@ -1,4 +1,5 @@
 import { assert, assertEquals } from "@std/assert";
+import { Prng } from "@lib/expfmt/fuzz_gen.ts";
 import type { Metric, MetricFamily } from "@lib/model/metric.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import { compareMetrics, compareRows, withExtraSeries } from "@lib/store/merged_view.ts";
@@ -6,13 +7,8 @@ import { StoreState } from "@lib/store/state.ts";
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 function random(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
+  const prng = new Prng(seed);
+  return () => prng.next() / 2 ** 32;
 }
 
 /** compareMetrics made total by label names, as the merged view orders series. */

@@ -8,8 +8,27 @@
  * @module
  */
 
-/** Pooled values of one kind, by key. */
-export class Pool<T extends object> {
+/** What the store does with every pool: adopt restored values, sweep, clear. */
+export interface ValuePool<T extends object> {
+  /** Number of pooled values. */
+  readonly size: number;
+  /** Pools `value` when no equal one is pooled; returns the pooled one. */
+  adopt(value: T): T;
+  /** Whether the pool has grown enough since the last sweep to sweep again. */
+  readonly shouldSweep: boolean;
+  /** Keeps only the values `live` yields (repeats are fine). */
+  sweep(live: Iterable<T>): void;
+  /** Forgets every value. */
+  clear(): void;
+}
+
+/** Whether a pool of `size` values last swept at `swept` should be swept again. */
+function growthCallsForSweep(size: number, swept: number): boolean {
+  return size > 256 && size > 2 * swept;
+}
+
+/** Pooled values of one kind, by a string key (for values few and small: heads, shapes). */
+export class Pool<T extends object> implements ValuePool<T> {
   readonly #keyOf: (value: T) => string;
   #values = new Map<string, T>();
   #swept = 0;
@@ -51,7 +70,7 @@ export class Pool<T extends object> {
 
   /** Whether the pool has grown enough since the last sweep to sweep again. */
   get shouldSweep(): boolean {
-    return this.#values.size > 256 && this.#values.size > 2 * this.#swept;
+    return growthCallsForSweep(this.#values.size, this.#swept);
   }
 
   /**
@@ -72,6 +91,95 @@ export class Pool<T extends object> {
   /** Forgets every value. */
   clear(): void {
     this.#values.clear();
+    this.#swept = 0;
+  }
+}
+
+/**
+ * Pooled values of one kind by a 31-bit hash, told apart by an equality test
+ * on collision: for values whose string key would be as large as the value
+ * (label sets, whose key would copy every name and value), so the pool holds
+ * no key strings. `T` must not be an array (a hash's values are kept as one
+ * value or an array of them).
+ */
+export class HashPool<T extends object> implements ValuePool<T> {
+  readonly #hashOf: (value: T) => number;
+  readonly #equal: (a: T, b: T) => boolean;
+  #values = new Map<number, T | T[]>();
+  #size = 0;
+  #swept = 0;
+
+  /**
+   * @param hashOf A 31-bit integer hash (equal values hash equally).
+   * @param equal Whether two values are equal.
+   */
+  constructor(hashOf: (value: T) => number, equal: (a: T, b: T) => boolean) {
+    this.#hashOf = hashOf;
+    this.#equal = equal;
+  }
+
+  /** Number of pooled values. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * The pooled value of this hash that `matches`, else the one `make` makes, pooled.
+   *
+   * @param hash The value's {@linkcode HashPool} hash.
+   * @param matches Whether a pooled value is the one wanted.
+   * @param make Makes the value (called at most once).
+   * @returns The pooled value.
+   */
+  find(hash: number, matches: (value: T) => boolean, make: () => T): T {
+    const found = this.#values.get(hash);
+    if (found !== undefined) {
+      if (!Array.isArray(found)) {
+        if (matches(found)) return found;
+      } else {
+        for (const v of found) if (matches(v)) return v;
+      }
+    }
+    const value = make();
+    if (found === undefined) this.#values.set(hash, value);
+    else if (Array.isArray(found)) found.push(value);
+    else this.#values.set(hash, [found, value]);
+    this.#size++;
+    return value;
+  }
+
+  /** Pools `value` when no equal one is pooled; returns the pooled one. */
+  adopt(value: T): T {
+    return this.find(this.#hashOf(value), (v) => this.#equal(v, value), () => value);
+  }
+
+  /** Whether the pool has grown enough since the last sweep to sweep again. */
+  get shouldSweep(): boolean {
+    return growthCallsForSweep(this.#size, this.#swept);
+  }
+
+  /** Keeps only the values `live` yields (repeats are fine); the pooled object of each. */
+  sweep(live: Iterable<T>): void {
+    const old = this.#values;
+    this.#values = new Map();
+    this.#size = 0;
+    for (const value of live) {
+      const hash = this.#hashOf(value);
+      const matches = (v: T) => v === value || this.#equal(v, value);
+      this.find(hash, matches, () => {
+        const pooled = old.get(hash);
+        if (pooled === undefined) return value;
+        if (!Array.isArray(pooled)) return matches(pooled) ? pooled : value;
+        return pooled.find(matches) ?? value;
+      });
+    }
+    this.#swept = this.#size;
+  }
+
+  /** Forgets every value. */
+  clear(): void {
+    this.#values.clear();
+    this.#size = 0;
     this.#swept = 0;
   }
 }

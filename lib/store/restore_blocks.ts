@@ -9,7 +9,7 @@
 
 import type { LabelPair } from "@lib/model/metric.ts";
 import { EMPTY_PART, type GroupPart, type LabelSet, pairsKey } from "@lib/store/label_sets.ts";
-import type { Pool } from "@lib/store/pool.ts";
+import type { ValuePool } from "@lib/store/pool.ts";
 import {
   type BlockPools,
   encodeBlock,
@@ -77,7 +77,7 @@ export function adoptBlock(
 }
 
 /** What `x` was adopted into `pool` as, adopting it on first sight. */
-function adopted<T extends object>(x: T, pool: Pool<T>, seen: Map<object, object>): T {
+function adopted<T extends object>(x: T, pool: ValuePool<T>, seen: Map<object, object>): T {
   let pooled = seen.get(x) as T | undefined;
   if (pooled === undefined) seen.set(x, pooled = pool.adopt(x));
   return pooled;

@@ -40,12 +40,11 @@ import {
   type GroupPart,
   type LabelSet,
   mergeLabels,
-  newLabelSet,
+  newLabelSetPool,
   ownPairs,
-  pairsKey,
-  setKey,
+  pooledLabelSet,
 } from "@lib/store/label_sets.ts";
-import { Pool } from "@lib/store/pool.ts";
+import { type HashPool, Pool } from "@lib/store/pool.ts";
 import type { StoredFamily } from "@lib/store/types.ts";
 
 /** A family apart from its series, shared by every stored family with the same. */
@@ -125,7 +124,7 @@ export interface BlockPools {
   /** Family heads. */
   readonly heads: Pool<FamilyHead>;
   /** Label sets. */
-  readonly sets: Pool<LabelSet>;
+  readonly sets: HashPool<LabelSet>;
   /** Summary and histogram shapes. */
   readonly shapes: Pool<Shape>;
 }
@@ -134,7 +133,7 @@ export interface BlockPools {
 export function newPools(): BlockPools {
   return {
     heads: new Pool(headKey),
-    sets: new Pool(setKey),
+    sets: newLabelSetPool(),
     shapes: new Pool(shapeKey),
   };
 }
@@ -468,9 +467,7 @@ export function encodeBlock(
   const sets: LabelSet[] = new Array(n);
   for (let i = 0; i < n; i++) {
     const pairs = own[i]!;
-    sets[i] = pairs.length === 0
-      ? newLabelSet(pairs)
-      : pools.sets.get(pairsKey(pairs), () => newLabelSet(pairs));
+    sets[i] = pooledLabelSet(pools.sets, pairs);
   }
   const numbers: number[] = [];
   const shapes: Shape[] = new Array(n);

@@ -45,6 +45,21 @@ export interface WriteColumns {
   readonly reason: string | null;
 }
 
+/** The columns of a write that carries nothing but its kind (a wipe, the import marker). */
+export function bareColumns(kind: "wipe" | "import"): WriteColumns {
+  return {
+    kind,
+    labels: null,
+    families: null,
+    replace: null,
+    push_time_ms: null,
+    if_not_written_since: null,
+    ttl_ms: null,
+    refused: null,
+    reason: null,
+  };
+}
+
 /** A log row as read back (bigints arrive as strings). */
 export interface LogRowIn {
   readonly seq: string | number | bigint;
@@ -113,20 +128,7 @@ export function encodeWrite(write: WriteRequest): { columns: WriteColumns; write
       return { columns, write: deleteOf(JSON.parse(columns.labels as string), columns) };
     }
     case "wipe":
-      return {
-        columns: {
-          kind: "wipe",
-          labels: null,
-          families: null,
-          replace: null,
-          push_time_ms: null,
-          if_not_written_since: null,
-          ttl_ms: null,
-          refused: null,
-          reason: null,
-        },
-        write: { kind: "wipe" },
-      };
+      return { columns: bareColumns("wipe"), write: { kind: "wipe" } };
   }
 }
 

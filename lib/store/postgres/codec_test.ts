@@ -1,6 +1,7 @@
 import { assertEquals, assertThrows } from "@std/assert";
 import { parseText } from "@lib/expfmt/text_parse.ts";
 import {
+  bareColumns,
   CorruptRowError,
   decodeCheckpointGroup,
   decodeLabels,
@@ -147,16 +148,7 @@ Deno.test("decodeWrite() refuses damaged rows and names an unknown kind", () => 
     "lacks a column",
   );
   assertEquals(
-    decodeWrite({
-      seq: 1,
-      kind: "import",
-      labels: null,
-      families: null,
-      replace: null,
-      push_time_ms: null,
-      if_not_written_since: null,
-      ...NO_EXTRA,
-    }),
+    decodeWrite({ seq: 1, ...bareColumns("import") }),
     { kind: "import" },
   );
   for (const bad of ["[1]", '{"job":1}', "nope", "null"]) {

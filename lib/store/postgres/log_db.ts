@@ -9,6 +9,7 @@
 
 import type { Sql, TxSql } from "@lib/store/postgres/client.ts";
 import {
+  bareColumns,
   batchArrays,
   type CheckpointGroupIn,
   encodeCheckpointGroup,
@@ -272,19 +273,6 @@ export async function importState(
     await tx`INSERT INTO pushgateway_checkpoints (seq, groups, replica, written_at)
       VALUES (1, ${groups.length}, ${replica}, ${now})`;
     await insertGroups(tx, 1, groups);
-    await appendLog(tx, [{
-      seq: 1,
-      kind: "import",
-      labels: null,
-      families: null,
-      replace: null,
-      push_time_ms: null,
-      if_not_written_since: null,
-      ttl_ms: null,
-      refused: null,
-      reason: null,
-      replica,
-      written_at: now,
-    }]);
+    await appendLog(tx, [{ seq: 1, ...bareColumns("import"), replica, written_at: now }]);
   });
 }
