@@ -108,15 +108,16 @@ function byName(a: LabelPair, b: LabelPair): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-/** A new group (not stored yet). */
+/** A new group (not stored yet), with `blocks` (sorted by name, names distinct) as its families. */
 function newGroup(
   labels: GroupingLabels,
   pairs: Pairs,
   writeSeq: number,
   ttl: GroupTtl,
   part: GroupPart = groupPart(pairs.slice().sort(byName)),
+  blocks: SeriesBlock[] = [],
 ): MutableGroup {
-  return { labels, part, families: new BlockMap(), writeSeq, ttl };
+  return { labels, part, families: new BlockMap(blocks), writeSeq, ttl };
 }
 
 /** The value of one of a group's synthetic gauges in Unix seconds, 0 when absent. */
@@ -326,13 +327,7 @@ export class StoreState implements StoreView {
         : [...g.families.values()];
       const part = sharedPart(families, pairs) ?? groupPart(pairs.slice().sort(byName));
       const blocks = restoredBlocks(families, part, this.#pools, seen);
-      const group: MutableGroup = {
-        labels: g.labels,
-        part,
-        families: new BlockMap(blocks),
-        writeSeq: g.writeSeq ?? 0,
-        ttl: NO_TTL,
-      };
+      const group = newGroup(g.labels, pairs, g.writeSeq ?? 0, NO_TTL, part, blocks);
       this.#groups.set(key, group);
       for (const block of blocks) this.#indexBlock(key, block.head.name, block, false);
       const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPushMs(group));
