@@ -6,7 +6,7 @@
  * deno run --allow-all scripts/bench.ts [--quick] [--json out.json] [--budget seconds]
  *   [--v8-flags=--max-semi-space-size=1,--optimize-for-size] [--conns 8] [--no-upstream]
  * deno run --allow-all scripts/bench.ts --profile push|scrape|mixed [--profile-groups 10000]
- * deno run --allow-all scripts/bench.ts --scenario expiry|memory [--baseline-main old/main.ts]
+ * deno run --allow-all scripts/bench.ts --scenario expiry|memory|restore [--baseline-main old/main.ts]
  * deno run --allow-all scripts/bench.ts --ha [--quick] [--conns 8]
  * ```
  *
@@ -24,8 +24,9 @@
  * `bench_report.ts` (table, Markdown, JSON)
  * and `bench_lib.ts` (pure helpers: workload, statistics, options, formatting);
  * scenarios run on their own with `--scenario`: `bench_expiry.ts` (push
- * latency with and without 100,000 deadlines) and `bench_memory.ts` (peak RSS
- * of maximal pushes, before and after).
+ * latency with and without 100,000 deadlines), `bench_memory.ts` (peak RSS
+ * of maximal pushes, before and after) and `bench_restore.ts` (restore → ready
+ * and RSS after, alternating starts).
  *
  * @module
  */
@@ -35,6 +36,7 @@ import { expiryReport, expiryScenario } from "./bench_expiry.ts";
 import { haMain } from "./bench_ha.ts";
 import { type HeapProbe, heapProbeMain, runHeapProbe } from "./bench_heap.ts";
 import { memoryReport, memoryScenario } from "./bench_memory.ts";
+import { restoreReport, restoreScenario } from "./bench_restore.ts";
 import { loadWorkerMain } from "./bench_load.ts";
 import {
   type GatewayResults,
@@ -129,6 +131,10 @@ async function scenarioMain(opts: BenchOptions): Promise<void> {
       const r = await expiryScenario(opts);
       markdown = "## Push latency with and without deadlines\n\n" + expiryReport(r);
       figures = r;
+    } else if (opts.scenario === "restore") {
+      const r = await restoreScenario(opts);
+      markdown = "## Restore of 10,000 groups: spawn → ready, RSS after\n\n" + restoreReport(r);
+      figures = r;
     } else {
       const r = await memoryScenario(opts);
       markdown = "## Peak memory of maximal pushes (default flags)\n\n" + memoryReport(r);
@@ -165,10 +171,12 @@ const USAGE = `usage: deno run --allow-all scripts/bench.ts [options]
   --profile-groups N      store size for --profile (default 10000)
   --ha                    instead of the rest: one in-memory gateway, then two replicas on one
                           PostgreSQL (fsync on), same workload; pushes/s and replication lag
-  --scenario expiry|memory
+  --scenario expiry|memory|restore
                           instead of benchmarking: push latency with and without 100,000
-                          deadlines, or peak memory of maximal pushes (one, four at once)
-  --baseline-main PATH    the memory scenario's "before" gateway (another checkout's main.ts)`;
+                          deadlines, peak memory of maximal pushes (one, four at once), or
+                          restore of 10,000 groups → ready and RSS after (alternating starts)
+  --baseline-main PATH    the memory and restore scenarios' "before" gateway (another
+                          checkout's main.ts)`;
 
 if (import.meta.main) {
   if (Deno.args[0] === "--load-worker") {

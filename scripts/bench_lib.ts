@@ -411,10 +411,11 @@ export interface BenchOptions {
   readonly profileGroups: number;
   /**
    * Run one scenario of its own instead of the side-by-side benchmark:
-   * `expiry` (push latency with and without 100,000 deadlines) or `memory`
+   * `expiry` (push latency with and without 100,000 deadlines), `restore` (restore → ready and
+   * RSS after restore, alternating starts) or `memory`
    * (peak RSS of maximal pushes, one and four at once).
    */
-  readonly scenario: "" | "expiry" | "memory";
+  readonly scenario: "" | "expiry" | "memory" | "restore";
   /** The `memory` scenario's "before" gateway: another checkout's entry point ("" to skip). */
   readonly baselineMain: string;
   /** `--ha`: two replicas on one PostgreSQL beside one in-memory gateway, instead of the rest. */
@@ -480,8 +481,8 @@ export function parseBenchArgs(args: readonly string[]): BenchOptions | { error:
     return { error: "--profile-groups: an integer ≥ 1" };
   }
   const scenario = a.scenario;
-  if (scenario !== "" && scenario !== "expiry" && scenario !== "memory") {
-    return { error: "--scenario: expiry or memory" };
+  if (scenario !== "" && scenario !== "expiry" && scenario !== "memory" && scenario !== "restore") {
+    return { error: "--scenario: expiry, memory or restore" };
   }
   return {
     quick: a.quick,

@@ -134,7 +134,7 @@ export class Expirer {
    */
   async start(): Promise<void> {
     this.#unsubscribe = this.#store.subscribe((write) => this.#onWrite(write));
-    for (const group of this.#store.view.groups()) this.#track(groupingKey(group.labels), group);
+    this.#trackAll();
     this.#started = true;
     while (!this.#stopped && this.#issueDue()) await this.settled();
     await this.settled();
@@ -151,8 +151,16 @@ export class Expirer {
     this.#live.clear();
     this.#heap.clear();
     this.#clearTimer();
-    for (const group of this.#store.view.groups()) this.#track(groupingKey(group.labels), group);
+    this.#trackAll();
     this.#arm();
+  }
+
+  /** Tracks the deadlines of the groups the view holds (none tracked before). */
+  #trackAll(): void {
+    // A group without a deadline has nothing to track (nor a key to compute).
+    for (const group of this.#store.view.groups()) {
+      if (group.ttl.deadlineMs !== undefined) this.#track(groupingKey(group.labels), group);
+    }
   }
 
   /** Unsubscribes and cancels the timer; deletes already submitted still complete. */

@@ -13,8 +13,6 @@ import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 import { syncDir } from "@lib/store/durable_file.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 import { looksLikeGob } from "@lib/gob/decode.ts";
-import { restoreOfficialFile } from "@lib/store/official_load.ts";
-import { decodeOfficialFile } from "@lib/store/official_format.ts";
 
 /** The logger methods persistence uses (the application logger has them). */
 export interface PersistenceLogger {
@@ -243,6 +241,7 @@ export interface PersistenceFileContent {
  */
 export async function readPersistenceFile(path: string): Promise<PersistenceFileContent> {
   if (looksLikeGob(await readStart(path))) {
+    const { decodeOfficialFile } = await import("@lib/store/official_format.ts");
     return { format: "official", groups: decodeOfficialFile(await Deno.readFile(path)) };
   }
   return { format: "ours", groups: await readGroups(path) };
@@ -273,6 +272,9 @@ export async function loadSnapshot(
   const now = options.now ?? Date.now;
   try {
     if (looksLikeGob(await readStart(path))) {
+      // The official format's modules are loaded only for its files (a start without one is
+      // shorter by their loading).
+      const { restoreOfficialFile } = await import("@lib/store/official_load.ts");
       const bytes = await Deno.readFile(path);
       return await restoreOfficialFile(path, bytes, logger, { now, own: options.own });
     }

@@ -43,25 +43,54 @@ export function adoptBlock(
       return encodeBlock(b.family, part, b.lastPushMs, pools);
     }
   } else part = b.part;
-  let changed = part !== b.part;
-  const adopt = <T extends object>(x: T, pool: ValuePool<T>): T => {
-    let pooled = seen.get(x) as T | undefined;
-    if (pooled === undefined) seen.set(x, pooled = pool.adopt(x));
-    if (pooled !== x) changed = true;
-    return pooled;
-  };
-  const head = adopt(b.head, pools.heads);
-  const adoptSet = (x: LabelSet): LabelSet => (x.pairs.length === 0 ? x : adopt(x, pools.sets));
-  const adoptShape = (x: Shape): Shape =>
-    x.kind === ShapeKind.VALUE || x.kind === ShapeKind.RICH ? x : adopt(x, pools.shapes);
-  const sets = Array.isArray(b.sets)
-    ? (b.sets as readonly LabelSet[]).map(adoptSet)
-    : adoptSet(b.sets as LabelSet);
-  const shapes = Array.isArray(b.shapes)
-    ? (b.shapes as readonly Shape[]).map(adoptShape)
-    : adoptShape(b.shapes as Shape);
-  if (!changed) return b;
+  // Nothing is allocated unless something changes (the usual case: a decoder's block whose
+  // shared objects are new to the store's pools, which then take them as they are).
+  const head = adopted(b.head, pools.heads, seen);
+  let sets = b.sets;
+  if (Array.isArray(sets)) {
+    const list = sets as readonly LabelSet[];
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i]!, y = adoptedSet(x, pools, seen);
+      if (y === x) continue;
+      const copy = list.slice();
+      copy[i] = y;
+      for (let j = i + 1; j < copy.length; j++) copy[j] = adoptedSet(copy[j]!, pools, seen);
+      sets = copy;
+      break;
+    }
+  } else sets = adoptedSet(sets as LabelSet, pools, seen);
+  let shapes = b.shapes;
+  if (Array.isArray(shapes)) {
+    const list = shapes as readonly Shape[];
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i]!, y = adoptedShape(x, pools, seen);
+      if (y === x) continue;
+      const copy = list.slice();
+      copy[i] = y;
+      for (let j = i + 1; j < copy.length; j++) copy[j] = adoptedShape(copy[j]!, pools, seen);
+      shapes = copy;
+      break;
+    }
+  } else shapes = adoptedShape(shapes as Shape, pools, seen);
+  if (part === b.part && head === b.head && sets === b.sets && shapes === b.shapes) return b;
   return new SeriesBlock(head, b.lastPushMs, part, b.id(0), sets, shapes, b.values, b.extra);
+}
+
+/** What `x` was adopted into `pool` as, adopting it on first sight. */
+function adopted<T extends object>(x: T, pool: ValuePool<T>, seen: Map<object, object>): T {
+  let pooled = seen.get(x) as T | undefined;
+  if (pooled === undefined) seen.set(x, pooled = pool.adopt(x));
+  return pooled;
+}
+
+function adoptedSet(x: LabelSet, pools: BlockPools, seen: Map<object, object>): LabelSet {
+  return x.pairs.length === 0 ? x : adopted(x, pools.sets, seen);
+}
+
+function adoptedShape(x: Shape, pools: BlockPools, seen: Map<object, object>): Shape {
+  return x.kind === ShapeKind.VALUE || x.kind === ShapeKind.RICH
+    ? x
+    : adopted(x, pools.shapes, seen);
 }
 
 /**
@@ -79,9 +108,14 @@ export function sharedPart(
 ): GroupPart | undefined {
   for (const stored of families) {
     if (!isSeriesBlock(stored) || stored.part === EMPTY_PART) continue;
+    // The part's names are distinct, as are the group's: equal counts and every pair of the
+    // group in the part make the same pairs.
     const part = stored.part;
-    const sorted = pairs.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return pairsKey(part.pairs) === pairsKey(sorted) ? part : undefined;
+    if (part.pairs.length !== pairs.length) return undefined;
+    for (const p of pairs) {
+      if (!part.pairs.some((q) => q.name === p.name && q.value === p.value)) return undefined;
+    }
+    return part;
   }
   return undefined;
 }
@@ -104,15 +138,17 @@ export function restoredBlocks(
   seen: Map<object, object>,
 ): SeriesBlock[] {
   const blocks: SeriesBlock[] = [];
+  let sorted = true; // names strictly increasing so far (a decoder's groups are)
   for (const stored of families) {
     const name = isSeriesBlock(stored) ? stored.head.name : stored.family.name;
     if (name === PUSH_EXPIRY_TIME_METRIC) continue;
-    blocks.push(
-      isSeriesBlock(stored)
-        ? adoptBlock(stored, part, pools, seen)
-        : encodeBlock(stored.family, part, stored.lastPushMs, pools),
-    );
+    const block = isSeriesBlock(stored)
+      ? adoptBlock(stored, part, pools, seen)
+      : encodeBlock(stored.family, part, stored.lastPushMs, pools);
+    if (blocks.length > 0 && !(blocks[blocks.length - 1]!.head.name < name)) sorted = false;
+    blocks.push(block);
   }
+  if (sorted) return blocks;
   // A stable sort: of equal names the first stays first, and is the one kept.
   blocks.sort((a, b) => (a.head.name < b.head.name ? -1 : a.head.name > b.head.name ? 1 : 0));
   return blocks.filter((b, i) => i === 0 || b.head.name !== blocks[i - 1]!.head.name);

@@ -496,7 +496,7 @@ export function encodeBlock(
  * @param lastPushMs When it was pushed.
  * @param part The group's pairs ({@linkcode EMPTY_PART}: the sets hold the whole label lists).
  * @param sets Each row's own label set.
- * @param shapes Each row's shape.
+ * @param shapes Each row's shape, or the one shape of every row.
  * @param numbers The rows' numbers; kept by the block (not to be modified afterwards, and
  * best of exactly its length).
  * @param rich Each rich row's `Metric`, or `undefined` when there is none.
@@ -507,19 +507,21 @@ export function buildBlock(
   lastPushMs: number,
   part: GroupPart,
   sets: LabelSet[],
-  shapes: Shape[],
+  shapes: Shape[] | Shape,
   numbers: number[],
   rich: (Metric | undefined)[] | undefined,
 ): SeriesBlock {
   const n = sets.length;
   let uniform = true;
-  for (let i = 1; i < n && uniform; i++) if (shapes[i] !== shapes[0]) uniform = false;
   let offsets: number[] | undefined;
-  if (!uniform) {
-    offsets = new Array(n);
-    for (let i = 0, at = 0; i < n; i++) {
-      offsets[i] = at;
-      at += shapes[i]!.width;
+  if (Array.isArray(shapes)) {
+    for (let i = 1; i < n && uniform; i++) if (shapes[i] !== shapes[0]) uniform = false;
+    if (!uniform) {
+      offsets = new Array(n);
+      for (let i = 0, at = 0; i < n; i++) {
+        offsets[i] = at;
+        at += shapes[i]!.width;
+      }
     }
   }
   const values = n === 1 && numbers.length === 1 ? numbers[0]! : numbers;
@@ -532,7 +534,7 @@ export function buildBlock(
     part,
     reserveSeriesIds(n),
     n === 1 ? sets[0]! : sets,
-    uniform && n > 0 ? shapes[0]! : shapes,
+    !Array.isArray(shapes) ? shapes : uniform && n > 0 ? shapes[0]! : shapes,
     values,
     extra,
   );

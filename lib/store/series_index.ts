@@ -40,8 +40,10 @@ export interface FamilyEntry {
   /**
    * {@linkcode seriesHash} of a series' labels → its owner(s). Emulates a map
    * series identity → owning group key exactly (see {@linkcode SeriesSlot}).
+   * `undefined` after a restore until first needed: {@linkcode seriesOf} then
+   * builds it from `owners`, as indexing them in order would have.
    */
-  readonly series: Map<number, SeriesSlot>;
+  series: Map<number, SeriesSlot> | undefined;
   /**
    * Every owner's rows in merged order as of the last read: row `k` is row
    * `rows[k]` of `blocks[k]`. Never mutated (published by `merged`).
@@ -59,11 +61,15 @@ export interface FamilyEntry {
   merged: MergedFamily | undefined;
 }
 
-/** A new, empty index entry for `name`, typed and helped after its first family. */
+/**
+ * A new, empty index entry for `name`, typed and helped after its first family.
+ * With `deferSeries` (a restore) its series map is left to {@linkcode seriesOf}.
+ */
 export function newFamilyEntry(
   name: string,
   type: MetricType,
   help: string | undefined,
+  deferSeries = false,
 ): FamilyEntry {
   return {
     name,
@@ -72,7 +78,7 @@ export function newFamilyEntry(
     help,
     owners: new Map(),
     firstKey: undefined,
-    series: new Map(),
+    series: deferSeries ? undefined : new Map(),
     blocks: [],
     rows: new Int32Array(0),
     added: new Set(),
@@ -170,7 +176,7 @@ export function seriesOwner(
   key: string,
   ids: Map<SeriesBlock, Set<string>>,
 ): string | undefined {
-  const slot = entry?.series.get(hash);
+  const slot = entry === undefined ? undefined : seriesOf(entry).get(hash);
   if (slot === undefined) return undefined;
   if (typeof slot !== "string") return slot.get(seriesId(m.label));
   if (slot === key) return key;
@@ -179,13 +185,15 @@ export function seriesOwner(
 
 /**
  * Records that group `key` holds row `i` of `b` (later writers of an identity
- * win, as `Map.set`). `b` must already be `key`'s owner entry.
+ * win, as `Map.set`). `b` must already be `key`'s owner entry, and the
+ * series map built ({@linkcode seriesOf}).
  */
 export function indexRow(entry: FamilyEntry, b: SeriesBlock, i: number, key: string): void {
+  const series = entry.series!;
   const hash = rowHash(b, i);
-  const slot = entry.series.get(hash);
+  const slot = series.get(hash);
   if (slot === undefined) {
-    entry.series.set(hash, key);
+    series.set(hash, key);
   } else if (typeof slot !== "string") {
     slot.set(seriesId(blockLabels(b, i)), key);
   } else {
@@ -193,9 +201,9 @@ export function indexRow(entry: FamilyEntry, b: SeriesBlock, i: number, key: str
     const holder = entry.owners.get(slot);
     const held = firstWithHash(holder, hash);
     if (held === -1 || rowHasLabels(b, i, blockLabels(holder!, held))) {
-      entry.series.set(hash, key);
+      series.set(hash, key);
     } else {
-      entry.series.set(
+      series.set(
         hash,
         new Map([[seriesId(blockLabels(holder!, held)), slot], [seriesId(blockLabels(b, i)), key]]),
       );
@@ -203,15 +211,37 @@ export function indexRow(entry: FamilyEntry, b: SeriesBlock, i: number, key: str
   }
 }
 
-/** Forgets that group `key` holds row `i` of `b`, unless another group took the identity over. */
+/**
+ * The entry's series map, built first when a restore deferred it: every
+ * owner's rows indexed in the owners' order, which is the order a restore adds
+ * them in, so the map is the one indexing them one by one would have made.
+ * Must be called before `owners` changes after the restore.
+ *
+ * @param entry The index entry.
+ * @returns Its series map.
+ */
+export function seriesOf(entry: FamilyEntry): Map<number, SeriesSlot> {
+  if (entry.series !== undefined) return entry.series;
+  entry.series = new Map();
+  for (const [key, b] of entry.owners) {
+    for (let i = 0, n = b.size; i < n; i++) indexRow(entry, b, i, key);
+  }
+  return entry.series;
+}
+
+/**
+ * Forgets that group `key` holds row `i` of `b`, unless another group took the identity over
+ * (the series map built: {@linkcode seriesOf}).
+ */
 export function unindexRow(entry: FamilyEntry, b: SeriesBlock, i: number, key: string): void {
+  const series = entry.series!;
   const hash = rowHash(b, i);
-  const slot = entry.series.get(hash);
+  const slot = series.get(hash);
   if (slot === key) {
-    entry.series.delete(hash);
+    series.delete(hash);
   } else if (slot !== undefined && typeof slot !== "string") {
     const id = seriesId(blockLabels(b, i));
     if (slot.get(id) === key) slot.delete(id);
-    if (slot.size === 0) entry.series.delete(hash);
+    if (slot.size === 0) series.delete(hash);
   }
 }

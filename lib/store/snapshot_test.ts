@@ -737,6 +737,22 @@ Deno.test("decodeSnapshot() rejects bad format-3 lines with the path of the faul
       group('[0,1,"gauge",[0],[1]],[0,2,"gauge",[0],[1]]'),
       /duplicate family "a"/,
     ],
+    [
+      "duplicate family, unsorted",
+      group('[1,1,0,[1],[3,1,5,4.5]],[0,1,"gauge",[0],[1]],[1,2,0,[1],[3,1,5,4.5]]'),
+      /duplicate family "h"/,
+    ],
+    // Faults found after the fast path checked (and would have rewritten) earlier fields.
+    [
+      "bad number after shapes per series",
+      group('[0,1,["gauge","untyped"],[0,1],[1,"x"]]'),
+      /families\[0\]\[4\]\[1\]: expected a number/,
+    ],
+    [
+      "rich shape without its series",
+      group('[0,1,["gauge","rich"],[0,1],[1]]'),
+      /families\[0\]\[5\]: expected an array/,
+    ],
     ["short entry", group("[0,1]"), /families\[0\]: expected 5 to 7 fields/],
     [
       "whole series without a rich shape",

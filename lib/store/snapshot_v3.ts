@@ -226,8 +226,8 @@ export class V3Reader {
   readonly #heads: FamilyHead[] = [];
   readonly #sets: FileSet[] = [];
   readonly #shapes: Shape[] = [];
-  /** Grouping pairs, shared by the groups that have them. */
-  readonly #pairs = new Map<string, LabelPair>();
+  /** Grouping pairs by name and value, shared by the groups that have them. */
+  readonly #pairs = new Map<string, Map<string, LabelPair>>();
 
   /**
    * Reads one parsed line other than the header and the trailer.
@@ -336,25 +336,36 @@ export class V3Reader {
     } catch (err) {
       rethrowAt(".ttl", err);
     }
-    const pairs = sortedPairs(labels).map((p) => {
-      const key = `${p.name.length}:${p.name}${p.value}`;
-      let shared = this.#pairs.get(key);
-      if (shared === undefined) this.#pairs.set(key, shared = p);
-      return shared;
-    });
+    const names = Object.keys(labels).sort();
+    const pairs: LabelPair[] = new Array(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!, value = labels[name]!;
+      let byValue = this.#pairs.get(name);
+      if (byValue === undefined) this.#pairs.set(name, byValue = new Map());
+      let shared = byValue.get(value);
+      if (shared === undefined) byValue.set(value, shared = { name, value });
+      pairs[i] = shared;
+    }
     const part = groupPart(pairs);
     const list = o.families;
     if (!Array.isArray(list)) rethrowAt(".families", new FieldError("expected an array"));
-    const blocks: SeriesBlock[] = [];
+    const blocks: SeriesBlock[] = new Array(list.length);
+    let sorted = true;
     for (let i = 0; i < list.length; i++) {
-      try {
-        blocks.push(this.#block(list[i], labels, part));
-      } catch (err) {
-        rethrowAt(`.families[${i}]`, err);
+      let block = this.#fastBlock(list[i], labels, part);
+      if (block === undefined) {
+        try {
+          block = this.#block(list[i], labels, part);
+        } catch (err) {
+          rethrowAt(`.families[${i}]`, err);
+        }
       }
+      blocks[i] = block;
+      if (i > 0 && !(blocks[i - 1]!.head.name < block.head.name)) sorted = false;
     }
-    blocks.sort((a, b) => (a.head.name < b.head.name ? -1 : a.head.name > b.head.name ? 1 : 0));
-    for (let i = 1; i < blocks.length; i++) {
+    // A writer's families come sorted, names distinct; anything else is sorted and checked here.
+    if (!sorted) blocks.sort(byHeadName);
+    for (let i = 1; i < blocks.length && !sorted; i++) {
       if (blocks[i]!.head.name === blocks[i - 1]!.head.name) {
         const name = JSON.stringify(blocks[i]!.head.name);
         rethrowAt(".families", new FieldError(`duplicate family ${name}`));
@@ -362,6 +373,80 @@ export class V3Reader {
     }
     const families = new BlockMap(blocks);
     return ttl === undefined ? { labels, families } : { labels, families, ttl };
+  }
+
+  /**
+   * The block of a family entry in the common shape (no special numbers, no
+   * series stored whole, every reference valid), checked without building
+   * error paths; `undefined` for anything else, which {@linkcode #block} then
+   * decodes again and reports. The only change it makes to the entry (special
+   * numbers in the numbers' array decoded in place) is one {@linkcode #block}
+   * makes too.
+   */
+  #fastBlock(v: unknown, labels: Group["labels"], groupPairs: GroupPart): SeriesBlock | undefined {
+    if (!Array.isArray(v) || v.length < 5 || v.length > 7) return undefined;
+    const h = v[0], lastPushMs = v[1], setRefs = v[3], shapeRefs = v[2], values = v[4];
+    if (typeof h !== "number" || !(h >= 0 && h < this.#heads.length) || !Number.isInteger(h)) {
+      return undefined;
+    }
+    if (typeof lastPushMs !== "number" || !Array.isArray(setRefs) || !Array.isArray(values)) {
+      return undefined;
+    }
+    const whole = v.length === 7;
+    if ((whole && v[6] !== 1) || (v.length >= 6 && v[5] !== 0)) return undefined;
+    const n = setRefs.length;
+    const fileSets = this.#sets;
+    for (let i = 0; i < n; i++) {
+      const ref = setRefs[i];
+      if (typeof ref !== "number" || !(ref >= 0 && ref < fileSets.length)) return undefined;
+      const file = fileSets[ref];
+      if (file === undefined) return undefined; // not an integer
+      if (!whole && file.set !== EMPTY_SET && !ownSetFits(file, labels)) return undefined;
+    }
+    let shapes: Shape[] | Shape;
+    let width = 0;
+    if (Array.isArray(shapeRefs)) {
+      if (shapeRefs.length !== n) return undefined;
+      for (let i = 0; i < n; i++) {
+        const shape = this.#fastShape(shapeRefs[i]);
+        if (shape === undefined) return undefined;
+        width += shape.width;
+      }
+      shapes = shapeRefs as Shape[]; // its references are replaced once every check passed
+    } else {
+      const shape = this.#fastShape(shapeRefs);
+      if (shape === undefined) return undefined;
+      shapes = shape;
+      width = n * shape.width;
+    }
+    if (values.length !== width) return undefined;
+    for (let i = 0; i < width; i++) {
+      const x = values[i];
+      if (typeof x === "number") continue;
+      const decoded = decodeNumber(x);
+      if (decoded === undefined) return undefined;
+      values[i] = decoded;
+    }
+    // Every check passed: the references are replaced in place (no new arrays to collect).
+    const sets = setRefs as LabelSet[];
+    for (let i = 0; i < n; i++) sets[i] = fileSets[setRefs[i] as number]!.set;
+    if (Array.isArray(shapes)) {
+      for (let i = 0; i < n; i++) {
+        shapes[i] = this.#fastShape(shapes[i])!;
+      }
+    }
+    const part = whole ? EMPTY_PART : groupPairs;
+    return buildBlock(this.#heads[h]!, lastPushMs, part, sets, shapes, values, undefined);
+  }
+
+  /** The shape a reference names, unless it is unknown or of series stored whole. */
+  #fastShape(ref: unknown): Shape | undefined {
+    const shape = typeof ref === "string"
+      ? VALUE_SHAPES.get(ref)
+      : typeof ref === "number"
+      ? this.#shapes[ref]
+      : undefined;
+    return shape === undefined || shape.kind === ShapeKind.RICH ? undefined : shape;
   }
 
   #block(v: unknown, labels: Group["labels"], groupPairs: GroupPart): SeriesBlock {
@@ -440,6 +525,19 @@ export class V3Reader {
     }
     return buildBlock(head, lastPushMs, part, sets, shapes, numbers, rich);
   }
+}
+
+/** Orders blocks by family name. */
+function byHeadName(a: SeriesBlock, b: SeriesBlock): number {
+  return a.head.name < b.head.name ? -1 : a.head.name > b.head.name ? 1 : 0;
+}
+
+/** Whether a label set can be merged with the grouping labels `labels` ({@linkcode checkOwn}). */
+function ownSetFits(file: FileSet, labels: Group["labels"]): boolean {
+  if (!file.sorted) return false;
+  const pairs = file.set.pairs;
+  for (let i = 0; i < pairs.length; i++) if (Object.hasOwn(labels, pairs[i]!.name)) return false;
+  return true;
 }
 
 /** Checks that a label set can be merged with the grouping labels `labels`. */

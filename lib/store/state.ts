@@ -42,7 +42,13 @@ import {
   newPools,
   type SeriesBlock,
 } from "@lib/store/series_block.ts";
-import { type FamilyEntry, indexRow, newFamilyEntry, unindexRow } from "@lib/store/series_index.ts";
+import {
+  type FamilyEntry,
+  indexRow,
+  newFamilyEntry,
+  seriesOf,
+  unindexRow,
+} from "@lib/store/series_index.ts";
 import type {
   DeleteResult,
   DeleteWrite,
@@ -102,15 +108,16 @@ function byName(a: LabelPair, b: LabelPair): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
-/** A new group (not stored yet). */
+/** A new group (not stored yet), with `blocks` (sorted by name, names distinct) as its families. */
 function newGroup(
   labels: GroupingLabels,
   pairs: Pairs,
   writeSeq: number,
   ttl: GroupTtl,
   part: GroupPart = groupPart(pairs.slice().sort(byName)),
+  blocks: SeriesBlock[] = [],
 ): MutableGroup {
-  return { labels, part, families: new BlockMap(), writeSeq, ttl };
+  return { labels, part, families: new BlockMap(blocks), writeSeq, ttl };
 }
 
 /** The value of one of a group's synthetic gauges in Unix seconds, 0 when absent. */
@@ -315,15 +322,14 @@ export class StoreState implements StoreView {
     for (const g of groups) {
       const key = groupingKey(g.labels);
       const pairs = groupingPairs(g.labels);
-      const part = sharedPart(g.families.values(), pairs);
-      const group = newGroup(g.labels, pairs, g.writeSeq ?? 0, NO_TTL, part);
+      const families = g.families instanceof BlockMap
+        ? g.families.contents
+        : [...g.families.values()];
+      const part = sharedPart(families, pairs) ?? groupPart(pairs.slice().sort(byName));
+      const blocks = restoredBlocks(families, part, this.#pools, seen);
+      const group = newGroup(g.labels, pairs, g.writeSeq ?? 0, NO_TTL, part, blocks);
       this.#groups.set(key, group);
-      const blocks = restoredBlocks(g.families.values(), group.part, this.#pools, seen);
-      for (const block of blocks) {
-        const name = block.head.name;
-        group.families.set(name, block);
-        this.#indexBlock(key, name, block, false);
-      }
+      for (const block of blocks) this.#indexBlock(key, block.head.name, block, false);
       const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPushMs(group));
       this.#setTtl(key, group, ttl, lastPushMs(group), pairs, false);
     }
@@ -517,17 +523,19 @@ export class StoreState implements StoreView {
   #indexBlock(key: string, name: string, block: SeriesBlock, bounded = true): void {
     let entry = this.#index.entries.get(name);
     if (!entry) {
-      entry = newFamilyEntry(name, block.head.type, block.head.help);
+      // A restore (not bounded) leaves the series map to the first push or delete that needs it.
+      entry = newFamilyEntry(name, block.head.type, block.head.help, !bounded);
       this.#index.entries.set(name, entry);
       this.#sortedNames = undefined;
     }
+    const series = bounded ? seriesOf(entry) : entry.series; // built before the owners change
     entry.owners.set(key, block);
     if (entry.owners.size === 1) entry.firstKey = key;
     else if (entry.firstKey !== undefined && key < entry.firstKey) entry.firstKey = key;
     if (block.head.type !== entry.type) entry.mixedTypes = true;
     const n = block.size;
     this.#series += n;
-    for (let i = 0; i < n; i++) indexRow(entry, block, i, key);
+    if (series !== undefined) { for (let i = 0; i < n; i++) indexRow(entry, block, i, key); }
     entry.added.add(block);
     entry.pendingRows += n;
     if (bounded && pendingTooLarge(entry)) compact(entry);
@@ -538,6 +546,7 @@ export class StoreState implements StoreView {
     const entry = this.#index.entries.get(name);
     const block = entry?.owners.get(key);
     if (!entry || !block) return;
+    seriesOf(entry); // built before the owners change
     entry.owners.delete(key);
     if (key === entry.firstKey) entry.firstKey = undefined;
     const n = block.size;

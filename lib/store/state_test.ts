@@ -582,6 +582,27 @@ Deno.test("a restore with a series held by two groups keeps the later owner", ()
   assertEquals(push(store, { job: "j", instance: "" }, [again()]), { ok: true });
 });
 
+Deno.test("the series index a restore defers is the one indexing at restore would have made", () => {
+  const source = new StoreState();
+  push(source, { job: "j" }, [fam("m", MetricType.GAUGE, [{ x: "1" }])]);
+  const [a] = source.snapshot();
+  const b = { labels: { job: "j", instance: "" }, families: a!.families };
+  const again = () => fam("m", MetricType.GAUGE, [{ x: "1" }]);
+  // A delete comes first: the later owner's identity goes, the earlier owner's row is not
+  // indexed again (as when the index was built row by row at restore).
+  const store = new StoreState();
+  store.restore([a!, b]);
+  store.delete({ labels: b.labels });
+  const viaX = () => [fam("m", MetricType.GAUGE, [{}])];
+  assertEquals(push(store, { job: "j", x: "1" }, viaX()), { ok: true }, "not indexed for {job}");
+  assertEquals(push(store, { job: "j", instance: "" }, [again()]).ok, false, "now the new owner's");
+  // A push into another family name leaves this one's index to its own first use.
+  const lazy = new StoreState();
+  lazy.restore([a!, b]);
+  assertEquals(push(lazy, { job: "k" }, [fam("n", MetricType.GAUGE, [{ x: "1" }])]), { ok: true });
+  assertEquals(push(lazy, { job: "j" }, [again()]).ok, false, "the later group owns the series");
+});
+
 Deno.test("pushed series share the grouping-label pairs and the family name and help", () => {
   const store = new StoreState();
   push(store, { job: "j" }, [fam("m", MetricType.GAUGE, [{ a: "1" }, { a: "2" }], "h")]);
