@@ -18,6 +18,8 @@ export interface ValuePool<T extends object> {
   readonly shouldSweep: boolean;
   /** Keeps only the values `live` yields (repeats are fine). */
   sweep(live: Iterable<T>): void;
+  /** Counts every pooled value as live (e.g. after a restore pooled exactly the stored ones). */
+  markSwept(): void;
   /** Forgets every value. */
   clear(): void;
 }
@@ -86,6 +88,11 @@ export class Pool<T extends object> implements ValuePool<T> {
     }
     this.#values = kept;
     this.#swept = kept.size;
+  }
+
+  /** Counts every pooled value as live: the next sweep waits until the pool has doubled. */
+  markSwept(): void {
+    this.#swept = this.size;
   }
 
   /** Forgets every value. */
@@ -174,6 +181,11 @@ export class HashPool<T extends object> implements ValuePool<T> {
       });
     }
     this.#swept = this.#size;
+  }
+
+  /** Counts every pooled value as live: the next sweep waits until the pool has doubled. */
+  markSwept(): void {
+    this.#swept = this.size;
   }
 
   /** Forgets every value. */

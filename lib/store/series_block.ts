@@ -129,6 +129,37 @@ export interface BlockPools {
   readonly shapes: Pool<Shape>;
 }
 
+/**
+ * Sweeps the pools that are due (each sweep walks every stored block), keeping what `blocks` use.
+ *
+ * @param pools The store's pools.
+ * @param blocks Every stored block (called once per pool swept).
+ */
+export function sweepPools(pools: BlockPools, blocks: () => Iterable<SeriesBlock>): void {
+  if (pools.sets.shouldSweep) {
+    pools.sets.sweep((function* () {
+      for (const b of blocks()) for (const set of blockSets(b)) if (set.pairs.length > 0) yield set;
+    })());
+  }
+  if (pools.shapes.shouldSweep) {
+    pools.shapes.sweep((function* () {
+      for (const b of blocks()) for (const s of blockShapes(b)) if (s.bounds.length > 0) yield s;
+    })());
+  }
+  if (pools.heads.shouldSweep) {
+    pools.heads.sweep((function* () {
+      for (const b of blocks()) yield b.head;
+    })());
+  }
+}
+
+/** Counts everything pooled as live (after a restore pooled exactly what the blocks use). */
+export function markPoolsSwept(pools: BlockPools): void {
+  pools.heads.markSwept();
+  pools.sets.markSwept();
+  pools.shapes.markSwept();
+}
+
 /** New, empty pools. */
 export function newPools(): BlockPools {
   return {

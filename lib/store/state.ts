@@ -36,11 +36,11 @@ import { groupingPairs, sanitizeFamily, timestampGauge } from "@lib/store/saniti
 import {
   blockGaugeValue,
   type BlockPools,
-  blockSets,
-  blockShapes,
   encodeBlock,
+  markPoolsSwept,
   newPools,
   type SeriesBlock,
+  sweepPools,
 } from "@lib/store/series_block.ts";
 import {
   type FamilyEntry,
@@ -330,9 +330,11 @@ export class StoreState implements StoreView {
       const group = newGroup(g.labels, pairs, g.writeSeq ?? 0, NO_TTL, part, blocks);
       this.#groups.set(key, group);
       for (const block of blocks) this.#indexBlock(key, block.head.name, block, false);
-      const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPushMs(group));
-      this.#setTtl(key, group, ttl, lastPushMs(group), pairs, false);
+      const lastPush = lastPushMs(group);
+      const ttl = g.ttl?.fromHeader ? g.ttl : this.#defaultTtl(lastPush);
+      this.#setTtl(key, group, ttl, lastPush, pairs, false);
     }
+    markPoolsSwept(this.#pools); // they hold exactly what the restored blocks use
     this.#changed();
   }
 
@@ -576,18 +578,7 @@ export class StoreState implements StoreView {
 
   /** Drops pooled heads, label sets and shapes no stored block uses, once a pool has doubled. */
   #maybeSweep(): void {
-    const pools = this.#pools;
-    if (!pools.sets.shouldSweep && !pools.shapes.shouldSweep && !pools.heads.shouldSweep) return;
-    const blocks = (): Iterable<SeriesBlock> => this.#blocks();
-    pools.sets.sweep((function* () {
-      for (const b of blocks()) for (const set of blockSets(b)) if (set.pairs.length > 0) yield set;
-    })());
-    pools.shapes.sweep((function* () {
-      for (const b of blocks()) for (const s of blockShapes(b)) if (s.bounds.length > 0) yield s;
-    })());
-    pools.heads.sweep((function* () {
-      for (const b of blocks()) yield b.head;
-    })());
+    sweepPools(this.#pools, () => this.#blocks());
   }
 
   /** Every stored block. */
