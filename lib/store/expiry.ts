@@ -179,8 +179,10 @@ export class Expirer {
     const request = write.request;
     switch (request.kind) {
       case "push": {
-        const key = groupingKey(request.labels);
-        this.#track(key, this.#store.view.group(request.labels));
+        const group = this.#store.view.group(request.labels);
+        // No deadline and nothing tracked (no TTL in use): no grouping key to compute per push.
+        if (group?.ttl.deadlineMs === undefined && this.#live.size === 0) break;
+        this.#track(groupingKey(request.labels), group);
         break;
       }
       case "delete": {
