@@ -77,7 +77,7 @@ Deno.test("two states applying the decoded rows end equal to one applying the wr
   const direct = new StoreState(), replica = new StoreState();
   const results = writes.map((w, i) => {
     const row = asRow(i + 1, w);
-    const r1 = direct.apply(encodeWrite(w).write, i + 1);
+    const r1 = direct.apply(w, i + 1);
     const r2 = replica.apply(decodeWrite(row) as WriteRequest, rowSeq(row));
     assertEquals(r1, r2);
     return r1;
