@@ -57,12 +57,6 @@ export interface ExpositionCacheStats {
   runsDeflated: number;
 }
 
-/** Options of {@linkcode ExpositionCache}. */
-export interface ExpositionCacheOptions {
-  /** zlib compression level of the gzip body (default 6). */
-  readonly level?: number;
-}
-
 interface Segment extends SeriesRun {
   /** Length of the rendered bytes; -1 until rendered. */
   length: number;
@@ -78,8 +72,6 @@ interface FamilyState {
   /** Escaped name, help, type and unit that `renderer` was made for. */
   readonly headKey: string;
   readonly renderer: FamilyRenderer | undefined;
-  /** The escaped head (no series). */
-  readonly head: MetricFamily;
   segments: Segment[];
   rawParts: Uint8Array[] | undefined;
   run: DeflatedRun | undefined;
@@ -120,21 +112,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export class ExpositionCache {
   readonly #renderer: ExpositionRenderer;
   readonly #scheme: EscapingScheme;
-  readonly #level: number;
   readonly #families = new Map<string, FamilyState>();
   readonly #stats: ExpositionCacheStats = { runsRendered: 0, runsDeflated: 0 };
   /** Set by the first identity scrape: keep rendered bytes besides their deflate from then on. */
   #keepRaw = false;
 
   /** A cache for `renderer` with names escaped by `scheme`. */
-  constructor(
-    renderer: ExpositionRenderer,
-    scheme: EscapingScheme,
-    options: ExpositionCacheOptions = {},
-  ) {
+  constructor(renderer: ExpositionRenderer, scheme: EscapingScheme) {
     this.#renderer = renderer;
     this.#scheme = scheme;
-    this.#level = options.level ?? 6;
   }
 
   /** Number of families with cached state. */
@@ -182,7 +168,7 @@ export class ExpositionCache {
     const runs: DeflatedRun[] = [];
     let pending: Uint8Array[] = [];
     const flush = () => {
-      if (pending.length > 0) runs.push(deflateRun(pending, this.#level));
+      if (pending.length > 0) runs.push(deflateRun(pending));
       pending = [];
     };
     const seen = new Set<string>();
@@ -247,7 +233,6 @@ export class ExpositionCache {
         bare,
         headKey,
         renderer: this.#renderer.family(head),
-        head,
         segments: [],
         rawParts: undefined,
         run: undefined,
@@ -275,7 +260,7 @@ export class ExpositionCache {
 
   #deflated(state: FamilyState, seg: Segment): DeflatedRun {
     if (seg.deflated === undefined) {
-      seg.deflated = deflateRun(this.#raw(state, seg), this.#level);
+      seg.deflated = deflateRun(this.#raw(state, seg));
       this.#stats.runsDeflated++;
     }
     return seg.deflated;
@@ -307,8 +292,8 @@ export class ExpositionCache {
       f = {
         head: frame.head,
         tail: frame.tail,
-        headRun: deflateRun(frame.head, this.#level),
-        tailRun: deflateRun(frame.tail, this.#level),
+        headRun: deflateRun(frame.head),
+        tailRun: deflateRun(frame.tail),
       };
       state.frameRuns = f;
     }
