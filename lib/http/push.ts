@@ -34,8 +34,11 @@ export const TTL_HEADER = "Pushgateway-TTL";
 export const VALUES_PER_SERIES = 16;
 
 /** The parse limits of one push for this configuration (none when the series limit is 0). */
-export function pushLimitsOf(config: Pick<AppConfig, "maxSeriesPerPush">): PushLimits {
+export function pushLimitsOf(
+  config: Pick<AppConfig, "maxSeriesPerPush">,
+): PushLimits | undefined {
   const maxSeries = config.maxSeriesPerPush;
+  if (maxSeries <= 0) return undefined;
   return { maxSeries, maxValues: maxSeries * VALUES_PER_SERIES };
 }
 
@@ -60,12 +63,12 @@ function parseBody(
   ctx: AppContext,
   contentType: string | null,
   body: Uint8Array,
-  limits: PushLimits,
+  limits: PushLimits | undefined,
 ): MetricFamily[] {
   // Families of the same name in one push are left to the store (the later one wins).
   return parsePushBody(contentType, body, {
     scheme: ctx.config.enableUtf8Names ? "utf8" : "legacy",
-    limits,
+    ...(limits === undefined ? {} : { limits }),
     stopAtDuplicate: !ctx.config.disableConsistencyCheck,
   }).families;
 }

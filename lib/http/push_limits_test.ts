@@ -66,6 +66,31 @@ Deno.test("a push past --push.max-series-per-push gets 413 naming the limit, and
   assert(store.view.group({ job: "ok" }) !== undefined);
 });
 
+Deno.test("--push.max-series-per-push=0 sets no per-push limit, in text, protobuf and OpenMetrics", async () => {
+  const { send } = setup({ maxSeriesPerPush: 0 });
+  const text = lines(2000, (i) => `m{i="${i}"} 1`);
+  const res = await send("PUT", "/metrics/job/text", text);
+  assertEquals(res.status, 200, await res.text());
+  assertEquals(
+    (await send("PUT", "/metrics/job/om", `# TYPE o gauge\n${text.replaceAll("m{", "o{")}# EOF\n`, {
+      "content-type": "application/openmetrics-text; version=1.0.0",
+    })).status,
+    200,
+  );
+  const family = {
+    name: "p",
+    type: MetricType.GAUGE,
+    metric: Array.from({ length: 2000 }, (_, i) => ({
+      label: [{ name: "i", value: String(i) }],
+      gauge: { value: i },
+    })),
+  };
+  const pb = await send("PUT", "/metrics/job/pb", encodeDelimited([family]), {
+    "content-type": PROTO,
+  });
+  assertEquals(pb.status, 200);
+});
+
 Deno.test("labels and values are bounded too: 16 per allowed series", async () => {
   const { send } = setup({ maxSeriesPerPush: 2 });
   const hist = "# TYPE h histogram\n" + lines(33, (i) => `h_bucket{le="${i}"} ${i}`);

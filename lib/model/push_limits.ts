@@ -24,9 +24,6 @@ export interface PushLimits {
   readonly maxValues: number;
 }
 
-/** No limits at all. */
-export const NO_PUSH_LIMITS: PushLimits = Object.freeze({ maxSeries: 0, maxValues: 0 });
-
 /** Which limit a push passed. */
 export type PushLimitKind = "series" | "values";
 
