@@ -8,25 +8,9 @@
 
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
-import { type RunningGateway, startGateway } from "./helpers/gateway.ts";
+import { request as send } from "@lib/http/test_client.ts";
+import { type RunningGateway, withGateway } from "./helpers/gateway.ts";
 import { poll } from "./helpers/poll.ts";
-
-interface Reply {
-  status: number;
-  text: string;
-  headers: Headers;
-}
-
-async function send(
-  gw: RunningGateway,
-  method: string,
-  path: string,
-  body?: string,
-  headers: HeadersInit = {},
-): Promise<Reply> {
-  const res = await fetch(gw.url + path, { method, body, headers });
-  return { status: res.status, text: await res.text(), headers: res.headers };
-}
 
 /** Every group's `push_expiry_time_seconds` (Unix seconds) by job, from the JSON API. */
 async function deadlines(gw: RunningGateway): Promise<Record<string, number | undefined>> {
@@ -44,15 +28,6 @@ async function pushTime(gw: RunningGateway, job: string): Promise<number> {
   const api = JSON.parse((await send(gw, "GET", "/api/v1/metrics")).text);
   const group = api.data.find((g: { labels: { job: string } }) => g.labels.job === job);
   return Number(group.push_time_seconds.metrics[0].value);
-}
-
-async function withGateway<T>(args: string[], fn: (gw: RunningGateway) => Promise<T>) {
-  const gw = await startGateway(args);
-  try {
-    return { result: await fn(gw), logs: gw.logs };
-  } finally {
-    await gw.stop();
-  }
 }
 
 const HOUR = 3600;
