@@ -85,11 +85,6 @@ export class BlockMap implements ReadonlyMap<string, SeriesBlock> {
     return this.#blocks;
   }
 
-  /** The blocks in name order (a copy). */
-  blocks(): SeriesBlock[] {
-    return this.#blocks.slice();
-  }
-
   /** Calls `fn` for each family, in name order. */
   forEach(
     fn: (value: SeriesBlock, key: string, map: ReadonlyMap<string, SeriesBlock>) => void,

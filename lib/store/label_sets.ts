@@ -111,6 +111,7 @@ export function pairsKey(pairs: readonly LabelPair[]): string {
 
 /** Whether two label lists are equal pair by pair. */
 export function samePairs(a: readonly LabelPair[], b: readonly LabelPair[]): boolean {
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
     const p = a[i]!, q = b[i]!;

@@ -19,7 +19,8 @@ import {
 import { checkMetric, checkSuffixCollisions, collectedMetric } from "@lib/store/consistency.ts";
 import { groupSeriesLabels } from "@lib/store/sanitize.ts";
 import type { SeriesBlock } from "@lib/store/series_block.ts";
-import { type FamilyEntry, sameLabels, seriesHash, seriesOwner } from "@lib/store/series_index.ts";
+import { samePairs } from "@lib/store/label_sets.ts";
+import { type FamilyEntry, seriesHash, seriesOwner } from "@lib/store/series_index.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 import {
   type GroupingLabels,
@@ -120,8 +121,8 @@ export function checkPush(index: CheckIndex, push: CheckedPush): string[] {
       const before = seen.get(hash);
       const dup = before !== undefined &&
         (Array.isArray(before)
-          ? before.some((b) => sameLabels(b.label, m.label))
-          : sameLabels(before.label, m.label));
+          ? before.some((b) => samePairs(b.label, m.label))
+          : samePairs(before.label, m.label));
       if (dup || (owner !== undefined && owner !== push.key)) {
         errors.push(duplicate(family.name, m));
         continue;

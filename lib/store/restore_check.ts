@@ -10,7 +10,8 @@
  * @module
  */
 
-import type { LabelPair, MetricFamily } from "@lib/model/metric.ts";
+import type { MetricFamily } from "@lib/model/metric.ts";
+import { samePairs } from "@lib/store/label_sets.ts";
 import { StoreState } from "@lib/store/state.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 import { groupingPairs, groupSeriesLabels, sanitizeFamily } from "@lib/store/sanitize.ts";
@@ -54,11 +55,6 @@ export function describeGroup(labels: GroupingLabels): string {
   return `{${names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(",")}}`;
 }
 
-function sameLabels(a: readonly LabelPair[], b: readonly LabelPair[]): boolean {
-  return a.length === b.length &&
-    a.every((p, i) => p.name === (b[i] as LabelPair).name && p.value === (b[i] as LabelPair).value);
-}
-
 /** A copy the store may sanitise in place (it replaces each metric's label array). */
 function pushable(family: MetricFamily): MetricFamily {
   return { ...family, metric: family.metric.map((m) => ({ ...m })) };
@@ -76,7 +72,7 @@ function syntheticProblem(group: Group): string | undefined {
     const m = family.metric[0];
     if (
       family.type !== MetricType.GAUGE || family.metric.length !== 1 || m?.gauge === undefined ||
-      !sameLabels(m.label, want)
+      !samePairs(m.label, want)
     ) {
       return `${name} is not one gauge labelled with the grouping labels`;
     }
@@ -128,7 +124,7 @@ export function selectConsistentGroups(
       if (name === PUSH_TIME_METRIC || name === PUSH_FAILURE_TIME_METRIC) continue;
       const copy = pushable(stored.family);
       sanitizeFamily(copy, group.labels, pairs);
-      if (!copy.metric.every((m, i) => sameLabels(m.label, stored.family.metric[i]!.label))) {
+      if (!copy.metric.every((m, i) => samePairs(m.label, stored.family.metric[i]!.label))) {
         relabelled ??= name;
       }
       copies.push(copy);

@@ -112,17 +112,6 @@ function rowHash(b: SeriesBlock, i: number): number {
   return blockHash(b, i) >> 1;
 }
 
-/** Whether two label lists are equal pair by pair (the series identity). */
-export function sameLabels(a: readonly LabelPair[], b: readonly LabelPair[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as LabelPair, y = b[i] as LabelPair;
-    if (x !== y && (x.name !== y.name || x.value !== y.value)) return false;
-  }
-  return true;
-}
-
 /** Whether row `i` of `b` has exactly these labels. */
 function rowHasLabels(b: SeriesBlock, i: number, labels: readonly LabelPair[]): boolean {
   return sameMerged(b.part.pairs, blockSet(b, i).pairs, labels);
