@@ -20,7 +20,6 @@ import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metric
 import { createLogger, type Logger } from "@lib/log.ts";
 import { Expirer, SYSTEM_CLOCK } from "@lib/store/expiry.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
-import { exportOfficialFile } from "@lib/store/official_export.ts";
 import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { createPersister, loadSnapshot, type Persister } from "@lib/store/persistence.ts";
 import type { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
@@ -72,6 +71,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (config.persistenceExportUpstream !== "") {
+    // The gob encoder and its modules are loaded for this one-off command only.
+    const { exportOfficialFile } = await import("@lib/store/official_export.ts");
     return await exportOfficialFile({
       from: config.persistenceFile,
       to: config.persistenceExportUpstream,

@@ -20,7 +20,7 @@
  * @module
  */
 
-import { GobError, GobReader } from "@lib/gob/wire.ts";
+import { FIRST_USER_ID, GobError, GobReader, TOO_BIG } from "@lib/gob/wire.ts";
 
 /** The ids Go predefines: basic types, then the wire-type descriptions. */
 export const BuiltinId = {
@@ -33,9 +33,6 @@ export const BuiltinId = {
   COMPLEX: 7,
   INTERFACE: 8,
 } as const;
-
-/** The first id an encoder may assign to a type of its own. */
-export const FIRST_USER_ID = 65;
 
 /** A field of a struct type definition. */
 export interface GobField {
@@ -135,8 +132,6 @@ export interface GobDocument {
 
 /** Values nest at most this deep (a guard against a stack overflow on hostile input). */
 const MAX_DEPTH = 1000;
-/** Go's sanity limit on a message size (1 GiB on 32-bit, 8 GiB here: use the smaller). */
-const TOO_BIG = 1 << 30;
 
 const utf8 = new TextDecoder();
 
@@ -407,27 +402,5 @@ export function decodeGob(bytes: Uint8Array): GobDocument {
     }
     if (msg.remaining > 0) throw new GobError(`${msg.remaining} bytes of extra data after a value`);
     return { types, typeId: id, value, consumed: pos };
-  }
-}
-
-/**
- * Whether `bytes` starts like a gob stream: a message size, then a type definition
- * (a negative id of an encoder's own type) whose first field selects one of the seven kinds.
- * A cheap check on the first few bytes, used to tell a gob file from other content.
- *
- * @param bytes The start of a file (a dozen bytes suffice).
- * @returns Whether it looks like gob.
- */
-export function looksLikeGob(bytes: Uint8Array): boolean {
-  try {
-    const r = new GobReader(bytes);
-    const size = r.uint();
-    if (size < 3 || size >= TOO_BIG) return false;
-    const id = r.int();
-    if (id > -FIRST_USER_ID) return false;
-    const delta = r.uint();
-    return delta >= 1 && delta <= 7;
-  } catch {
-    return false;
   }
 }

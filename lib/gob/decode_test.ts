@@ -1,13 +1,6 @@
 import { assert, assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
-import {
-  decodeGob,
-  GobEncoded,
-  GobMap,
-  GobStruct,
-  type GobValue,
-  looksLikeGob,
-} from "@lib/gob/decode.ts";
-import { GobError, GobWriter } from "@lib/gob/wire.ts";
+import { decodeGob, GobEncoded, GobMap, GobStruct, type GobValue } from "@lib/gob/decode.ts";
+import { GobError, GobWriter, looksLikeGob } from "@lib/gob/wire.ts";
 import { GOB_POINT_EXAMPLE as POINT } from "@lib/gob/test_fixtures.ts";
 
 const FIXTURES = new URL("../../tests/testdata/official/", import.meta.url);

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { BuiltinId, FIRST_USER_ID } from "@lib/gob/decode.ts";
+import { BuiltinId } from "@lib/gob/decode.ts";
+import { FIRST_USER_ID } from "@lib/gob/wire.ts";
 import { GobError, GobWriter } from "@lib/gob/wire.ts";
 
 /** The basic types and their predefined ids. */

@@ -223,3 +223,30 @@ export class GobWriter {
     this.#buf = bigger;
   }
 }
+
+/** The first id an encoder may assign to a type of its own. */
+export const FIRST_USER_ID = 65;
+/** Go's sanity limit on a message size (1 GiB on 32-bit, 8 GiB here: use the smaller). */
+export const TOO_BIG = 1 << 30;
+
+/**
+ * Whether `bytes` starts like a gob stream: a message size, then a type definition
+ * (a negative id of an encoder's own type) whose first field selects one of the seven kinds.
+ * A cheap check on the first few bytes, used to tell a gob file from other content.
+ *
+ * @param bytes The start of a file (a dozen bytes suffice).
+ * @returns Whether it looks like gob.
+ */
+export function looksLikeGob(bytes: Uint8Array): boolean {
+  try {
+    const r = new GobReader(bytes);
+    const size = r.uint();
+    if (size < 3 || size >= TOO_BIG) return false;
+    const id = r.int();
+    if (id > -FIRST_USER_ID) return false;
+    const delta = r.uint();
+    return delta >= 1 && delta <= 7;
+  } catch {
+    return false;
+  }
+}

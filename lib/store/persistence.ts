@@ -12,7 +12,7 @@ import { SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 import { syncDir } from "@lib/store/durable_file.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
-import { looksLikeGob } from "@lib/gob/decode.ts";
+import { looksLikeGob } from "@lib/gob/wire.ts";
 
 /** The logger methods persistence uses (the application logger has them). */
 export interface PersistenceLogger {
