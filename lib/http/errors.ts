@@ -82,9 +82,11 @@ export function errorToResponse(err: unknown, ctx: ErrorContext): Response {
   }
   if (err instanceof StoreUnavailableError) {
     ctx.logger.warn("write refused: store unavailable", { err: err.message });
-    const res = errorResponse(503, err.message);
-    res.headers.set("retry-after", UNAVAILABLE_RETRY_AFTER_SECONDS);
-    return res;
+    return httpErrorResponse(
+      new HttpError(503, err.message, {
+        headers: { "retry-after": UNAVAILABLE_RETRY_AFTER_SECONDS },
+      }),
+    );
   }
   ctx.logger.error("internal error", {
     err: String(err),

@@ -17,7 +17,7 @@ export class TimeoutError extends Error {
 
 /**
  * Resolves or rejects like `promise`, or rejects with {@linkcode TimeoutError}
- * after `ms` (then `onTimeout` runs first). A late failure of `promise` is
+ * after `ms`. A late failure of `promise` is
  * not reported as unhandled.
  *
  * @example
@@ -27,11 +27,10 @@ export class TimeoutError extends Error {
  * await bounded(never, 10).catch((err) => console.log(err instanceof TimeoutError)); // true
  * ```
  */
-export function bounded<T>(promise: Promise<T>, ms: number, onTimeout?: () => void): Promise<T> {
+export function bounded<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      onTimeout?.();
       reject(new TimeoutError(`PostgreSQL did not answer within ${ms / 1000} s`));
     }, ms);
   });

@@ -17,9 +17,6 @@ export type Sql = postgres.Sql;
 /** A transaction's client. */
 export type TxSql = postgres.TransactionSql;
 
-/** One connection of the pool, reserved (the writer's). */
-export type ReservedSql = postgres.ReservedSql;
-
 /** Where the password comes from, in the order tried. */
 export interface PasswordSources {
   /** `--storage.postgres-password-file`'s content (trailing newline removed), if given. */

@@ -57,8 +57,6 @@ function logQuery(sql: Sql | TxSql, applied: number, limit: number) {
 export interface Appended {
   /** The sequence the batch's first write got; the others follow it, in the batch's order. */
   readonly first: number;
-  /** The sequence of its last write. */
-  readonly last: number;
   /**
    * The log from the `applied` given on, up to the batch (at most `limit`
    * rows; when there were more, they do not reach `first`), as
@@ -113,7 +111,7 @@ export async function appendBatch(
   ) {
     throw new Error(`the log did not number the batch of ${n} as expected`);
   }
-  return { first, last: first + n - 1, rows: result.slice(0, result.length - n) };
+  return { first, rows: result.slice(0, result.length - n) };
 }
 
 function notifyPayload(last: NewLogRow): string {

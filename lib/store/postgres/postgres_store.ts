@@ -53,7 +53,7 @@ import { CarriedRows } from "@lib/store/postgres/carried.ts";
 import { Checkpointer } from "@lib/store/postgres/checkpointer.ts";
 import { LogListener, type Notice } from "@lib/store/postgres/log_listener.ts";
 import { CommitPacer, type Encoded, WriteQueue } from "@lib/store/postgres/write_queue.ts";
-import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
+import { ensureSchema, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { NoticedCommits, StorageMetrics } from "@lib/store/postgres/store_metrics.ts";
 import { StoreState } from "@lib/store/state.ts";
 import {
@@ -117,7 +117,6 @@ export class PostgresStore implements MetricStore {
   constructor(options: PostgresStoreOptions) {
     this.#o = {
       settings: {},
-      migrations: MIGRATIONS,
       checkpointWrites: 10_000,
       checkpointIntervalMs: 5 * 60_000,
       timeoutMs: 5_000,
@@ -456,7 +455,7 @@ export class PostgresStore implements MetricStore {
   async #load(): Promise<void> {
     if (!this.#schemaChecked) {
       const outcome = await bounded(
-        ensureSchema(this.#sql, this.#o.settings, this.#o.migrations),
+        ensureSchema(this.#sql, this.#o.settings),
         this.#o.bulkTimeoutMs,
       );
       this.#schemaChecked = true;

@@ -6,7 +6,6 @@
  */
 
 import type { NotifyHooks, Sql } from "@lib/store/postgres/client.ts";
-import type { Migration } from "@lib/store/postgres/schema.ts";
 import type { StateSettings } from "@lib/store/state.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 
@@ -33,7 +32,6 @@ export interface PostgresStoreOptions {
   readonly onLoaded?: () => void;
   /** Settings every replica must share (flag name → value), recorded in the database. */
   readonly settings?: Readonly<Record<string, string>>;
-  readonly migrations?: readonly Migration[];
   /** A checkpoint after this many writes (default 10,000)… */
   readonly checkpointWrites?: number;
   /** …or after this long with writes (default 5 minutes). */
