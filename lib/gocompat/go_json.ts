@@ -103,6 +103,11 @@ const MAX_DATE_MS = 8.64e15;
  * assertMatch(formatUnixRfc3339Nano(1796605437, 911000000), /^2026-12-0\dT.*:57\.911(Z|[+-]\d\d:\d\d)$/);
  * ```
  */
+/** A protobuf timestamp as the API and the UI show times: RFC 3339 in the local zone, to the nanosecond. */
+export function formatTimestampRfc3339Nano(ts: { seconds: number; nanos: number }): string {
+  return formatUnixRfc3339Nano(ts.seconds, ts.nanos);
+}
+
 export function formatUnixRfc3339Nano(seconds: number, nanos: number): string {
   const carry = Math.floor(nanos / 1e9);
   const s = seconds + carry;

@@ -11,7 +11,6 @@ import {
   type Metric,
   METRIC_TYPE_NAMES,
   type MetricType,
-  type Timestamp,
 } from "@lib/model/metric.ts";
 import { MetricType as T } from "@lib/model/metric.ts";
 import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
@@ -21,7 +20,7 @@ import type { AppContext } from "@lib/http/context.ts";
 import { counted } from "@lib/http/instrument.ts";
 import {
   formatRfc3339Nano,
-  formatUnixRfc3339Nano,
+  formatTimestampRfc3339Nano,
   goJson,
   sortedRecord,
 } from "@lib/gocompat/go_json.ts";
@@ -46,11 +45,6 @@ function labelsOf(m: Metric): Record<string, string> {
   return sortedRecord(out);
 }
 
-/** A protobuf timestamp as the API shows times: RFC 3339 in the local zone, to the nanosecond. */
-function timeText(ts: Timestamp): string {
-  return formatUnixRfc3339Nano(ts.seconds, ts.nanos);
-}
-
 /**
  * An exemplar (ours, not upstream's): its labels, value and, when it has one,
  * its timestamp; `le` names the classic bucket it belongs to.
@@ -61,7 +55,7 @@ function encodeExemplar(e: Exemplar, le?: number): Record<string, unknown> {
   return sortedRecord({
     labels: sortedRecord(labels),
     le: le === undefined ? undefined : sprint(le),
-    timestamp: e.timestamp && timeText(e.timestamp),
+    timestamp: e.timestamp && formatTimestampRfc3339Nano(e.timestamp),
     value: sprint(e.value),
   });
 }
@@ -76,7 +70,7 @@ function encodeExemplar(e: Exemplar, le?: number): Record<string, unknown> {
 function addOpenMetricsFields(out: Record<string, unknown>, m: Metric): void {
   const created = m.counter?.createdTimestamp ?? m.summary?.createdTimestamp ??
     m.histogram?.createdTimestamp;
-  if (created) out.created = timeText(created);
+  if (created) out.created = formatTimestampRfc3339Nano(created);
   if (m.counter?.exemplar) out.exemplar = encodeExemplar(m.counter.exemplar);
   const h = m.histogram;
   if (h) {

@@ -12,10 +12,8 @@
  */
 
 import { PushBudget, type PushLimits } from "@lib/model/push_limits.ts";
+import { BIT64, LEN, VARINT } from "@lib/protobuf/wire.ts";
 
-const VARINT = 0;
-const BIT64 = 1;
-const LEN = 2;
 const BIT32 = 5;
 
 /** The walk met bytes the decoder will refuse; counting stops there. */

@@ -6,13 +6,14 @@
  * @module
  */
 
+import { ERR_EOF } from "@lib/protobuf/wire.ts";
 import { assertEquals, assertInstanceOf, assertThrows } from "@std/assert";
 import { decodeHex } from "@std/encoding/hex";
 import { ParseError } from "@lib/model/parse_error.ts";
 import { emptyHistogram, type MetricFamily } from "@lib/model/metric.ts";
 
 /** Go's text for a stream that ends inside a size prefix or a message. */
-export const EOF = "unexpected EOF";
+export const EOF = ERR_EOF;
 /** protobuf-go's text for a malformed message body. */
 export const WIRE = "proto: cannot parse invalid wire-format data";
 /** protowire's text for a size prefix longer than ten bytes. */

@@ -23,7 +23,7 @@ import {
 } from "@lib/model/metric.ts";
 import { countText, nativeHistogramBuckets } from "@lib/model/native_histogram.ts";
 import type { StoredFamily } from "@lib/store/types.ts";
-import { formatRfc3339Nano, formatUnixRfc3339Nano } from "@lib/gocompat/go_json.ts";
+import { formatRfc3339Nano, formatTimestampRfc3339Nano } from "@lib/gocompat/go_json.ts";
 import { escapeHtml } from "@lib/ui/html.ts";
 import { labelText } from "@lib/ui/group_path.ts";
 
@@ -78,10 +78,6 @@ function row(head: string, value: string): string {
   return `<tr><th scope="row">${head}</th><td>${escapeHtml(value)}</td></tr>`;
 }
 
-function timeText(ts: Timestamp): string {
-  return formatUnixRfc3339Nano(ts.seconds, ts.nanos);
-}
-
 /**
  * An exemplar as text, OpenMetrics-like: `{trace_id="abc"} 0.5 @ <time>`
  * (the time only when it has one). Not HTML-escaped.
@@ -96,12 +92,12 @@ function timeText(ts: Timestamp): string {
  */
 export function exemplarText(e: Exemplar): string {
   const labels = e.label.map((l) => labelText(l.name, l.value)).join(", ");
-  const time = e.timestamp ? ` @ ${timeText(e.timestamp)}` : "";
+  const time = e.timestamp ? ` @ ${formatTimestampRfc3339Nano(e.timestamp)}` : "";
   return `{${labels}} ${formatFixedFloat(e.value ?? 0)}${time}`;
 }
 
 function createdRow(ts: Timestamp | undefined): string {
-  return ts ? row("Created", timeText(ts)) : "";
+  return ts ? row("Created", formatTimestampRfc3339Nano(ts)) : "";
 }
 
 /** True when the histogram has native (sparse) buckets or native-only fields. */
