@@ -11,6 +11,7 @@
  * @module
  */
 
+import { sampleLines } from "@lib/http/test_client.ts";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { chromium } from "npm:playwright-core@1.65.1";
 import { run, testWithGateway } from "./helpers/gateway.ts";
@@ -36,10 +37,6 @@ if gzip.decompress(data) != out:
     sys.exit("gzip.decompress differs from zlib")
 sys.stdout.buffer.write(out)
 `;
-
-function fillSamples(text: string, name: string): string[] {
-  return text.split("\n").filter((l) => l.startsWith(name + "{"));
-}
 
 testWithGateway(
   "gzip scrapes of 3,000 groups: gzip -t, Python, curl --compressed, Deno fetch and Chromium read all of it",
@@ -75,7 +72,7 @@ testWithGateway(
         const identity = await fetch(url, { headers: { "accept-encoding": "identity" } });
         assertEquals(identity.headers.get("content-encoding"), null);
         const expected = withoutOwnFamilies(await identity.text());
-        assertEquals(fillSamples(expected, "fill_requests_total").length, 3 * GROUPS);
+        assertEquals(sampleLines(expected, "fill_requests_total").length, 3 * GROUPS);
         assertEquals(
           expected.includes(
             'fill_requests_total{code="200",instance="host-1234",job="fill"} 388885\n',

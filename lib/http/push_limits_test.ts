@@ -1,3 +1,4 @@
+import { PROTO_DELIMITED } from "@lib/expfmt/media_type.ts";
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { gzipSync } from "node:zlib";
 import { createApp } from "@lib/http/app.ts";
@@ -12,8 +13,7 @@ import { STORE_OWN_FAMILIES, storeOwnMetrics } from "@lib/store/own_metrics.ts";
 import { PUSH_FAILURE_TIME_METRIC, pushGaugeValue } from "@lib/store/types.ts";
 
 const NOW = 1_700_000_000_000;
-const PROTO =
-  "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+const PROTO = PROTO_DELIMITED;
 
 function setup(
   config: Partial<AppConfig> = {},
