@@ -19,7 +19,7 @@
  * @module
  */
 
-import type { Metric } from "@lib/model/metric.ts";
+import { type Metric, sampleLineCount } from "@lib/model/metric.ts";
 import { labelsHash } from "@lib/store/label_sets.ts";
 
 /** Average sample lines per run. */
@@ -50,20 +50,6 @@ export interface SeriesRun {
 }
 
 /**
- * The number of sample lines a series renders in the text format (1 for a
- * counter, gauge or untyped; quantiles + 2 for a summary; buckets + 3 for a
- * histogram), the weight of a series in a run.
- *
- * @param m The series.
- * @returns At least 1.
- */
-export function seriesLines(m: Metric): number {
-  if (m.histogram !== undefined) return m.histogram.bucket.length + 3;
-  if (m.summary !== undefined) return m.summary.quantile.length + 2;
-  return 1;
-}
-
-/**
  * A 32-bit hash of a series' label names and values (its identity in the
  * family, independent of its value), the one the store keeps for its series
  * (`label_sets.ts`: a sum of pair hashes, finalised so that every bit depends
@@ -83,7 +69,7 @@ const HASH_PER_LINE = 2 ** 32 / TARGET_LINES;
  * to `hash`: with probability lines/{@linkcode TARGET_LINES} over label sets.
  *
  * @param hash The series' {@linkcode labelHash}.
- * @param lines Its {@linkcode seriesLines}.
+ * @param lines Its sample line count (`sampleLineCount`).
  * @returns True for a boundary series.
  */
 export function endsRunAt(hash: number, lines: number): boolean {
@@ -97,7 +83,7 @@ export function endsRunAt(hash: number, lines: number): boolean {
  * @returns True for a boundary series.
  */
 export function endsRun(m: Metric): boolean {
-  return endsRunAt(labelHash(m), seriesLines(m));
+  return endsRunAt(labelHash(m), sampleLineCount(m));
 }
 
 /** Ids of `Metric` objects for {@linkcode metricSource}: one per object. */
@@ -121,7 +107,7 @@ export function metricSource(metrics: readonly Metric[]): SeriesSource {
       return id;
     },
     labelHash: (i) => labelHash(metrics[i]!),
-    lines: (i) => seriesLines(metrics[i]!),
+    lines: (i) => sampleLineCount(metrics[i]!),
   };
 }
 

@@ -1,12 +1,11 @@
 import { assert, assertEquals, assertNotEquals } from "@std/assert";
-import { emptyHistogram, type Metric } from "@lib/model/metric.ts";
+import { emptyHistogram, type Metric, sampleLineCount } from "@lib/model/metric.ts";
 import {
   endsRun,
   labelHash,
   MAX_LINES,
   metricSource,
   resegment as resegmentSource,
-  seriesLines,
   type SeriesRun,
   TARGET_LINES,
 } from "@lib/http/series_segments.ts";
@@ -61,9 +60,9 @@ function assertCovers(runs: readonly Run[], metrics: readonly Metric[]): void {
   }
   for (const [i, run] of runs.entries()) {
     assert(run.metrics.length > 0, `run ${i} is empty`);
-    const lines = run.metrics.reduce((n, m) => n + seriesLines(m), 0);
+    const lines = run.metrics.reduce((n, m) => n + sampleLineCount(m), 0);
     const last = run.metrics[run.metrics.length - 1]!;
-    assert(lines - seriesLines(last) < MAX_LINES, `run ${i} has ${lines} lines`);
+    assert(lines - sampleLineCount(last) < MAX_LINES, `run ${i} has ${lines} lines`);
     if (i < runs.length - 1) assert(run.closed, `run ${i} is open but not last`);
     if (run.closed && lines < MAX_LINES) assert(endsRun(last), `run ${i} closed off a boundary`);
   }
@@ -80,17 +79,17 @@ Deno.test("labelHash() depends on the labels only, not on the value", () => {
   );
 });
 
-Deno.test("seriesLines() counts the text lines of each type", () => {
-  assertEquals(seriesLines({ label: [], counter: { value: 1 } }), 1);
+Deno.test("sampleLineCount() counts the text lines of each type", () => {
+  assertEquals(sampleLineCount({ label: [], counter: { value: 1 } }), 1);
   assertEquals(
-    seriesLines({ label: [], summary: { quantile: [{ quantile: 0.5, value: 1 }] } }),
+    sampleLineCount({ label: [], summary: { quantile: [{ quantile: 0.5, value: 1 }] } }),
     3,
   );
   const histogram = {
     ...emptyHistogram(),
     bucket: [{ upperBound: 1 }, { upperBound: 2 }],
   };
-  assertEquals(seriesLines({ label: [], histogram }), 5);
+  assertEquals(sampleLineCount({ label: [], histogram }), 5);
 });
 
 Deno.test("resegment() cuts runs of about TARGET_LINES lines that cover the family", () => {

@@ -151,3 +151,17 @@ export function emptyHistogram(): Histogram {
     exemplars: [],
   };
 }
+
+/**
+ * The sample lines a series renders in the text format: 1 for a counter,
+ * gauge or untyped series, a summary's quantiles plus `_sum` and `_count`, a
+ * histogram's buckets plus `+Inf`, `_sum` and `_count`.
+ *
+ * @param m The series.
+ * @returns At least 1.
+ */
+export function sampleLineCount(m: Metric): number {
+  if (m.histogram !== undefined) return m.histogram.bucket.length + 3;
+  if (m.summary !== undefined) return m.summary.quantile.length + 2;
+  return 1;
+}

@@ -7,7 +7,12 @@
  * @module
  */
 
-import type { Metric, MetricFamily, MetricType } from "@lib/model/metric.ts";
+import {
+  type Metric,
+  type MetricFamily,
+  type MetricType,
+  sampleLineCount,
+} from "@lib/model/metric.ts";
 import { compareMergedNames, compareMergedValues, labelsHash } from "@lib/store/label_sets.ts";
 import {
   blockHash,
@@ -262,13 +267,6 @@ export function mergedFamilyOf(entry: FamilyEntry, own: OwnFamily | undefined): 
   return entry.merged;
 }
 
-/** The sample lines of a series in the text format. */
-function metricLines(m: Metric): number {
-  if (m.histogram !== undefined) return m.histogram.bucket.length + 3;
-  if (m.summary !== undefined) return m.summary.quantile.length + 2;
-  return 1;
-}
-
 /**
  * A family both pushed and exposed by the gateway itself: `merged`'s series
  * with `extra` (the gateway's own, new objects on every scrape) placed in
@@ -328,7 +326,7 @@ export function withExtraSeries(
     },
     lines(c: number): number {
       const [own, i] = at(c);
-      return own ? metricLines(mine[i]!) : merged.lines(i);
+      return own ? sampleLineCount(mine[i]!) : merged.lines(i);
     },
     series(start = 0, end = size): Metric[] {
       const out: Metric[] = [];

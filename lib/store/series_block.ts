@@ -26,13 +26,14 @@
  * @module
  */
 
-import type {
-  Histogram,
-  LabelPair,
-  Metric,
-  MetricFamily,
-  MetricType,
-  Quantile,
+import {
+  type Histogram,
+  type LabelPair,
+  type Metric,
+  type MetricFamily,
+  type MetricType,
+  type Quantile,
+  sampleLineCount,
 } from "@lib/model/metric.ts";
 import {
   EMPTY_PART,
@@ -283,10 +284,7 @@ export function blockHash(b: SeriesBlock, i: number): number {
 export function blockLines(b: SeriesBlock, i: number): number {
   const shape = blockShape(b, i);
   if (shape.kind !== ShapeKind.RICH) return shape.lines;
-  const m = b.extra!.rich![i]!;
-  if (m.histogram !== undefined) return m.histogram.bucket.length + 3;
-  if (m.summary !== undefined) return m.summary.quantile.length + 2;
-  return 1;
+  return sampleLineCount(b.extra!.rich![i]!);
 }
 
 /** The gauge value of row 0 (a synthetic gauge's value), if it has one. */
