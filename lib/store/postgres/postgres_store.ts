@@ -355,7 +355,8 @@ export class PostgresStore implements MetricStore {
     if (notice.carried !== undefined) {
       this.#carried.add(notice.seq, notice.atMs, notice.carried);
     }
-    this.#notices.add(notice.seq, Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now());
+    const atMs = Number.isFinite(notice.atMs) ? notice.atMs : this.#o.now();
+    this.#notices.add(notice.seq, atMs, this.#applied);
     this.#wakeUp();
   }
 

@@ -190,15 +190,27 @@ const MAX_NOTICES = 10_000;
 export class NoticedCommits {
   readonly #notices: { seq: number; atMs: number }[] = [];
 
-  /** Records a commit's last sequence and when it was written (its writer's clock, ms). */
-  add(seq: number, atMs: number): void {
+  /**
+   * Records a commit's last sequence and when it was written (its writer's
+   * clock, ms), first forgetting the commits up to `applied`, so that only
+   * unapplied ones fill the bounded list, whether or not anyone scrapes.
+   */
+  add(seq: number, atMs: number, applied: number): void {
+    this.#forget(applied);
     if (this.#notices.length < MAX_NOTICES) this.#notices.push({ seq, atMs });
   }
 
   /** Seconds since the oldest notified commit after `applied` was written; 0 when none. */
   lagSeconds(applied: number, nowMs: number): number {
-    while (this.#notices.length > 0 && this.#notices[0]!.seq <= applied) this.#notices.shift();
+    this.#forget(applied);
     const oldest = this.#notices[0];
     return oldest === undefined ? 0 : Math.max(0, nowMs - oldest.atMs) / 1000;
+  }
+
+  /** Drops the commits up to `applied` (in one splice: they are the list's head). */
+  #forget(applied: number): void {
+    let n = 0;
+    while (n < this.#notices.length && this.#notices[n]!.seq <= applied) n++;
+    if (n > 0) this.#notices.splice(0, n);
   }
 }
