@@ -24,7 +24,6 @@
 
 import { assert, assertEquals, assertStringIncludes } from "@std/assert";
 import { join } from "@std/path";
-import { encodeHex } from "@std/encoding/hex";
 import { decodeDelimited } from "@lib/protobuf/decode.ts";
 import { encodeDelimited } from "@lib/protobuf/encode.ts";
 import { emptyHistogram, type MetricFamily, MetricType } from "@lib/model/metric.ts";
@@ -40,18 +39,16 @@ import {
   waitForLog,
 } from "./helpers/gateway.ts";
 import { hasProgram, testNeeding } from "./helpers/requirements.ts";
+import { buildGoProgram, goRequirement } from "./helpers/go_build.ts";
 
 const REFERENCE = {
   available: hasProgram(REFERENCE_BIN),
   reason: `${REFERENCE_BIN} (Debian's prometheus-pushgateway 1.5.1) is not installed`,
 };
-const GOPATH = "/usr/share/gocode";
-const GO = {
-  available: hasProgram("go") &&
-    hasProgram(`${GOPATH}/src/google.golang.org/protobuf/encoding/protowire/wire.go`),
-  reason: `go or Debian's google.golang.org/protobuf sources missing (packages "golang-go" and ` +
-    `"golang-github-prometheus-client-golang-dev", which brings "golang-google-protobuf-dev")`,
-};
+const GO = goRequirement(
+  "google.golang.org/protobuf/encoding/protowire/wire.go",
+  '"golang-github-prometheus-client-golang-dev" (which brings "golang-google-protobuf-dev")',
+);
 
 const OFFICIAL_DATA = new URL("testdata/official/", import.meta.url);
 const NEWEST = new URL("newest_layout.gob", OFFICIAL_DATA).pathname;
@@ -577,25 +574,7 @@ testNeeding(
 testNeeding(GO, "the committed newest-layout fixture is what make_fixtures writes", async () => {
   await withDir(async (dir) => {
     const source = new URL("make_fixtures/main.go", OFFICIAL_DATA).pathname;
-    const version = await run("go", ["version"]);
-    const key = encodeHex(
-      await crypto.subtle.digest(
-        "SHA-256",
-        new TextEncoder().encode(version.stdout + await Deno.readTextFile(source)),
-      ),
-    ).slice(0, 16);
-    const cacheRoot = `${Deno.env.get("TMPDIR") ?? "/tmp"}/pushgateway-deno-official-go`;
-    await Deno.mkdir(cacheRoot, { recursive: true });
-    const binary = join(dir, `make_fixtures-${key}`);
-    const build = await run("go", ["build", "-o", binary, source], {
-      GO111MODULE: "off",
-      GOPATH,
-      GOCACHE: `${cacheRoot}/gocache`,
-      GOPROXY: "off",
-      GOFLAGS: "",
-      CGO_ENABLED: "0",
-    }, 300_000);
-    assertEquals(build.code, 0, build.stderr);
+    const binary = await buildGoProgram(source, "make_fixtures");
     const made = await run(binary, [dir]);
     assertEquals(made.code, 0, made.stderr);
     const sorted = (bytes: Uint8Array) =>
