@@ -10,13 +10,9 @@
  * @module
  */
 
-import { BasicAuthChecker, unauthorized } from "@lib/web/basic_auth.ts";
 import type { BasicAuthOptions } from "@lib/web/basic_auth.ts";
-import { TokenBucket, tooManyRequests } from "@lib/web/rate_limit.ts";
 import type { Handler, WebLogger } from "@lib/web/types.ts";
-import { loadWebConfig } from "@lib/web/load_web_config.ts";
 import type { TlsSettings, WebConfig } from "@lib/web/load_web_config.ts";
-import type { RateLimitConfig } from "@lib/web/web_config.ts";
 
 /** Where a listener gets TLS settings from, and hears about their changes. */
 export interface TlsSource {
@@ -52,36 +48,15 @@ export interface GuardOptions {
   auth?: BasicAuthOptions;
 }
 
-const SILENT: WebLogger = { info() {}, error() {} };
-
-async function fingerprint(files: readonly string[]): Promise<string> {
-  const parts = await Promise.all(files.map(async (f) => {
-    try {
-      const s = await Deno.stat(f);
-      return `${s.mtime?.getTime()}/${s.size}/${s.ino}`;
-    } catch (e) {
-      return `error:${e instanceof Error ? e.name : e}`;
-    }
-  }));
-  return parts.join("|");
-}
-
-function sameRateLimit(a: RateLimitConfig | undefined, b: RateLimitConfig | undefined): boolean {
-  return a?.intervalMs === b?.intervalMs && a?.burst === b?.burst;
-}
-
-function withHeaders(res: Response, headers: readonly [string, string][]): Response {
-  if (headers.length === 0) return res;
-  let out = res;
-  try {
-    for (const [k, v] of headers) out.headers.set(k, v);
-  } catch {
-    // Immutable headers (e.g. a fetched Response): copy, then set.
-    out = new Response(res.body, res);
-    for (const [k, v] of headers) out.headers.set(k, v);
-  }
-  return out;
-}
+/** The guard without a web config file: every request passes, plain HTTP. */
+const PASS_THROUGH: Guard = {
+  wrap: (handler) => handler,
+  reload: () => Promise.resolve(false),
+  config: () => undefined,
+  tls: () => undefined,
+  onTlsChange: () => () => {},
+  close() {},
+};
 
 /**
  * Creates a guard, loading the web config file once.
@@ -91,106 +66,7 @@ function withHeaders(res: Response, headers: readonly [string, string][]): Respo
  * @throws {WebConfigError} when the file is invalid at start-up.
  */
 export async function createGuard(opts: GuardOptions): Promise<Guard> {
-  const now = opts.now ?? Date.now;
-  const log = opts.logger ?? SILENT;
-  const checkEvery = opts.checkIntervalMs ?? 1000;
-  const path = opts.path || undefined;
-  const checker = new BasicAuthChecker(opts.auth);
-  const tlsListeners = new Set<(tls: TlsSettings | undefined) => void>();
-
-  let current: WebConfig | undefined;
-  let seen = "";
-  let limiter: TokenBucket | undefined;
-  let lastCheck = now();
-  let pending: Promise<boolean> | undefined;
-  let timer: ReturnType<typeof setInterval> | undefined;
-
-  const apply = (next: WebConfig): void => {
-    const prev = current;
-    current = next;
-    if (!sameRateLimit(prev?.rateLimit, next.rateLimit)) {
-      limiter = next.rateLimit === undefined
-        ? undefined
-        : new TokenBucket(next.rateLimit.intervalMs, next.rateLimit.burst, now);
-    }
-    if (prev !== undefined && JSON.stringify(prev.tls) !== JSON.stringify(next.tls)) {
-      for (const cb of tlsListeners) cb(next.tls);
-    }
-  };
-
-  const load = async (): Promise<boolean> => {
-    if (path === undefined) return false;
-    // Only reached after createGuard's first load set `current` (check() and reload() both).
-    const before = await fingerprint((current as WebConfig).files);
-    try {
-      const next = await loadWebConfig(path);
-      seen = await fingerprint(next.files);
-      apply(next);
-      return true;
-    } catch (e) {
-      seen = before;
-      log.error("Unable to reload web configuration, keeping the previous one", {
-        file: path,
-        err: e instanceof Error ? e.message : String(e),
-      });
-      return false;
-    }
-  };
-
-  const once = (): Promise<boolean> => {
-    pending ??= load().finally(() => {
-      pending = undefined;
-    });
-    return pending;
-  };
-
-  const check = async (): Promise<void> => {
-    if (path === undefined || current === undefined) return;
-    const t = now();
-    if (t - lastCheck < checkEvery) return;
-    lastCheck = t;
-    if (await fingerprint(current.files) !== seen) {
-      if (await once()) log.info("Web configuration reloaded", { file: path });
-    }
-  };
-
-  if (path !== undefined) {
-    const first = await loadWebConfig(path);
-    seen = await fingerprint(first.files);
-    apply(first);
-  }
-
-  const guard: Guard = {
-    wrap(handler: Handler): Handler {
-      if (path === undefined) return handler;
-      return async (req, info) => {
-        await check();
-        const cfg = current as WebConfig;
-        if (limiter !== undefined && !limiter.allow()) return tooManyRequests();
-        if (
-          cfg.users.size > 0 && !await checker.check(req.headers.get("Authorization"), cfg.users)
-        ) {
-          return withHeaders(unauthorized(), cfg.headers);
-        }
-        return withHeaders(await handler(req, info), cfg.headers);
-      };
-    },
-    reload: once,
-    config: () => current,
-    tls: () => current?.tls,
-    onTlsChange(cb) {
-      tlsListeners.add(cb);
-      if (timer === undefined && path !== undefined && checkEvery > 0) {
-        const t = setInterval(() => void check(), checkEvery);
-        Deno.unrefTimer(t);
-        timer = t;
-      }
-      return () => tlsListeners.delete(cb);
-    },
-    close() {
-      if (timer !== undefined) clearInterval(timer);
-      timer = undefined;
-    },
-  };
-  return guard;
+  if (!opts.path) return PASS_THROUGH;
+  const { createConfiguredGuard } = await import("@lib/web/configured_guard.ts");
+  return await createConfiguredGuard(opts.path, opts);
 }

@@ -16,7 +16,6 @@
  * @module
  */
 
-import https from "node:https";
 import type { Server as NodeHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
@@ -263,6 +262,9 @@ async function bindNode(
 ): Promise<Endpoint> {
   let tls = initial;
   const requestCert = tls.clientAuthType !== "NoClientCert";
+  // Loaded on first use: the Node compatibility layer behind it costs megabytes of memory in every
+  // gateway, and only these TLS settings need it.
+  const { default: https } = await import("node:https");
   const server: NodeHttpsServer = https.createServer({
     cert: tls.cert,
     key: tls.key,
