@@ -10,6 +10,7 @@ import { dirname } from "@std/path";
 import { TextLineStream } from "@std/streams/text-line-stream";
 import { freePort } from "../tests/helpers/gateway.ts";
 import { type BenchOptions, parseProcStatCpuMs, parseProcStatus } from "./bench_lib.ts";
+import { V8_FLAGS } from "./release_lib.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const DEFAULT_MAIN = new URL("main.ts", ROOT).pathname;
@@ -119,7 +120,9 @@ export async function spawnGateway(spec: GatewaySpec, opts: BenchOptions): Promi
       });
     } else {
       const runtime = ["run", "--allow-all", "--quiet"];
-      if (spec.v8Flags) runtime.push(`--v8-flags=${spec.v8Flags}`);
+      // The flags the release and `deno task start` run with, then the variant's.
+      const v8 = [...V8_FLAGS, ...spec.v8Flags ? spec.v8Flags.split(",") : []];
+      if (v8.length > 0) runtime.push(`--v8-flags=${v8.join(",")}`);
       if (spec.cpuProfDir) runtime.push("--cpu-prof", `--cpu-prof-dir=${spec.cpuProfDir}`);
       const main = spec.main || opts.main || DEFAULT_MAIN;
       cmd = new Deno.Command(Deno.execPath(), {

@@ -66,8 +66,11 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   `--allow-env=${["LOG_TOKENS", "LOG_STREAM", ...POSTGRES_ENV].join(",")}`,
 ];
 
-/** V8 flags baked into the compiled gateway (e.g. `--max-semi-space-size=64`); none for now. */
-export const V8_FLAGS: readonly string[] = [];
+/**
+ * V8 flags baked into the compiled gateway, the same as `deno task start` sets: `--expose-gc` lets
+ * the gateway give the heap a restore grew back to the system (`lib/heap.ts`).
+ */
+export const V8_FLAGS: readonly string[] = ["--expose-gc"];
 
 /** Options of `scripts/release.ts`. */
 export interface ReleaseOptions {

@@ -18,6 +18,7 @@ import {
   tarArgs,
   tarMembers,
   UsageError,
+  V8_FLAGS,
   zipArgs,
   zipMembers,
 } from "./release_lib.ts";
@@ -108,6 +109,7 @@ Deno.test("compileArgs() builds the deno compile command line", () => {
     "--allow-write",
     "--allow-env=LOG_TOKENS,LOG_STREAM,PGHOST,PGPORT,PGUSER,PGUSERNAME,PGDATABASE,PGPASSWORD," +
     "PGAPPNAME,PGTARGETSESSIONATTRS,USER,USERNAME,LOGNAME",
+    "--v8-flags=--expose-gc",
     "main.ts",
   ]);
   assertEquals(
@@ -132,6 +134,14 @@ Deno.test("compileArgs() builds the deno compile command line", () => {
       "x.ts",
     ],
   );
+});
+
+Deno.test("deno task start runs with the V8 flags the release is compiled with", async () => {
+  const config = JSON.parse(
+    await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+  ) as { tasks: Record<string, string> };
+  const start = config.tasks.start ?? "";
+  assertEquals(start.match(/--v8-flags=(\S+)/)?.[1], V8_FLAGS.join(","));
 });
 
 Deno.test("releaseLayout() and member lists", () => {

@@ -614,6 +614,24 @@ Deno.test("a good file next to stale temp files: temps removed on start, data re
   });
 });
 
+Deno.test("after a restore the heap is compacted once, while the gateway serves the restored data", async () => {
+  await withTempDir(async (dir) => {
+    const file = join(dir, "p.db");
+    await Deno.writeTextFile(file, validSnapshot("old", 7));
+    const run = await withGateway(
+      [`--persistence.file=${file}`, "--log.level=debug"],
+      async (gw) => {
+        const line = await waitForLog(gw, /heap compacted after the restore/, PATIENCE);
+        assertMatch(line, /level=debug .* ms=\d+/);
+        const text = (await request(gw, "GET", "/metrics")).text;
+        assert(text.includes('restored_value{instance="",job="old"} 7'), text);
+      },
+    );
+    assertEquals(run.status.code, 0);
+    assertEquals(run.logs.filter((l) => /heap compacted/.test(l)).length, 1);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Unwritable locations
 

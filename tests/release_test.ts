@@ -36,6 +36,7 @@ import {
   releaseLayout,
   RUNTIME_PERMISSIONS,
   tarMembers,
+  V8_FLAGS,
   zipMembers,
 } from "../scripts/release_lib.ts";
 import { hostTarget, parseTarget, type Target } from "../scripts/targets.ts";
@@ -95,13 +96,14 @@ async function standIn(dir: string): Promise<string> {
   await Deno.writeTextFile(join(app, "build_info.json"), JSON.stringify(BUILD_INFO));
   assertEquals((await runCommand("cp", ["-a", join(src, "ui"), app])).code, 0);
   const perms = RUNTIME_PERMISSIONS.map((p) => `'${p}'`).join(" ");
+  const v8 = V8_FLAGS.length > 0 ? ` '--v8-flags=${V8_FLAGS.join(",")}'` : "";
   await Deno.writeTextFile(
     launcher,
     [
       "#!/bin/sh",
       "# STAND-IN for the compiled pushgateway (denort cannot be downloaded here):",
       "# runs the deno bundle of main.ts with the release's runtime permissions.",
-      `exec '${Deno.execPath()}' run --no-config ${perms} '${bundle}' "$@"`,
+      `exec '${Deno.execPath()}' run --no-config ${perms}${v8} '${bundle}' "$@"`,
       "",
     ].join("\n"),
   );

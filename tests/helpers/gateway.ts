@@ -5,6 +5,7 @@
  * @module
  */
 
+import { V8_FLAGS } from "../../scripts/release_lib.ts";
 import { poll, type PollOptions } from "./poll.ts";
 import { type Requirement, testNeeding } from "./requirements.ts";
 
@@ -79,6 +80,7 @@ export async function startGateway(
     "run",
     "--allow-all",
     "--quiet",
+    ...(V8_FLAGS.length > 0 ? [`--v8-flags=${V8_FLAGS.join(",")}`] : []), // as the release runs
     options.main ?? MAIN,
     "--web.listen-address=127.0.0.1:0",
     ...args,
