@@ -86,6 +86,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const own = config.postgresUrl !== ""
     ? withOwnFamilies(STORE_OWN_FAMILIES, STORAGE_FAMILIES)
     : withOwnFamilies(STORE_OWN_FAMILIES);
+  // Loading a whole store leaves the heap grown by its allocation peak: give that back once the
+  // gateway serves (a restored file), or once the replica has its state (the shared store).
+  const compactSoon = (done: string): void => {
+    setTimeout(() => {
+      const ms = compactHeap();
+      if (ms !== undefined) logger.debug(done, { ms: Math.round(ms) });
+    }, 0);
+  };
   let store: MetricStore;
   let shared: PostgresStore | undefined;
   let persister: Persister | undefined;
@@ -95,7 +103,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const settings = {
       ...postgresSettings(config, logger),
       state: { defaultTtlMs: config.defaultTtlMs, maxSeries: config.maxSeries },
-      onLoaded: () => expirer?.rescan(),
+      onLoaded: () => {
+        expirer?.rescan();
+        compactSoon("heap compacted after loading the shared state");
+      },
     };
     if (config.postgresImport !== "") {
       return await importFile(config.postgresImport, settings, logger);
@@ -115,7 +126,9 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     store = memory;
     if (config.persistenceFile !== "") {
-      memory.restore(await loadSnapshot(config.persistenceFile, logger, { own }));
+      const restored = await loadSnapshot(config.persistenceFile, logger, { own });
+      memory.restore(restored);
+      if (restored.length > 0) compactSoon("heap compacted after the restore");
       const p = createPersister({
         path: config.persistenceFile,
         intervalMs: config.persistenceIntervalMs,
@@ -189,15 +202,6 @@ async function main(argv: readonly string[]): Promise<number> {
     persister?.stop();
     await store.close();
     return 1;
-  }
-  if (persister !== undefined) {
-    // The restore's allocation peak left the heap grown; give it back once the gateway serves.
-    setTimeout(() => {
-      const ms = compactHeap();
-      if (ms !== undefined) {
-        logger.debug("heap compacted after the restore", { ms: Math.round(ms) });
-      }
-    }, 0);
   }
   // The shared store connects and loads in the background (`/-/ready` says when it is done);
   // a database it must not use (newer schema, other settings) ends the process.

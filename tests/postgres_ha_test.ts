@@ -281,6 +281,14 @@ testNeeding(POSTGRES, "gateways sharing one PostgreSQL", async (t) => {
         assertStringIncludes(text, 'm{i="19",instance="",job="early"} 19\n');
         const own = (await req(b, "GET", "/-/metrics")).text;
         assert(sample(own, "pushgateway_storage_reloads_total")! >= 2, "b loaded the state again");
+        // Each load of the whole state is followed by one heap compaction.
+        const compactions = (gw: RunningGateway) =>
+          gw.logs.filter((l) => /msg="heap compacted after loading the shared state"/.test(l))
+            .length;
+        await poll(
+          "the compactions after the loads",
+          () => compactions(late) >= 1 && compactions(b) >= 2 || undefined,
+        );
         assert(
           sample(
                 (await req(a, "GET", "/-/metrics")).text,
