@@ -86,8 +86,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const own = config.postgresUrl !== ""
     ? withOwnFamilies(STORE_OWN_FAMILIES, STORAGE_FAMILIES)
     : withOwnFamilies(STORE_OWN_FAMILIES);
-  // Loading a whole store leaves the heap grown by its allocation peak: give that back once the
-  // gateway serves (a restored file), or once the replica has its state (the shared store).
+  // Loading a whole store leaves the heap grown by its allocation peak: give that back on the next
+  // turn of the event loop after a restored file, or after each load of the shared store's state.
   const compactSoon = (done: string): void => {
     setTimeout(() => {
       const ms = compactHeap();
