@@ -9,7 +9,7 @@
  * thing at a time:
  *
  * - **Group commit.** The writes submitted since the last transaction go in
- *   one (while writes keep coming, after a 2 ms linger for more), appended
+ *   one (while several writers keep writing, after a 2 ms linger for more), appended
  *   by one statement (`appendBatch`): on the server, the
  *   writers' advisory lock (serialises writers across replicas), the next
  *   sequence numbers, the insert, `NOTIFY`, and the log rows this replica
@@ -294,8 +294,7 @@ export class PostgresStore implements MetricStore {
         }
         if (this.#queue.size > 0) {
           await this.#pacer.before(this.#queue.size, this.#o.maxBatch);
-          await this.#commitNext();
-          this.#pacer.after();
+          this.#pacer.after(await this.#commitNext());
           this.#maybeCheckpoint();
           continue;
         }
@@ -508,11 +507,12 @@ export class PostgresStore implements MetricStore {
    * One batch in one transaction (see {@linkcode appendBatch}): the writes
    * queued now are logged as they are; once committed, the log rows before
    * them that this replica had not applied, then the batch itself, are
-   * applied in order, which checks the writes and answers them.
+   * applied in order, which checks the writes and answers them. Resolves
+   * with the number of writes the transaction carried.
    */
-  async #commitNext(): Promise<void> {
+  async #commitNext(): Promise<number> {
     const batch = this.#queue.take(this.#o.maxBatch);
-    if (batch.length === 0) return;
+    if (batch.length === 0) return 0;
     const listener = this.#listener!;
     let appended;
     try {
@@ -538,7 +538,7 @@ export class PostgresStore implements MetricStore {
           ),
         );
       }
-      return;
+      return batch.length;
     }
     this.#setConnected(true);
     this.metrics.commits++;
@@ -549,14 +549,15 @@ export class PostgresStore implements MetricStore {
       this.#applyRows(rows);
     } catch (err) {
       this.#readFailed(err); // behind: the load applies the batch, and answers it
-      return;
+      return batch.length;
     }
     // The rows read back were cut at the limit: a follow reaches the batch later.
     if (this.#applied !== first - 1) {
       this.#followWanted = true;
-      return;
+      return batch.length;
     }
     batch.forEach((e, i) => this.#applyOne(first + i, e.write));
+    return batch.length;
   }
 
   // ---------------------------------------------------------------------------

@@ -76,27 +76,50 @@ export class WriteQueue {
   }
 }
 
-/** A batch waits this long for more writes when the last transaction ended less than `BUSY_MS` ago. */
+/** A batch waits this long for more writes when writers are busy (see {@linkcode CommitPacer}). */
 const LINGER_MS = 2;
 const BUSY_MS = 20;
 
+/** What {@linkcode CommitPacer} reads the time from and waits with (tests give their own). */
+export interface PacerClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+const REAL_CLOCK: PacerClock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
 /**
- * Group commit's pacing: while writes keep coming, a batch lingers a moment
- * so that it takes the writes arriving meanwhile (fewer, larger transactions:
- * less CPU per write in PostgreSQL and in the replicas).
+ * Group commit's pacing: while several writers keep writing, a batch lingers
+ * a moment so that it takes the writes arriving meanwhile (fewer, larger
+ * transactions: less CPU per write in PostgreSQL and in the replicas).
+ *
+ * "Several writers" means the last transaction carried more than one write
+ * and ended less than `BUSY_MS` ago. A lone writer, whose next write only
+ * comes after the answer to the last, never waits: lingering could gain it
+ * nothing and would add `LINGER_MS` to every push.
  */
 export class CommitPacer {
+  readonly #clock: PacerClock;
   #lastCommit = -Infinity;
+  #lastBatch = 0;
 
-  /** Before taking a batch of `queued` writes (at most `max`): lingers when writing steadily. */
-  async before(queued: number, max: number): Promise<void> {
-    if (performance.now() - this.#lastCommit < BUSY_MS && queued < max) {
-      await new Promise((r) => setTimeout(r, LINGER_MS));
-    }
+  /** A pacer on the real clock, or on `clock`. */
+  constructor(clock: PacerClock = REAL_CLOCK) {
+    this.#clock = clock;
   }
 
-  /** After a transaction ended (committed or not). */
-  after(): void {
-    this.#lastCommit = performance.now();
+  /** Before taking a batch of `queued` writes (at most `max`): lingers when writers are busy. */
+  async before(queued: number, max: number): Promise<void> {
+    const busy = this.#clock.now() - this.#lastCommit < BUSY_MS && this.#lastBatch > 1;
+    if (busy && queued < max) await this.#clock.sleep(LINGER_MS);
+  }
+
+  /** After a transaction of `writes` writes ended (committed or not). */
+  after(writes: number): void {
+    this.#lastCommit = this.#clock.now();
+    this.#lastBatch = writes;
   }
 }
