@@ -2,7 +2,7 @@ import { assert, assertEquals } from "@std/assert";
 import { type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import { Expirer } from "@lib/store/expiry.ts";
 import { InMemoryStore, type InMemoryStoreOptions } from "@lib/store/memory_store.ts";
-import type { MetricStore, WriteRequest, WriteResultOf } from "@lib/store/store.ts";
+import type { MetricStore, PushWrite, WriteRequest, WriteResultOf } from "@lib/store/store.ts";
 import { timestampGauge } from "@lib/store/sanitize.ts";
 import { type Group, PUSH_EXPIRY_TIME_METRIC, PUSH_TIME_METRIC } from "@lib/store/types.ts";
 import { FakeClock } from "../../tests/helpers/fake_clock.ts";
@@ -11,6 +11,24 @@ const SECOND = 1000;
 
 function gauge(name = "m"): MetricFamily {
   return { name, type: MetricType.GAUGE, metric: [{ label: [], gauge: { value: 1 } }] };
+}
+
+/** Pushes one gauge as group `{job}` at `timeMs`, with a TTL from a header when given; true when accepted. */
+async function pushGauge(
+  store: Pick<MetricStore, "submit">,
+  job: string,
+  timeMs: number,
+  ttlMs?: number,
+): Promise<boolean> {
+  const write: PushWrite = {
+    kind: "push",
+    labels: { job },
+    families: [gauge()],
+    replace: true,
+    timeMs,
+    ...(ttlMs === undefined ? {} : { ttlMs }),
+  };
+  return (await store.submit(write)).ok;
 }
 
 /** Log lines as [level, msg, attrs]. */
@@ -42,15 +60,7 @@ async function setup(options: InMemoryStoreOptions = {}, start = true): Promise<
   const { lines, logger } = recorder();
   const expirer = new Expirer({ store, clock, logger });
   if (start) await expirer.start();
-  const push = async (job: string, ttlMs?: number) =>
-    (await store.submit({
-      kind: "push",
-      labels: { job },
-      families: [gauge()],
-      replace: true,
-      timeMs: clock.now(),
-      ...(ttlMs === undefined ? {} : { ttlMs }),
-    })).ok;
+  const push = (job: string, ttlMs?: number) => pushGauge(store, job, clock.now(), ttlMs);
   return { clock, store, expirer, lines, push };
 }
 
@@ -149,18 +159,11 @@ Deno.test("Expirer: a push that races its own group's expiry wins", async () => 
   const { lines, logger } = recorder();
   const expirer = new Expirer({ store, clock, logger });
   await expirer.start();
-  const pushA = () =>
-    store.submit({
-      kind: "push",
-      labels: { job: "a" },
-      families: [gauge()],
-      replace: true,
-      timeMs: clock.now(),
-    });
-  assert((await pushA()).ok);
+  const pushA = () => pushGauge(store, "a", clock.now());
+  assert(await pushA());
   await clock.advance(10 * SECOND);
   assertEquals(store.held.length, 1, "the expiry delete is on its way");
-  assert((await pushA()).ok, "a push lands first");
+  assert(await pushA(), "a push lands first");
   store.held.shift()?.();
   await expirer.settled();
   const group = store.view.group({ job: "a" });
@@ -183,22 +186,9 @@ Deno.test("Expirer.start() removes groups whose deadline passed while the gatewa
   for (
     const [job, ttlMs] of [["header-past", 1 * SECOND], ["header-future", 60 * SECOND]] as const
   ) {
-    await before.submit({
-      kind: "push",
-      labels: { job },
-      families: [gauge()],
-      replace: true,
-      timeMs: clock.now() - 5 * SECOND,
-      ttlMs,
-    });
+    assert(await pushGauge(before, job, clock.now() - 5 * SECOND, ttlMs));
   }
-  await before.submit({
-    kind: "push",
-    labels: { job: "default-past" },
-    families: [gauge()],
-    replace: true,
-    timeMs: clock.now() - 20 * SECOND,
-  });
+  assert(await pushGauge(before, "default-past", clock.now() - 20 * SECOND));
   // Restart with a longer default: the default group now lives on; the header deadline passed.
   const after = new InMemoryStore({ defaultTtlMs: 60 * SECOND });
   after.restore(before.snapshot());
@@ -223,20 +213,8 @@ Deno.test("Expirer with shouldIssue() false keeps its deadlines and counts delet
   let leader = false;
   const expirer = new Expirer({ store, clock, logger, shouldIssue: () => leader, retryMs: 500 });
   await expirer.start();
-  await store.submit({
-    kind: "push",
-    labels: { job: "a" },
-    families: [gauge()],
-    replace: true,
-    timeMs: clock.now(),
-  });
-  await store.submit({
-    kind: "push",
-    labels: { job: "b" },
-    families: [gauge()],
-    replace: true,
-    timeMs: clock.now(),
-  });
+  assert(await pushGauge(store, "a", clock.now()));
+  assert(await pushGauge(store, "b", clock.now()));
   await clock.advance(20 * SECOND);
   assertEquals(store.view.size, 2, "not the issuer: nothing deleted");
   assertEquals(clock.pending, 1, "one timer, asking again later");
@@ -285,13 +263,7 @@ Deno.test("Expirer retries a delete the store could not take", async () => {
   const { lines, logger } = recorder();
   const expirer = new Expirer({ store: flaky, clock, logger, retryMs: 2 * SECOND });
   await expirer.start();
-  await store.submit({
-    kind: "push",
-    labels: { job: "a" },
-    families: [gauge()],
-    replace: true,
-    timeMs: clock.now(),
-  });
+  assert(await pushGauge(store, "a", clock.now()));
   await clock.advance(10 * SECOND);
   assertEquals(store.view.size, 1);
   assertEquals(lines[0]?.[0], "warn");
