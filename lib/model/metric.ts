@@ -138,6 +138,29 @@ export interface MetricFamily {
   metric: Metric[];
 }
 
+/**
+ * A classic histogram (buckets, no native parts) with all repeated fields
+ * present, built in one literal so that every such histogram shares one shape.
+ */
+export function classicHistogram(
+  sampleCount: number,
+  sampleSum: number,
+  bucket: Histogram["bucket"],
+): Histogram {
+  return {
+    sampleCount,
+    sampleSum,
+    bucket,
+    negativeSpan: [],
+    negativeDelta: [],
+    negativeCount: [],
+    positiveSpan: [],
+    positiveDelta: [],
+    positiveCount: [],
+    exemplars: [],
+  };
+}
+
 /** Returns an empty {@linkcode Histogram} with all repeated fields present. */
 export function emptyHistogram(): Histogram {
   return {

@@ -27,6 +27,7 @@
  */
 
 import {
+  classicHistogram,
   type Histogram,
   type LabelPair,
   type Metric,
@@ -300,22 +301,6 @@ export function blockGaugeValue(b: SeriesBlock): number | undefined {
 /** Row `i`'s labels as a new array (sorted by name; the pair objects are shared). */
 export function blockLabels(b: SeriesBlock, i: number): LabelPair[] {
   return mergeLabels(b.part.pairs, blockSet(b, i).pairs);
-}
-
-/** A classic histogram's model form. */
-function classicHistogram(count: number, sum: number, bucket: Histogram["bucket"]): Histogram {
-  return {
-    sampleCount: count,
-    sampleSum: sum,
-    bucket,
-    negativeSpan: [],
-    negativeDelta: [],
-    negativeCount: [],
-    positiveSpan: [],
-    positiveDelta: [],
-    positiveCount: [],
-    exemplars: [],
-  };
 }
 
 /** Row `i` as a new `Metric` (nested objects of rich rows are shared, never to be modified). */

@@ -8,6 +8,7 @@
 import type { Group, GroupingLabels, GroupTtl, StoredFamily } from "@lib/store/types.ts";
 import {
   type Bucket,
+  classicHistogram,
   emptyHistogram,
   type Histogram,
   type LabelPair,
@@ -221,19 +222,7 @@ function fastHistogram(v: unknown): Histogram | undefined {
     sampleCount !== undefined && sampleSum !== undefined &&
     v.sampleCountFloat === undefined && v.createdTimestamp === undefined
   ) {
-    // The usual shape, built in one literal (no out-of-object properties).
-    return {
-      sampleCount,
-      sampleSum,
-      bucket,
-      negativeSpan: [],
-      negativeDelta: [],
-      negativeCount: [],
-      positiveSpan: [],
-      positiveDelta: [],
-      positiveCount: [],
-      exemplars: [],
-    };
+    return classicHistogram(sampleCount, sampleSum, bucket); // the usual shape
   }
   return assignDefined<Histogram>({ ...emptyHistogram(), bucket }, {
     sampleCount,
