@@ -17,7 +17,7 @@ import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { createUiRoutes } from "@lib/ui/routes.ts";
 import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metrics.ts";
-import { compactHeap } from "@lib/heap.ts";
+import { HeapTrimmer } from "@lib/heap_trim.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
 import { Expirer, SYSTEM_CLOCK } from "@lib/store/expiry.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
@@ -86,14 +86,17 @@ async function main(argv: readonly string[]): Promise<number> {
   const own = config.postgresUrl !== ""
     ? withOwnFamilies(STORE_OWN_FAMILIES, STORAGE_FAMILIES)
     : withOwnFamilies(STORE_OWN_FAMILIES);
-  // Loading a whole store leaves the heap grown by its allocation peak: give that back on the next
-  // turn of the event loop after a restored file, or after each load of the shared store's state.
-  const compactSoon = (done: string): void => {
-    setTimeout(() => {
-      const ms = compactHeap();
-      if (ms !== undefined) logger.debug(done, { ms: Math.round(ms) });
-    }, 0);
-  };
+  // Bursts of writes and loads of a whole store leave the heap grown by their allocation peak: give
+  // that back once the gateway is quiet (after a restored file or a load of the shared store's
+  // state in any case).
+  const trimmer = new HeapTrimmer({
+    onCompacted: (reason, ms, slack) =>
+      logger.debug(reason ?? "heap compacted while idle", {
+        ms: Math.round(ms),
+        unused_mib: Math.round(slack / 1048576),
+      }),
+  });
+  const compactSoon = (reason: string): void => trimmer.compactWhenQuiet(reason);
   let store: MetricStore;
   let shared: PostgresStore | undefined;
   let persister: Persister | undefined;
@@ -139,6 +142,7 @@ async function main(argv: readonly string[]): Promise<number> {
       persister = p;
     }
   }
+  store.subscribe(() => trimmer.activity());
   // Groups whose deadline passed while the gateway was down are removed before serving.
   // With the shared store one replica at a time (the holder of the database's expiry lock)
   // issues the deletes; every replica applies and counts them.
@@ -177,6 +181,14 @@ async function main(argv: readonly string[]): Promise<number> {
     requestQuit: () => setTimeout(quit, 0),
   };
   const app = createApp(ctx, createUiRoutes(ctx));
+  const watched: typeof app = async (req, info) => {
+    trimmer.requestStarted();
+    try {
+      return await app(req, info);
+    } finally {
+      trimmer.requestEnded();
+    }
+  };
 
   let guard: Guard;
   try {
@@ -190,7 +202,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   let server;
   try {
-    server = await serve(guard.wrap(app), {
+    server = await serve(guard.wrap(watched), {
       addresses: config.listenAddresses,
       tls: guard,
       logger,
@@ -229,6 +241,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   await server.shutdown();
   guard.close();
+  trimmer.stop();
   logger.info("HTTP server stopped");
   expiry.stop();
   await store.close();

@@ -12,7 +12,8 @@
  *
  * It needs V8's `gc` function, exposed by `--v8-flags=--expose-gc` (set in
  * `deno task start` and in the release's compile flags); without it nothing
- * happens.
+ * happens. When it runs is the trimmer's choice (`heap_trim.ts`):
+ * at a quiet moment after a restore or a load, and after bursts of writes.
  *
  * @module
  */

@@ -1,0 +1,234 @@
+import { assert, assertEquals } from "@std/assert";
+import { join } from "@std/path";
+import {
+  heapSlack,
+  type HeapSpace,
+  HeapTrimmer,
+  INTERVAL_FACTOR,
+  MIN_INTERVAL_MS,
+  QUIET_MS,
+  SLACK_BYTES,
+  type TrimClock,
+  YOUNG_BASE_BYTES,
+} from "@lib/heap_trim.ts";
+
+const MIB = 1024 * 1024;
+
+/** A clock whose timers run when the test advances it. */
+class FakeClock implements TrimClock {
+  time = 0;
+  #timers = new Map<number, { at: number; callback: () => void }>();
+  #next = 1;
+
+  now(): number {
+    return this.time;
+  }
+  setTimer(callback: () => void, delayMs: number): unknown {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.time + delayMs, callback });
+    return id;
+  }
+  clearTimer(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+  get pending(): number {
+    return this.#timers.size;
+  }
+  /** Moves time forward `ms`, running the timers due on the way (and what they await). */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      let due: [number, { at: number; callback: () => void }] | undefined;
+      for (const entry of this.#timers) {
+        if (entry[1].at <= end && (due === undefined || entry[1].at < due[1].at)) due = entry;
+      }
+      if (due === undefined) break;
+      this.#timers.delete(due[0]);
+      this.time = Math.max(this.time, due[1].at);
+      due[1].callback();
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+    }
+    this.time = end;
+  }
+}
+
+function spaces(youngMiB: number, oldUnusedMiB = 0): HeapSpace[] {
+  return [
+    { space_name: "new_space", space_size: youngMiB * MIB, space_used_size: 0.5 * MIB },
+    { space_name: "old_space", space_size: (20 + oldUnusedMiB) * MIB, space_used_size: 20 * MIB },
+  ];
+}
+
+/** A trimmer on a fake clock and heap; `compactions` lists each compaction's reason. */
+function setup(heap: () => HeapSpace[], compactMs: number | "no gc" = 100) {
+  const clock = new FakeClock();
+  const compactions: (string | undefined)[] = [];
+  let compacts = 0;
+  const trimmer = new HeapTrimmer({
+    clock,
+    heapSpaces: () => Promise.resolve(heap()),
+    compact: () => {
+      compacts++;
+      return compactMs === "no gc" ? undefined : compactMs;
+    },
+    onCompacted: (reason) => compactions.push(reason),
+  });
+  return { clock, trimmer, compactions, compacts: () => compacts };
+}
+
+Deno.test("heapSlack counts the young generation above its base and what other spaces leave unused", () => {
+  assertEquals(heapSlack(spaces(1)), 0);
+  assertEquals(heapSlack(spaces(27)), 26 * MIB);
+  assertEquals(heapSlack(spaces(1, 5)), 5 * MIB);
+  assertEquals(heapSlack(spaces(0.25)), 0, "a young generation below its base is no slack");
+  assertEquals(YOUNG_BASE_BYTES, 1 * MIB);
+});
+
+Deno.test("HeapTrimmer compacts a heap with much unused capacity once the gateway is quiet", async () => {
+  const { clock, trimmer, compactions } = setup(() => spaces(27));
+  trimmer.activity();
+  await clock.advance(QUIET_MS - 1);
+  assertEquals(compactions, [], "not before the quiet period");
+  await clock.advance(1);
+  assertEquals(compactions, [undefined]);
+  await clock.advance(60_000);
+  assertEquals(compactions.length, 1, "nothing more without activity");
+});
+
+Deno.test("HeapTrimmer leaves a heap with little unused capacity alone", async () => {
+  const small = SLACK_BYTES / MIB; // young base + this is just below the threshold
+  const { clock, trimmer, compactions } = setup(() => spaces(small));
+  trimmer.activity();
+  await clock.advance(10_000);
+  assertEquals(compactions, []);
+  assertEquals(clock.pending, 0, "no timer left behind");
+});
+
+Deno.test("HeapTrimmer waits for the quiet period after the last activity and for requests in flight", async () => {
+  const { clock, trimmer, compactions } = setup(() => spaces(27));
+  trimmer.activity();
+  await clock.advance(200);
+  trimmer.activity(); // a write
+  await clock.advance(200);
+  assertEquals(compactions, [], "the write restarted the quiet period");
+  trimmer.requestStarted();
+  await clock.advance(5_000);
+  assertEquals(compactions, [], "a request in flight is not quiet");
+  trimmer.requestEnded();
+  await clock.advance(QUIET_MS - 1);
+  assertEquals(compactions, []);
+  await clock.advance(1);
+  assertEquals(compactions, [undefined], "quiet from the end of the request");
+});
+
+Deno.test("HeapTrimmer compacts when asked at the next quiet moment, whatever the slack", async () => {
+  const { clock, trimmer, compactions } = setup(() => spaces(1));
+  trimmer.compactWhenQuiet("heap compacted after the restore");
+  trimmer.requestStarted(); // a readiness probe
+  await clock.advance(1_000);
+  trimmer.requestEnded();
+  assertEquals(compactions, []);
+  await clock.advance(QUIET_MS);
+  assertEquals(compactions, ["heap compacted after the restore"]);
+  trimmer.activity();
+  await clock.advance(10_000);
+  assertEquals(compactions.length, 1, "asked once, compacted once");
+});
+
+Deno.test("HeapTrimmer spaces compactions by at least 20 times the last one's duration", async () => {
+  const cases: [number, number][] = [[10, MIN_INTERVAL_MS], [250, INTERVAL_FACTOR * 250]];
+  for (const [ms, gap] of cases) {
+    const { clock, trimmer, compactions } = setup(() => spaces(27), ms);
+    trimmer.activity();
+    await clock.advance(QUIET_MS);
+    assertEquals(compactions.length, 1);
+    const first = clock.time;
+    trimmer.activity();
+    await clock.advance(gap - 1);
+    assertEquals(compactions.length, 1, `not within ${gap} ms of a ${ms} ms compaction`);
+    await clock.advance(1);
+    assertEquals(compactions.length, 2);
+    assertEquals(clock.time - first, gap);
+  }
+});
+
+Deno.test("HeapTrimmer gives up for good when the heap cannot be compacted (no exposed gc)", async () => {
+  const { clock, trimmer, compactions, compacts } = setup(() => spaces(27), "no gc");
+  trimmer.activity();
+  await clock.advance(QUIET_MS);
+  assertEquals(compacts(), 1);
+  trimmer.compactWhenQuiet("heap compacted after the restore");
+  await clock.advance(60_000);
+  assertEquals(compacts(), 1, "not asked again");
+  assertEquals(compactions, [], "nothing reported");
+  assertEquals(clock.pending, 0);
+});
+
+Deno.test("HeapTrimmer.stop() cancels the pending check for good", async () => {
+  const { clock, trimmer, compacts } = setup(() => spaces(27));
+  trimmer.activity();
+  trimmer.stop();
+  assertEquals(clock.pending, 0);
+  trimmer.activity();
+  await clock.advance(60_000);
+  assertEquals(compacts(), 0);
+});
+
+Deno.test("in a real V8 heap the trimmer gives the grown young generation back", async () => {
+  // A child process with V8's gc exposed (as the gateway runs) grows its young generation by
+  // allocating what survives, drops it, and lets the trimmer on the real clock see it quiet.
+  const dir = await Deno.makeTempDir();
+  try {
+    const script = join(dir, "grow.ts");
+    await Deno.writeTextFile(
+      script,
+      `import v8 from "node:v8";
+import { heapSlack, HeapTrimmer, SLACK_BYTES } from ${
+        JSON.stringify(new URL("./heap_trim.ts", import.meta.url).href)
+      };
+const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_size;
+let kept: unknown[] = [];
+// Until the heap holds four times the slack worth a compaction (what survives grows the young generation).
+for (let round = 0; round < 100 && heapSlack(v8.getHeapSpaceStatistics()) < 4 * SLACK_BYTES; round++) {
+  for (let i = 0; i < 20_000; i++) kept.push({ round, i, label: "x" + i });
+  await new Promise((r) => setTimeout(r, 0));
+}
+const before = young();
+const slack = heapSlack(v8.getHeapSpaceStatistics());
+kept = [];
+const reasons: string[] = [];
+const trimmer = new HeapTrimmer({ onCompacted: (reason) => reasons.push(reason ?? "slack") });
+trimmer.activity();
+for (let waited = 0; reasons.length === 0 && waited < 10_000; waited += 50) {
+  await new Promise((r) => setTimeout(r, 50));
+}
+console.log(JSON.stringify({ before, slack, after: young(), reasons, kept: kept.length }));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--quiet",
+        "--v8-flags=--expose-gc",
+        `--config=${new URL("../deno.json", import.meta.url).pathname}`,
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert(out.success, stderr);
+    const r = JSON.parse(new TextDecoder().decode(out.stdout)) as {
+      before: number;
+      slack: number;
+      after: number;
+      reasons: string[];
+    };
+    assert(r.slack >= 4 * SLACK_BYTES, `the heap grew: ${JSON.stringify(r)}`);
+    assertEquals(r.reasons, ["slack"], "one compaction, for the slack");
+    assert(r.after <= 2 * YOUNG_BASE_BYTES, `and it was given back: ${JSON.stringify(r)}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
