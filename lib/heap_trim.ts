@@ -10,22 +10,30 @@
  * allocation.
  *
  * The {@linkcode HeapTrimmer} watches the gateway's activity (requests and
- * store writes). Once nothing has happened for {@linkcode QUIET_MS} and no
+ * store writes). Once nothing has happened for {@linkcode IDLE_MS} and no
  * request is in flight, it looks at the heap, and if at least
  * {@linkcode SLACK_BYTES} of it are committed but unused it compacts it
- * ({@linkcode compactHeap}: a pause of ~0.1 s at 10,000 groups). After a
- * compaction of `t` ms the next one waits at least
- * `max(MIN_INTERVAL_MS, INTERVAL_FACTOR · t)`, so compactions never take more
- * than ~5% of the time. A compaction can also be asked for outright (after a
- * restore); it runs at the next quiet moment, the same way.
+ * ({@linkcode compactHeap}: a pause of ~0.1 s at 10,000 groups). A compaction
+ * asked for outright (after a restore or a load) waits only for
+ * {@linkcode QUIET_MS} of quiet. After a compaction of `t` ms the next one
+ * waits at least `max(MIN_INTERVAL_MS, INTERVAL_FACTOR · t)`, so compactions
+ * never take more than ~5% of the time.
+ *
+ * Why not sooner after a burst of pushes: a full collection also drops V8's
+ * optimised code for the push path (the maps it was specialised for die with
+ * the last request), so the next ~1,000 pushes run ~0.3 ms slower while it is
+ * optimised again. Two seconds without a request are a pause in the writes,
+ * not a gap between two of them.
  *
  * @module
  */
 
 import { compactHeap } from "@lib/heap.ts";
 
-/** No activity for this long is a quiet moment (ms). */
+/** No activity for this long is a quiet moment for a compaction asked for (ms). */
 export const QUIET_MS = 250;
+/** No activity for this long is a quiet moment for a compaction of the slack (ms). */
+export const IDLE_MS = 2000;
 /** Unused committed heap worth a compaction (bytes). */
 export const SLACK_BYTES = 8 * 1024 * 1024;
 /** Young generation capacity not counted as slack (bytes): V8's smallest is below it. */
@@ -111,10 +119,10 @@ export class HeapTrimmer {
     this.#lastActivity = this.#clock.now();
   }
 
-  /** Something happened (a write was applied): the next quiet moment is `QUIET_MS` from now. */
+  /** Something happened (a write was applied): the quiet period starts again. */
   activity(): void {
     this.#lastActivity = this.#clock.now();
-    this.#arm(QUIET_MS);
+    this.#arm(this.#quietNeeded());
   }
 
   /** A request started: no quiet moment until it ends. */
@@ -132,14 +140,24 @@ export class HeapTrimmer {
   /** Compacts at the next quiet moment whatever the slack (`reason` is passed to `onCompacted`). */
   compactWhenQuiet(reason: string): void {
     this.#requested = reason;
+    this.#stopTimer();
     this.activity();
   }
 
   /** Cancels the pending check for good (the gateway is shutting down). */
   stop(): void {
     this.#disabled = true;
+    this.#stopTimer();
+  }
+
+  #stopTimer(): void {
     if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** How long a quiet moment must last for the compaction pending. */
+  #quietNeeded(): number {
+    return this.#requested === undefined ? IDLE_MS : QUIET_MS;
   }
 
   #arm(delayMs: number): void {
@@ -152,7 +170,7 @@ export class HeapTrimmer {
 
   async #check(): Promise<void> {
     const now = this.#clock.now();
-    const quietIn = this.#lastActivity + QUIET_MS - now;
+    const quietIn = this.#lastActivity + this.#quietNeeded() - now;
     if (this.#inFlight > 0 || quietIn > 0) {
       // Not quiet yet: look again when it could be (a request's end arms it too).
       if (this.#inFlight === 0) this.#arm(quietIn);
@@ -170,7 +188,7 @@ export class HeapTrimmer {
       this.#checking = false;
     }
     // Reading the heap yields: whatever arrived meanwhile postpones the compaction.
-    if (this.#inFlight > 0 || this.#clock.now() - this.#lastActivity < QUIET_MS) {
+    if (this.#inFlight > 0 || this.#clock.now() - this.#lastActivity < this.#quietNeeded()) {
       this.#arm(0);
       return;
     }

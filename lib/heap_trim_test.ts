@@ -4,6 +4,7 @@ import {
   heapSlack,
   type HeapSpace,
   HeapTrimmer,
+  IDLE_MS,
   INTERVAL_FACTOR,
   MIN_INTERVAL_MS,
   QUIET_MS,
@@ -84,11 +85,11 @@ Deno.test("heapSlack counts the young generation above its base and what other s
   assertEquals(YOUNG_BASE_BYTES, 1 * MIB);
 });
 
-Deno.test("HeapTrimmer compacts a heap with much unused capacity once the gateway is quiet", async () => {
+Deno.test("HeapTrimmer compacts a heap with much unused capacity once the gateway is idle", async () => {
   const { clock, trimmer, compactions } = setup(() => spaces(27));
   trimmer.activity();
-  await clock.advance(QUIET_MS - 1);
-  assertEquals(compactions, [], "not before the quiet period");
+  await clock.advance(IDLE_MS - 1);
+  assertEquals(compactions, [], "not before the idle period");
   await clock.advance(1);
   assertEquals(compactions, [undefined]);
   await clock.advance(60_000);
@@ -104,50 +105,57 @@ Deno.test("HeapTrimmer leaves a heap with little unused capacity alone", async (
   assertEquals(clock.pending, 0, "no timer left behind");
 });
 
-Deno.test("HeapTrimmer waits for the quiet period after the last activity and for requests in flight", async () => {
+Deno.test("HeapTrimmer waits for the idle period after the last activity and for requests in flight", async () => {
   const { clock, trimmer, compactions } = setup(() => spaces(27));
   trimmer.activity();
-  await clock.advance(200);
+  await clock.advance(IDLE_MS - 100);
   trimmer.activity(); // a write
-  await clock.advance(200);
-  assertEquals(compactions, [], "the write restarted the quiet period");
+  await clock.advance(IDLE_MS - 100);
+  assertEquals(compactions, [], "the write restarted the idle period");
   trimmer.requestStarted();
   await clock.advance(5_000);
-  assertEquals(compactions, [], "a request in flight is not quiet");
+  assertEquals(compactions, [], "a request in flight is not idle");
   trimmer.requestEnded();
-  await clock.advance(QUIET_MS - 1);
+  await clock.advance(IDLE_MS - 1);
   assertEquals(compactions, []);
   await clock.advance(1);
-  assertEquals(compactions, [undefined], "quiet from the end of the request");
+  assertEquals(compactions, [undefined], "idle from the end of the request");
 });
 
 Deno.test("HeapTrimmer compacts when asked at the next quiet moment, whatever the slack", async () => {
   const { clock, trimmer, compactions } = setup(() => spaces(1));
+  trimmer.activity(); // a check of the slack is pending (in IDLE_MS)
   trimmer.compactWhenQuiet("heap compacted after the restore");
   trimmer.requestStarted(); // a readiness probe
   await clock.advance(1_000);
   trimmer.requestEnded();
   assertEquals(compactions, []);
-  await clock.advance(QUIET_MS);
-  assertEquals(compactions, ["heap compacted after the restore"]);
+  await clock.advance(QUIET_MS - 1);
+  assertEquals(compactions, []);
+  await clock.advance(1);
+  assertEquals(compactions, ["heap compacted after the restore"], "after QUIET_MS, not IDLE_MS");
   trimmer.activity();
   await clock.advance(10_000);
   assertEquals(compactions.length, 1, "asked once, compacted once");
 });
 
-Deno.test("HeapTrimmer spaces compactions by at least 20 times the last one's duration", async () => {
-  const cases: [number, number][] = [[10, MIN_INTERVAL_MS], [250, INTERVAL_FACTOR * 250]];
-  for (const [ms, gap] of cases) {
+Deno.test("HeapTrimmer spaces compactions by 20 times the last one's duration, 2 s at least", async () => {
+  const cases: [number, number, string | undefined][] = [
+    [250, INTERVAL_FACTOR * 250, undefined], // the next compaction of the slack
+    [10, MIN_INTERVAL_MS, "heap compacted after loading the shared state"], // one asked for
+  ];
+  for (const [ms, gap, reason] of cases) {
     const { clock, trimmer, compactions } = setup(() => spaces(27), ms);
     trimmer.activity();
-    await clock.advance(QUIET_MS);
+    await clock.advance(IDLE_MS);
     assertEquals(compactions.length, 1);
     const first = clock.time;
-    trimmer.activity();
+    if (reason === undefined) trimmer.activity();
+    else trimmer.compactWhenQuiet(reason);
     await clock.advance(gap - 1);
     assertEquals(compactions.length, 1, `not within ${gap} ms of a ${ms} ms compaction`);
     await clock.advance(1);
-    assertEquals(compactions.length, 2);
+    assertEquals(compactions, [undefined, reason]);
     assertEquals(clock.time - first, gap);
   }
 });
@@ -155,7 +163,7 @@ Deno.test("HeapTrimmer spaces compactions by at least 20 times the last one's du
 Deno.test("HeapTrimmer gives up for good when the heap cannot be compacted (no exposed gc)", async () => {
   const { clock, trimmer, compactions, compacts } = setup(() => spaces(27), "no gc");
   trimmer.activity();
-  await clock.advance(QUIET_MS);
+  await clock.advance(IDLE_MS);
   assertEquals(compacts(), 1);
   trimmer.compactWhenQuiet("heap compacted after the restore");
   await clock.advance(60_000);

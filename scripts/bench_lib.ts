@@ -517,6 +517,11 @@ export interface Level {
 /** The reference figures' store size in groups. */
 export const REFERENCE_GROUPS = 10_000;
 
+/** The level whose resident memory is read again once the gateway settled (the per-series rows). */
+export const PER_SERIES_LEVEL = "100k series";
+/** How long a gateway is left without requests before that second reading (ms). */
+export const SETTLE_MS = 3000;
+
 /**
  * The store sizes to measure at, ascending: 0, 10k, 50k, 100k, 200k series and
  * the 10,000-group level of the reference figures (quick: 0 and 10k series and

@@ -13,10 +13,12 @@ import {
   type Level,
   meetsTarget,
   METRICS_PER_GROUP,
+  PER_SERIES_LEVEL,
   planLevels,
   REFERENCE_GROUPS,
   type Row,
   SERIES_PER_GROUP,
+  SETTLE_MS,
 } from "./bench_lib.ts";
 import type { HeapProbe } from "./bench_heap.ts";
 import type { GatewayResults, Plan } from "./bench_phases.ts";
@@ -242,22 +244,29 @@ export function rows(results: Partial<Record<Kind, GatewayResults>>, heap?: Heap
       ),
     );
   }
-  const perSeries = (k: Kind): number | undefined => {
-    const tag = "100k_series";
-    const rss = get(k, `rss_${tag}`), idle = get(k, "rss_idle");
+  const perSeries = (k: Kind, figure: string): number | undefined => {
+    const rss = get(k, figure), idle = get(k, "rss_idle");
     if (rss === undefined || idle === undefined) return undefined;
     return (rss - idle) /
-      (planLevels(false).find((l) => l.name === "100k series")!.groups * SERIES_PER_GROUP);
+      (planLevels(false).find((l) => l.name === PER_SERIES_LEVEL)!.groups * SERIES_PER_GROUP);
   };
-  out.push({
-    section: mem,
-    label: "per series at 100k series (above idle)",
-    unit: "bytes",
-    ours: perSeries("ours"),
-    oursV8: perSeries("oursV8"),
-    upstream: perSeries("upstream"),
-    better: "lower",
-  });
+  const levelTag = `rss_${PER_SERIES_LEVEL.replace(/\s+/g, "_")}`;
+  const settled = `after its scrapes and ${SETTLE_MS / 1000} s without requests`;
+  const perSeriesRows: [string, string][] = [
+    [`per series at ${PER_SERIES_LEVEL} (above idle)`, levelTag],
+    [`per series at ${PER_SERIES_LEVEL}, ${settled} (above idle)`, "rss_settled"],
+  ];
+  for (const [label, figure] of perSeriesRows) {
+    out.push({
+      section: mem,
+      label,
+      unit: "bytes",
+      ours: perSeries("ours", figure),
+      oursV8: perSeries("oursV8", figure),
+      upstream: perSeries("upstream", figure),
+      better: "lower",
+    });
+  }
   out.push(
     row(
       mem,
