@@ -93,12 +93,12 @@ export async function heapProbeMain(groups: number): Promise<void> {
   >[0];
   const handler = metricsHandler(ctx);
   let t0 = performance.now();
-  const gz = handler(new Request("http://x/metrics", { headers: prometheusHeaders("2.42") }));
+  const gz = await handler(new Request("http://x/metrics", { headers: prometheusHeaders("2.42") }));
   await gz.arrayBuffer();
   const gzipMs = performance.now() - t0;
   const heapGzip = await heap();
   t0 = performance.now();
-  const res = handler(new Request("http://x/metrics", { headers: { accept: TEXT_ACCEPT } }));
+  const res = await handler(new Request("http://x/metrics", { headers: { accept: TEXT_ACCEPT } }));
   await res.arrayBuffer();
   const renderMs = performance.now() - t0;
   const heapRendered = await heap();

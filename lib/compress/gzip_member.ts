@@ -17,7 +17,6 @@
  * @module
  */
 
-import zlib from "node:zlib";
 import { concat } from "@std/bytes/concat";
 import { crc32CombineShift, crc32Shift, crc32ShiftJoin } from "@lib/compress/crc32.ts";
 
@@ -47,7 +46,27 @@ export const EMPTY_RUN: DeflatedRun = Object.freeze({
 /** The compression level used unless another is given (zlib's and Go's default). */
 export const DEFAULT_LEVEL = 6;
 
-const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH } as const;
+/** `node:zlib`, once {@linkcode loadDeflate} loaded it. */
+let zlib: typeof import("node:zlib") | undefined;
+let loading: Promise<void> | undefined;
+
+/**
+ * Loads the compressor (`node:zlib`); {@linkcode deflateRun} needs it done.
+ * Not loaded with this module because importing any `node:` module starts
+ * Deno's Node.js compatibility layer, about 30 ms that every start would pay
+ * before serving; the first gzip response pays it instead.
+ *
+ * @returns A promise that resolves once loaded (at once after the first time).
+ */
+export function loadDeflate(): Promise<void> {
+  loading ??= import("node:zlib").then((m) => void (zlib = m.default));
+  return loading;
+}
+
+/** Whether {@linkcode loadDeflate} has finished, so {@linkcode deflateRun} can run. */
+export function deflateLoaded(): boolean {
+  return zlib !== undefined;
+}
 
 /**
  * Compresses bytes on their own as raw deflate ending with a sync flush.
@@ -55,10 +74,12 @@ const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH } as const;
  * @param raw The bytes, or several parts taken one after the other (compressed as one piece).
  * @param level The zlib compression level, 0–9.
  * @returns The piece with the CRC-32 and length of `raw`; {@linkcode EMPTY_RUN} for no bytes.
+ * @throws {Error} When {@linkcode loadDeflate} has not finished yet.
  *
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
+ * await loadDeflate();
  * const run = deflateRun(new TextEncoder().encode("hello\n"));
  * assertEquals([run.length, run.chunks.length], [6, 1]);
  * ```
@@ -69,7 +90,9 @@ export function deflateRun(
 ): DeflatedRun {
   const bytes = raw instanceof Uint8Array ? raw : raw.length === 1 ? raw[0]! : concat(raw);
   if (bytes.length === 0) return EMPTY_RUN;
-  const chunk = new Uint8Array(zlib.deflateRawSync(bytes, { ...SYNC, level }));
+  if (zlib === undefined) throw new Error("deflateRun() before loadDeflate() resolved");
+  const options = { finishFlush: zlib.constants.Z_SYNC_FLUSH, level };
+  const chunk = new Uint8Array(zlib.deflateRawSync(bytes, options));
   return {
     chunks: [chunk],
     crc: zlib.crc32(bytes) >>> 0,
@@ -88,6 +111,7 @@ export function deflateRun(
  * @example
  * ```ts
  * import { assertEquals } from "@std/assert";
+ * await loadDeflate();
  * const utf8 = new TextEncoder();
  * const joined = joinRuns([deflateRun(utf8.encode("a\n")), deflateRun(utf8.encode("b\n"))]);
  * assertEquals(joined.crc, deflateRun(utf8.encode("a\nb\n")).crc);
@@ -126,6 +150,7 @@ const HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
  * import { gunzipSync } from "node:zlib";
  * import { concat } from "@std/bytes/concat";
  * import { assertEquals } from "@std/assert";
+ * await loadDeflate();
  * const utf8 = new TextEncoder();
  * const run = joinRuns([deflateRun(utf8.encode("a\n")), deflateRun(utf8.encode("b\n"))]);
  * const gz = concat(gzipMember(run));

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "@std/assert";
+import { assert, assertEquals, assertThrows } from "@std/assert";
 import { concat } from "@std/bytes/concat";
 import { gunzipSync, inflateRawSync } from "node:zlib";
 import { crc32 } from "@lib/compress/crc32.ts";
@@ -8,8 +8,10 @@ import {
   EMPTY_RUN,
   gzipMember,
   joinRuns,
+  loadDeflate,
 } from "@lib/compress/gzip_member.ts";
 
+await loadDeflate();
 const utf8 = new TextEncoder();
 
 /** Decompresses with the Web `DecompressionStream`, which reads only the first gzip member. */
@@ -105,4 +107,17 @@ Deno.test("joinRuns() of nested joins equals one flat join", () => {
   assertEquals(nested.crc, flat.crc);
   assertEquals([nested.length, nested.shift], [flat.length, flat.shift]);
   assertEquals(nested.chunks, flat.chunks);
+});
+
+Deno.test("deflateRun() before loadDeflate() is an error, not a silent empty run", async () => {
+  // A fresh copy of the module, whose compressor is not loaded yet.
+  const fresh = await import(
+    `./gzip_member.ts?fresh=${crypto.randomUUID()}`
+  ) as typeof import("./gzip_member.ts");
+  assertEquals(fresh.deflateLoaded(), false);
+  assertThrows(() => fresh.deflateRun(utf8.encode("a\n")), Error, "before loadDeflate()");
+  assertEquals(fresh.deflateRun(new Uint8Array(0)), fresh.EMPTY_RUN); // nothing to compress
+  await fresh.loadDeflate();
+  assertEquals(fresh.deflateLoaded(), true);
+  assertEquals(fresh.deflateRun(utf8.encode("a\n")).length, 2);
 });

@@ -25,6 +25,7 @@ import type { MetricFamily } from "@lib/model/metric.ts";
 import { withExtraSeries } from "@lib/store/merged_view.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { ExpositionCache, type ScrapeBody, type ScrapeFamily } from "@lib/http/scrape_cache.ts";
+import { deflateLoaded, loadDeflate } from "@lib/compress/gzip_member.ts";
 import { rendererFor } from "@lib/http/scrape_formats.ts";
 
 /** True when `Accept-Encoding` allows gzip (q > 0). */
@@ -95,7 +96,7 @@ function partsStream(parts: readonly Uint8Array[]): ReadableStream<Uint8Array<Ar
 export function metricsHandler(
   ctx: AppContext,
   content: ScrapeContent = "all",
-): (req: Request) => Response {
+): (req: Request) => Response | Promise<Response> {
   const negotiator: (accept: string | null) => NegotiatedWithOpenMetrics =
     ctx.config.enableOpenMetrics === true ? negotiateIncludingOpenMetrics : negotiate;
   const caches = new Map<string, ExpositionCache>();
@@ -108,18 +109,24 @@ export function metricsHandler(
     if (caches.size > MAX_CACHES) caches.delete(caches.keys().next().value as string);
     return cache;
   };
-  return (req: Request): Response => {
+  const respond = (req: Request, gzip: boolean): Response => {
     const negotiated = negotiator(req.headers.get("accept"));
     const cache = cacheFor(negotiated.format, negotiated.escaping);
     const families = gatherFamilies(ctx, content);
     const headers = new Headers({ "content-type": negotiated.contentType });
     let body: ScrapeBody;
-    if (acceptsGzip(req.headers.get("accept-encoding"))) {
+    if (gzip) {
       headers.set("content-encoding", "gzip");
       body = cache.gzip(families);
     } else {
       body = cache.identity(families);
     }
     return new Response(partsStream(body.parts), { status: 200, headers });
+  };
+  return (req: Request): Response | Promise<Response> => {
+    const gzip = acceptsGzip(req.headers.get("accept-encoding"));
+    // The compressor loads with the first gzip scrape (gzip_member.ts: not at every start).
+    if (gzip && !deflateLoaded()) return loadDeflate().then(() => respond(req, gzip));
+    return respond(req, gzip);
   };
 }

@@ -17,7 +17,9 @@ import {
   PROTOBUF_RENDERER,
   TEXT_RENDERER,
 } from "@lib/http/scrape_formats.ts";
+import { loadDeflate } from "@lib/compress/gzip_member.ts";
 
+await loadDeflate(); // the handler does it before the first gzip scrape
 const utf8 = new TextEncoder();
 
 type Format = "text" | "protobuf" | "openmetrics";

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { cpuUsage } from "node:process";
 import { parseNetstatOctets } from "@lib/http/proc_netstat.ts";
 import { type Metric, type MetricFamily, MetricType } from "@lib/model/metric.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
@@ -183,6 +182,43 @@ class WindowedSummary {
   }
 }
 
+/** Clock ticks per second of `/proc/self/stat`'s times (`USER_HZ`, 100 on Linux; client_golang's too). */
+const USER_HZ = 100;
+
+/**
+ * The CPU time (user and system, seconds) in the fields of `/proc/self/stat`
+ * after the command name: `utime` and `stime` are its 14th and 15th fields.
+ */
+export function statCpuSeconds(fields: readonly string[]): number | undefined {
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return Number.isFinite(ticks) ? ticks / USER_HZ : undefined;
+}
+
+/**
+ * `node:process`'s `cpuUsage`, for where `/proc/self/stat` cannot be read.
+ * Loaded only then: importing any `node:` module starts Deno's Node.js
+ * compatibility layer, about 30 ms of every start.
+ */
+let nodeCpuUsage: (() => { user: number; system: number }) | undefined;
+let nodeCpuUsageLoading: Promise<void> | undefined;
+
+function loadNodeCpuUsage(): void {
+  nodeCpuUsageLoading ??= import("node:process").then(
+    (m) => void (nodeCpuUsage = m.cpuUsage),
+    () => {},
+  );
+}
+
+/** The CPU time from `node:process` once loaded (it starts loading on the first call). */
+function nodeCpuSeconds(): number | undefined {
+  if (nodeCpuUsage === undefined) {
+    loadNodeCpuUsage();
+    return undefined;
+  }
+  const cpu = nodeCpuUsage();
+  return (cpu.user + cpu.system) / 1e6;
+}
+
 /** Reads a Linux /proc file, or undefined elsewhere. */
 function readProc(path: string): string | undefined {
   try {
@@ -214,6 +250,7 @@ export class SelfMetrics {
     this.#now = now;
     this.#extra = extra;
     this.#startSeconds = (performance.timeOrigin) / 1000;
+    if (Deno.build.os !== "linux") loadNodeCpuUsage(); // no /proc/self/stat: ready by the first scrape
   }
 
   /** Counts one request of an instrumented handler. */
@@ -284,14 +321,13 @@ export class SelfMetrics {
         own(name, [{ label: [], gauge: { value } }]);
       }
     };
-    const cpu = cpuUsage();
-    own("process_cpu_seconds_total", [{
-      label: [],
-      counter: { value: (cpu.user + cpu.system) / 1e6 },
-    }]);
     // /proc/self is readable only with broad permissions; without it these are left out.
     const stat = readProc("/proc/self/stat");
     const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const cpuSeconds = fields ? statCpuSeconds(fields) : nodeCpuSeconds();
+    if (cpuSeconds !== undefined) {
+      own("process_cpu_seconds_total", [{ label: [], counter: { value: cpuSeconds } }]);
+    }
     let openFds: number | undefined;
     try {
       openFds = [...Deno.readDirSync("/proc/self/fd")].length;

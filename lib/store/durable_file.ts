@@ -5,7 +5,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "@std/path";
+import { basename, dirname, join } from "@lib/store/file_path.ts";
 
 /**
  * Makes a rename or link in `dir` durable by syncing the directory. Filesystems

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { dirname } from "@std/path";
+import { dirname } from "@lib/store/file_path.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 import { decodeOfficialFile } from "@lib/store/official_format.ts";
 import { describeGroup, selectConsistentGroups } from "@lib/store/restore_check.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "@std/path";
+import { basename, dirname, join } from "@lib/store/file_path.ts";
 import type { Group } from "@lib/store/types.ts";
 import { SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { join } from "@std/path";
+import { join } from "@lib/store/file_path.ts";
 import { MetricType } from "@lib/model/metric.ts";
 import {
   type Group,
