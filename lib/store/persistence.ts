@@ -8,7 +8,7 @@
 
 import { basename, dirname, join } from "@lib/store/file_path.ts";
 import type { Group } from "@lib/store/types.ts";
-import { SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
+import { decodeSnapshotFile } from "@lib/store/snapshot_decode.ts";
 import { SnapshotEncoder } from "@lib/store/snapshot_encode.ts";
 import { syncDir } from "@lib/store/durable_file.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
@@ -173,54 +173,6 @@ async function setAside(
   }
 }
 
-/** Bytes read per call while loading: few, large reads (a small stream chunk costs a round trip each). */
-const READ_CHUNK_BYTES = 4 << 20;
-
-const NEWLINE = 0x0a;
-
-async function readGroups(path: string): Promise<Group[]> {
-  using file = await Deno.open(path, { read: true });
-  const decoder = new SnapshotDecoder();
-  let buffer = new Uint8Array(READ_CHUNK_BYTES);
-  let filled = 0; // bytes of `buffer` holding data not yet decoded (a partial line)
-  for (;;) {
-    if (filled === buffer.length) { // one line longer than the buffer: grow it
-      const bigger = new Uint8Array(buffer.length * 2);
-      bigger.set(buffer);
-      buffer = bigger;
-    }
-    const n = await file.read(buffer.subarray(filled));
-    if (n === null) break;
-    // Lines end in "\n", which never occurs inside a multi-byte UTF-8 sequence. Only the new bytes
-    // can hold one: the carried-over part is a line without its end.
-    const last = buffer.subarray(filled, filled + n).lastIndexOf(NEWLINE);
-    filled += n;
-    if (last === -1) continue;
-    const end = filled - n + last + 1;
-    decoder.pushLines(buffer.subarray(0, end));
-    buffer.copyWithin(0, end, filled);
-    filled -= end;
-  }
-  if (filled > 0) decoder.pushLines(buffer.subarray(0, filled));
-  return decoder.finish();
-}
-
-/** Bytes enough to tell an official Pushgateway file (gob) from ours. */
-const SNIFF_BYTES = 16;
-
-/** The first bytes of a file (fewer when it is shorter). */
-async function readStart(path: string): Promise<Uint8Array> {
-  using file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(SNIFF_BYTES);
-  let filled = 0;
-  while (filled < buf.length) {
-    const n = await file.read(buf.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return buf.subarray(0, filled);
-}
-
 /** What {@linkcode readPersistenceFile} found. */
 export interface PersistenceFileContent {
   /** Ours (`pushgateway-deno-snapshot`) or the official Pushgateway's (Go gob). */
@@ -240,11 +192,12 @@ export interface PersistenceFileContent {
  * @throws {SnapshotError | OfficialFormatError} When it is damaged.
  */
 export async function readPersistenceFile(path: string): Promise<PersistenceFileContent> {
-  if (looksLikeGob(await readStart(path))) {
+  const bytes = await Deno.readFile(path);
+  if (looksLikeGob(bytes)) {
     const { decodeOfficialFile } = await import("@lib/store/official_format.ts");
-    return { format: "official", groups: decodeOfficialFile(await Deno.readFile(path)) };
+    return { format: "official", groups: decodeOfficialFile(bytes) };
   }
-  return { format: "ours", groups: await readGroups(path) };
+  return { format: "ours", groups: await decodeSnapshotFile(bytes) };
 }
 
 /**
@@ -271,14 +224,16 @@ export async function loadSnapshot(
   await removeStaleTemps(path, logger);
   const now = options.now ?? Date.now;
   try {
-    if (looksLikeGob(await readStart(path))) {
+    // Read whole: ours is decoded a few MiB at a time while another thread checks its checksum
+    // (decodeSnapshotFile); the official format is decoded from one buffer anyway.
+    const bytes = await Deno.readFile(path);
+    if (looksLikeGob(bytes)) {
       // The official format's modules are loaded only for its files (a start without one is
       // shorter by their loading).
       const { restoreOfficialFile } = await import("@lib/store/official_load.ts");
-      const bytes = await Deno.readFile(path);
       return await restoreOfficialFile(path, bytes, logger, { now, own: options.own });
     }
-    return await readGroups(path);
+    return await decodeSnapshotFile(bytes);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return [];
     logger.error("could not load persisted metrics", { err });

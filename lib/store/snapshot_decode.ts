@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHash, type Hash } from "node:crypto";
+import { sha256 } from "@noble/hashes/sha2.js";
 import type { Group } from "@lib/store/types.ts";
 import { groupingKey } from "@lib/store/types.ts";
 import {
@@ -31,6 +31,7 @@ function parseLine(line: string, lineNo: number, what: string): unknown {
 }
 
 const NEWLINE = 0x0a;
+const utf8 = new TextEncoder();
 const lenientUtf8 = new TextDecoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -63,7 +64,18 @@ function decodeUtf8(bytes: Uint8Array): string {
 export class SnapshotDecoder {
   #pending = "";
   #lineNo = 0;
-  #hash: Hash = createHash("sha256");
+  /**
+   * The running checksum, or undefined when the caller checks it
+   * ({@linkcode SnapshotDecoder.finishWithDigest}). SHA-256 in JavaScript:
+   * `node:crypto`'s would start Deno's Node.js layer (~30 ms) at every start.
+   */
+  readonly #hash: ReturnType<typeof sha256.create> | undefined;
+  /** Bytes fed with {@linkcode SnapshotDecoder.pushLines} so far. */
+  #fed = 0;
+  /** Where the trailer line starts, in bytes fed (-1 until it is read). */
+  #trailerAt = -1;
+  /** The trailer and its line, kept for the caller's digest (no running checksum). */
+  #deferred: { readonly value: Json; readonly lineNo: number } | undefined;
   #groups: Group[] = [];
   #keys = new Set<string>();
   #state: "header" | "groups" | "done" = "header";
@@ -73,12 +85,25 @@ export class SnapshotDecoder {
   #v3: V3Reader | undefined;
 
   /**
+   * A decoder that checks the checksum as it goes; with `{ hash: false }`,
+   * one that leaves it to the caller, which holds the bytes fed with
+   * {@linkcode SnapshotDecoder.pushLines} and hashes the first
+   * {@linkcode SnapshotDecoder.hashedBytes} of them (see
+   * {@linkcode decodeSnapshotFile}).
+   */
+  constructor(options: { readonly hash?: boolean } = {}) {
+    this.#hash = options.hash === false ? undefined : sha256.create();
+  }
+
+  /**
    * Feeds the next piece of text.
    *
    * @param chunk Any slice of the snapshot text, in order.
    * @throws {SnapshotError} As soon as a complete line is found to be invalid.
    */
   push(chunk: string): void {
+    const hash = this.#hash;
+    if (hash === undefined) throw new Error("push() needs the running checksum: use pushLines()");
     const text = this.#pending + chunk;
     let start = 0;
     // The checksum covers every complete line before the trailer; it is fed
@@ -87,14 +112,14 @@ export class SnapshotDecoder {
     for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", start)) {
       const trailer = this.#line(text.slice(start, nl));
       if (trailer !== undefined) {
-        if (hashFrom < start) this.#hash.update(text.slice(hashFrom, start), "utf8");
+        if (hashFrom < start) hash.update(utf8.encode(text.slice(hashFrom, start)));
         this.#trailer(trailer);
         hashFrom = nl + 1;
       }
       start = nl + 1;
     }
     if (this.#state !== "done" && hashFrom < start) {
-      this.#hash.update(text.slice(hashFrom, start), "utf8");
+      hash.update(utf8.encode(text.slice(hashFrom, start)));
     }
     this.#pending = text.slice(start);
   }
@@ -114,7 +139,8 @@ export class SnapshotDecoder {
       const byteEnd = bytes.indexOf(NEWLINE, byteStart);
       const trailer = this.#line(text.slice(start, nl));
       if (trailer !== undefined) {
-        if (hashFrom < byteStart) this.#hash.update(bytes.subarray(hashFrom, byteStart));
+        if (hashFrom < byteStart) this.#hash?.update(bytes.subarray(hashFrom, byteStart));
+        this.#trailerAt = this.#fed + byteStart;
         this.#trailer(trailer);
         hashFrom = byteEnd + 1;
       }
@@ -123,8 +149,17 @@ export class SnapshotDecoder {
     }
     if (start !== text.length) this.#pending = text.slice(start);
     if (this.#state !== "done" && hashFrom < byteStart) {
-      this.#hash.update(bytes.subarray(hashFrom, byteStart));
+      this.#hash?.update(bytes.subarray(hashFrom, byteStart));
     }
+    this.#fed += bytes.length;
+  }
+
+  /**
+   * The bytes the checksum covers (those fed before the trailer line), once
+   * the trailer was read; -1 before.
+   */
+  get hashedBytes(): number {
+    return this.#trailerAt;
   }
 
   /**
@@ -134,6 +169,32 @@ export class SnapshotDecoder {
    * @throws {SnapshotError} If the text ended early or the checksum failed.
    */
   finish(): Group[] {
+    if (this.#hash === undefined) throw new Error("no running checksum: use finishWithDigest()");
+    this.#complete();
+    return this.#groups;
+  }
+
+  /**
+   * Like {@linkcode SnapshotDecoder.finish}, for a decoder made with
+   * `{ hash: false }`: checks the trailer against `sha256`, the caller's
+   * digest of the first {@linkcode SnapshotDecoder.hashedBytes} bytes fed.
+   *
+   * @param sha256 The digest, in lowercase hex.
+   * @returns The groups, in file order.
+   * @throws {SnapshotError} If the text ended early or the checksum failed.
+   */
+  finishWithDigest(sha256: string): Group[] {
+    this.#complete();
+    const trailer = this.#deferred;
+    if (trailer === undefined) {
+      throw new Error("finishWithDigest() needs a decoder made with { hash: false }");
+    }
+    this.#checkTrailer(trailer.value, trailer.lineNo, sha256);
+    return this.#groups;
+  }
+
+  /** Throws unless the input ended right after a trailer. */
+  #complete(): void {
     if (this.#pending !== "") {
       if (this.#state === "header" && this.#lineNo === 0) {
         this.#line(this.#pending); // reports a bad header before "truncated"
@@ -144,7 +205,6 @@ export class SnapshotDecoder {
     if (this.#state === "groups") {
       throw new SnapshotError("truncated", `trailer missing after ${this.#groups.length} groups`);
     }
-    return this.#groups;
   }
 
   /** Handles one line; returns the trailer's JSON when it is the trailer (checked by the caller once hashed). */
@@ -216,10 +276,14 @@ export class SnapshotDecoder {
 
   #trailer(value: Json): void {
     const lineNo = this.#lineNo;
-    const digest = this.#hash.digest("hex");
     if (typeof value.sha256 !== "string" || typeof value.groups !== "number") {
       throw new SnapshotError("malformed", "malformed trailer", lineNo);
     }
+    if (this.#hash === undefined) this.#deferred = { value, lineNo };
+    else this.#checkTrailer(value, lineNo, this.#hash.digest().toHex());
+  }
+
+  #checkTrailer(value: Json, lineNo: number, digest: string): void {
     if (value.sha256 !== digest) {
       throw new SnapshotError("checksum", "checksum mismatch", lineNo);
     }
@@ -244,4 +308,46 @@ export function decodeSnapshot(text: string): Group[] {
   const decoder = new SnapshotDecoder();
   decoder.push(text);
   return decoder.finish();
+}
+
+/** Bytes handed to the decoder at a time by {@linkcode decodeSnapshotFile} (whole lines). */
+const DECODE_CHUNK_BYTES = 4 << 20;
+
+/**
+ * Decodes a whole snapshot file held in memory. Its checksum is computed by
+ * WebCrypto on another thread while this one decodes the lines (the trailer
+ * is the file's last line, so what it covers is known before decoding), and
+ * the lines are decoded a few MiB at a time (one string per piece, never one
+ * of the whole file).
+ *
+ * @param bytes The file's content.
+ * @param chunkBytes About how many bytes are decoded at a time (whole lines).
+ * @returns The groups, in file order.
+ * @throws {SnapshotError} With the reason when the snapshot is not valid.
+ */
+export async function decodeSnapshotFile(
+  bytes: Uint8Array<ArrayBuffer>,
+  chunkBytes: number = DECODE_CHUNK_BYTES,
+): Promise<Group[]> {
+  // The last line (the file ends with its newline) is the trailer when the file is sound.
+  const lastLine = bytes.lastIndexOf(NEWLINE, bytes.length - 2) + 1;
+  const digest = (length: number) =>
+    crypto.subtle.digest("SHA-256", bytes.subarray(0, length)).then((d) =>
+      new Uint8Array(d).toHex()
+    );
+  const early = digest(lastLine);
+  early.catch(() => {}); // decoding may fail first
+  const decoder = new SnapshotDecoder({ hash: false });
+  for (let start = 0; start < bytes.length;) {
+    const newline = start + chunkBytes < bytes.length
+      ? bytes.indexOf(NEWLINE, start + chunkBytes)
+      : -1;
+    const end = newline === -1 ? bytes.length : newline + 1;
+    decoder.pushLines(bytes.subarray(start, end));
+    start = end;
+  }
+  const covered = decoder.hashedBytes;
+  return decoder.finishWithDigest(
+    covered === lastLine ? await early : covered < 0 ? "" : await digest(covered),
+  );
 }

@@ -6,7 +6,7 @@ import {
   SnapshotError,
   type SnapshotErrorKind,
 } from "@lib/store/snapshot.ts";
-import { decodeSnapshot, SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
+import { decodeSnapshot, decodeSnapshotFile, SnapshotDecoder } from "@lib/store/snapshot_decode.ts";
 import {
   encodeHeaderLine,
   encodeSnapshot,
@@ -617,6 +617,89 @@ Deno.test("decodeSnapshot() detects single-bit flips", () => {
   // ... and one bit of every byte of the full sample.
   const full = new TextEncoder().encode(encodeSnapshot(sampleGroups()));
   for (let i = 0; i < full.length; i++) assertDetected(full, i, i % 8);
+});
+
+/**
+ * What a decoder with the running checksum makes of a file's bytes (fed
+ * whole with `pushLines`, as a reader does): its groups, or the kind of its
+ * SnapshotError.
+ */
+function syncOutcome(bytes: Uint8Array): Group[] | string {
+  try {
+    const decoder = new SnapshotDecoder();
+    if (bytes.length > 0) decoder.pushLines(bytes);
+    return decoder.finish();
+  } catch (err) {
+    if (err instanceof SnapshotError) return err.kind;
+    throw err;
+  }
+}
+
+/** What `decodeSnapshotFile` makes of `bytes`, decoded `chunk` bytes at a time. */
+async function fileOutcome(
+  bytes: Uint8Array<ArrayBuffer>,
+  chunk?: number,
+): Promise<Group[] | string> {
+  try {
+    return await decodeSnapshotFile(bytes, chunk);
+  } catch (err) {
+    if (err instanceof SnapshotError) return err.kind;
+    throw err;
+  }
+}
+
+Deno.test("decodeSnapshotFile() (checksum on another thread) reads what decodeSnapshot() reads, in any chunking", async () => {
+  const utf8 = new TextEncoder();
+  const texts = [
+    encodeSnapshot(sampleGroups()),
+    encodeSnapshot([]),
+    await Deno.readTextFile(GOLDEN),
+    await Deno.readTextFile(GOLDEN_V3),
+  ];
+  for (const [i, text] of texts.entries()) {
+    for (const chunk of [1, 64, undefined]) {
+      const groups = await decodeSnapshotFile(utf8.encode(text), chunk);
+      assertEquals(groups.length, decodeSnapshot(text).length, `text ${i}, chunk ${chunk}`);
+      assertSameContent(groups, decodeSnapshot(text));
+    }
+  }
+});
+
+Deno.test("decodeSnapshotFile() refuses what decodeSnapshot() refuses, for the same reason", async () => {
+  const utf8 = new TextEncoder();
+  const text = encodeSnapshot(sampleGroups().slice(1));
+  const bytes = utf8.encode(text);
+  const lines = text.split("\n");
+  const trailer = JSON.parse(lines.at(-2)!);
+  const cases: [string, string][] = [
+    ["a wrong checksum", text.replace(trailer.sha256, "0".repeat(64))],
+    ["a wrong count", text.replace(`"groups":${trailer.groups}`, `"groups":${trailer.groups + 1}`)],
+    ["a line after the trailer", text + '{"labels":{"job":"x"}}\n'],
+    ["no trailer", lines.slice(0, -2).join("\n") + "\n"],
+    ["no final newline", text.slice(0, -1)],
+    ["an empty file", ""],
+    ["only a newline", "\n"],
+  ];
+  for (const [name, bad] of cases) {
+    const expected = syncOutcome(utf8.encode(bad));
+    assert(typeof expected === "string", `${name}: decodeSnapshot refuses it`);
+    for (const chunk of [1, 64, undefined]) {
+      assertEquals(await fileOutcome(utf8.encode(bad), chunk), expected, `${name}, chunk ${chunk}`);
+    }
+  }
+  assertEquals(syncOutcome(utf8.encode(cases[0]![1])), "checksum");
+  // Every truncation and one flipped bit per byte: refused, and for the same reason.
+  for (let end = 0; end < bytes.length; end++) {
+    const cut = bytes.slice(0, end);
+    assertEquals(await fileOutcome(cut, 64), syncOutcome(cut), `end ${end}`);
+  }
+  for (let i = 0; i < bytes.length; i++) {
+    const flipped = bytes.slice();
+    flipped[i]! ^= 1 << (i % 8);
+    const expected = syncOutcome(flipped);
+    assert(typeof expected === "string", `byte ${i}: refused`);
+    assertEquals(await fileOutcome(flipped, 64), expected, `byte ${i}`);
+  }
 });
 
 /** A complete snapshot of these group lines (without newlines), with a valid trailer. */
