@@ -224,7 +224,7 @@ export function rows(results: Partial<Record<Kind, GatewayResults>>, heap?: Heap
     }
   }
   const mem = "Memory (RSS from /proc)";
-  out.push(row(mem, "idle, empty store", "MiB", "rss_idle", "lower", MIB));
+  out.push(row(mem, "idle, empty store, after one gzip scrape", "MiB", "rss_idle", "lower", MIB));
   for (const l of planLevels(false)) {
     if (l.groups === 0) continue;
     const tag = l.name.replace(/\s+/g, "_");
