@@ -9,7 +9,8 @@
  * thing at a time:
  *
  * - **Group commit.** The writes submitted since the last transaction go in
- *   one (while several writers keep writing, after a 2 ms linger for more), appended
+ *   one (while several writers keep writing, after a linger of at most 2 ms
+ *   until every busy writer's next write is there), appended
  *   by one statement (`appendBatch`): on the server, the
  *   writers' advisory lock (serialises writers across replicas), the next
  *   sequence numbers, the insert, `NOTIFY`, and the log rows this replica
@@ -181,6 +182,7 @@ export class PostgresStore implements MetricStore {
         resolve: resolve as (r: WriteResult) => void,
         reject,
       });
+      this.#pacer.queued(this.#queue.size);
       this.#wakeUp();
     });
   }
@@ -294,7 +296,7 @@ export class PostgresStore implements MetricStore {
         }
         if (this.#queue.size > 0) {
           await this.#pacer.before(this.#queue.size, this.#o.maxBatch);
-          this.#pacer.after(await this.#commitNext());
+          this.#pacer.after(await this.#commitNext(), this.#queue.size);
           this.#maybeCheckpoint();
           continue;
         }

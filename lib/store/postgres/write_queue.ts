@@ -97,14 +97,21 @@ const REAL_CLOCK: PacerClock = {
  * transactions: less CPU per write in PostgreSQL and in the replicas).
  *
  * "Several writers" means the last transaction carried more than one write
- * and ended less than `BUSY_MS` ago. A lone writer, whose next write only
- * comes after the answer to the last, never waits: lingering could gain it
- * nothing and would add `LINGER_MS` to every push.
+ * and ended less than `BUSY_MS` ago. The writers busy then were the ones it
+ * answered plus those already waiting for the next; the linger ends as soon
+ * as that many writes wait (every writer is back: waiting longer only delays
+ * them), or after `LINGER_MS`. A lone writer, whose next write only comes
+ * after the answer to the last, never waits: lingering could gain it nothing
+ * and would add to every push.
  */
 export class CommitPacer {
   readonly #clock: PacerClock;
   #lastCommit = -Infinity;
   #lastBatch = 0;
+  /** Writers busy at the last commit: its writes, and those queued meanwhile. */
+  #writers = 0;
+  /** While lingering: the queue length that ends the linger, and how to end it. */
+  #until: { readonly size: number; readonly release: () => void } | undefined;
 
   /** A pacer on the real clock, or on `clock`. */
   constructor(clock: PacerClock = REAL_CLOCK) {
@@ -114,12 +121,28 @@ export class CommitPacer {
   /** Before taking a batch of `queued` writes (at most `max`): lingers when writers are busy. */
   async before(queued: number, max: number): Promise<void> {
     const busy = this.#clock.now() - this.#lastCommit < BUSY_MS && this.#lastBatch > 1;
-    if (busy && queued < max) await this.#clock.sleep(LINGER_MS);
+    const size = Math.min(max, this.#writers);
+    if (!busy || queued >= size) return;
+    const released = new Promise<void>((release) => this.#until = { size, release });
+    try {
+      await Promise.race([this.#clock.sleep(LINGER_MS), released]);
+    } finally {
+      this.#until = undefined;
+    }
   }
 
-  /** After a transaction of `writes` writes ended (committed or not). */
-  after(writes: number): void {
+  /** A write was queued, `queued` wait now: ends a linger once every busy writer is back. */
+  queued(queued: number): void {
+    if (this.#until !== undefined && queued >= this.#until.size) this.#until.release();
+  }
+
+  /**
+   * After a transaction of `writes` writes ended (committed or not), with
+   * `waiting` writes queued meanwhile.
+   */
+  after(writes: number, waiting = 0): void {
     this.#lastCommit = this.#clock.now();
     this.#lastBatch = writes;
+    this.#writers = writes + waiting;
   }
 }

@@ -34,8 +34,57 @@ Deno.test("CommitPacer: after a batch of several writes, the next batch lingers 
   clock.t += 1;
   await pacer.before(1, 100);
   assertEquals(clock.slept, [2]);
-  await pacer.before(100, 100); // full: no point waiting
+  await pacer.before(4, 100); // every writer of the last batch is back: no point waiting
+  await pacer.before(100, 100); // full
   assertEquals(clock.slept, [2]);
+});
+
+/** A clock whose sleeps never end by themselves (only a release ends a linger). */
+function stuckClock(): PacerClock & { t: number; sleeps: number } {
+  const clock = {
+    t: 1_000,
+    sleeps: 0,
+    now: () => clock.t,
+    sleep(_ms: number) {
+      clock.sleeps++;
+      return new Promise<void>(() => {});
+    },
+  };
+  return clock;
+}
+
+/** Whether `p` has settled after the pending microtasks ran. */
+async function settled(p: Promise<void>): Promise<boolean> {
+  let done = false;
+  p.then(() => done = true);
+  await new Promise((r) => setTimeout(r, 0));
+  return done;
+}
+
+Deno.test("CommitPacer: the linger ends as soon as every writer busy at the last commit is back", async () => {
+  const clock = stuckClock();
+  const pacer = new CommitPacer(clock);
+  pacer.after(3, 1); // 3 answered, 1 already waiting: 4 writers
+  clock.t += 1;
+  const lingering = pacer.before(1, 100);
+  assertEquals(clock.sleeps, 1);
+  pacer.queued(2);
+  pacer.queued(3);
+  assertEquals(await settled(lingering), false, "3 of 4 writers back: still lingering");
+  pacer.queued(4);
+  assertEquals(await settled(lingering), true, "all 4 back: the batch goes");
+  pacer.queued(5); // no linger to end: nothing happens
+});
+
+Deno.test("CommitPacer: the linger also ends at a full batch (max below the writers)", async () => {
+  const clock = stuckClock();
+  const pacer = new CommitPacer(clock);
+  pacer.after(10);
+  const lingering = pacer.before(1, 4);
+  pacer.queued(3);
+  assertEquals(await settled(lingering), false);
+  pacer.queued(4);
+  assertEquals(await settled(lingering), true);
 });
 
 Deno.test("CommitPacer: writers quiet for 20 ms: no linger, however large the last batch", async () => {
