@@ -9,17 +9,15 @@
  * thing at a time:
  *
  * - **Group commit.** The writes submitted since the last transaction go in
- *   one (while several writers keep writing, after a linger of at most 2 ms
- *   until every busy writer's next write is there), appended
- *   by one statement (`appendBatch`): on the server, the
- *   writers' advisory lock (serialises writers across replicas), the next
- *   sequence numbers, the insert, `NOTIFY`, and the log rows this replica
- *   had not applied yet; the transaction commits before the answer. The rows
- *   that precede the batch (other replicas' writes), then the batch, are
- *   applied in order with `state.apply(write, seq)` (this *is* the
- *   consistency check against the state the global order defines, the same
- *   at every replica), and each submitter is answered with its write's
- *   result. The lock is held only while the server works, never across a
+ *   one (paced by `CommitPacer`), appended by one statement (`appendBatch`):
+ *   on the server, the writers' advisory lock (serialises writers across
+ *   replicas), the next sequence numbers, the insert, `NOTIFY`, and the log
+ *   rows this replica had not applied yet; the transaction commits before
+ *   the answer. The rows that precede the batch (other replicas' writes),
+ *   then the batch, are applied in order with `state.apply(write, seq)`
+ *   (this *is* the consistency check against the state the global order
+ *   defines, the same at every replica), and each submitter is answered
+ *   with its write's result. The lock is held only while the server works, never across a
  *   round trip to a replica. The local copy only ever holds committed
  *   writes: a failed transaction's writes are answered with
  *   {@linkcode StoreUnavailableError} (503) and leave nothing to undo.
