@@ -125,8 +125,11 @@ export function metricsHandler(
   };
   return (req: Request): Response | Promise<Response> => {
     const gzip = acceptsGzip(req.headers.get("accept-encoding"));
-    // The compressor loads with the first gzip scrape (gzip_member.ts: not at every start).
-    if (gzip && !deflateLoaded()) return loadDeflate().then(() => respond(req, gzip));
-    return respond(req, gzip);
+    // What loads with the first scrape that needs it, not at every start: the compressor
+    // (gzip_member.ts) and, without /proc/self/stat, the own metrics' CPU clock.
+    const compressor = gzip && !deflateLoaded() ? loadDeflate() : undefined;
+    const clock = content === "pushed" ? undefined : ctx.self.prepare();
+    if (compressor === undefined && clock === undefined) return respond(req, gzip);
+    return Promise.all([compressor, clock]).then(() => respond(req, gzip));
   };
 }

@@ -195,26 +195,23 @@ export function statCpuSeconds(fields: readonly string[]): number | undefined {
 }
 
 /**
- * `node:process`'s `cpuUsage`, for where `/proc/self/stat` cannot be read.
- * Loaded only then: importing any `node:` module starts Deno's Node.js
- * compatibility layer, about 30 ms of every start.
+ * `node:process`'s `cpuUsage`, for where `/proc/self/stat` cannot be read
+ * (not Linux, or the release's permissions: Deno refuses `/proc/self` to
+ * all but `--allow-all`). Loaded with the first collection that needs it
+ * ({@linkcode SelfMetrics.prepare}): importing any `node:` module starts
+ * Deno's Node.js compatibility layer, about 30 ms of every start.
  */
 let nodeCpuUsage: (() => { user: number; system: number }) | undefined;
 let nodeCpuUsageLoading: Promise<void> | undefined;
 
-function loadNodeCpuUsage(): void {
-  nodeCpuUsageLoading ??= import("node:process").then(
-    (m) => void (nodeCpuUsage = m.cpuUsage),
-    () => {},
-  );
+function loadNodeCpuUsage(): Promise<void> {
+  nodeCpuUsageLoading ??= import("node:process").then((m) => void (nodeCpuUsage = m.cpuUsage));
+  return nodeCpuUsageLoading;
 }
 
-/** The CPU time from `node:process` once loaded (it starts loading on the first call). */
+/** The CPU time from `node:process`, once loaded. */
 function nodeCpuSeconds(): number | undefined {
-  if (nodeCpuUsage === undefined) {
-    loadNodeCpuUsage();
-    return undefined;
-  }
+  if (nodeCpuUsage === undefined) return undefined;
   const cpu = nodeCpuUsage();
   return (cpu.user + cpu.system) / 1e6;
 }
@@ -240,6 +237,8 @@ export class SelfMetrics {
   readonly #sizes = new Map<string, WindowedSummary>();
   readonly #now: () => number;
   readonly #extra: readonly Collector[];
+  /** Whether `/proc/self/stat` could be read (undefined until tried). */
+  #procStat: boolean | undefined;
 
   /**
    * Creates the collector; `now` returns epoch milliseconds; `extra` adds
@@ -250,7 +249,17 @@ export class SelfMetrics {
     this.#now = now;
     this.#extra = extra;
     this.#startSeconds = (performance.timeOrigin) / 1000;
-    if (Deno.build.os !== "linux") loadNodeCpuUsage(); // no /proc/self/stat: ready by the first scrape
+  }
+
+  /**
+   * What {@linkcode collect} needs loaded first: a promise while the CPU
+   * time must come from `node:process` and it is not loaded yet (this call
+   * starts loading it), else undefined. The scrape handler awaits it.
+   */
+  prepare(): Promise<void> | undefined {
+    if (nodeCpuUsage !== undefined) return undefined;
+    this.#procStat ??= readProc("/proc/self/stat") !== undefined;
+    return this.#procStat ? undefined : loadNodeCpuUsage();
   }
 
   /** Counts one request of an instrumented handler. */
@@ -324,6 +333,7 @@ export class SelfMetrics {
     // /proc/self is readable only with broad permissions; without it these are left out.
     const stat = readProc("/proc/self/stat");
     const fields = stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Without /proc/self/stat, node:process's clock (left out until prepare() has loaded it).
     const cpuSeconds = fields ? statCpuSeconds(fields) : nodeCpuSeconds();
     if (cpuSeconds !== undefined) {
       own("process_cpu_seconds_total", [{ label: [], counter: { value: cpuSeconds } }]);

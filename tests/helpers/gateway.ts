@@ -40,6 +40,8 @@ export interface StartOptions {
   readonly main?: string;
   /** Another Deno executable to run it with. */
   readonly denoBin?: string;
+  /** Deno's permission flags (default `--allow-all`; the release's are narrower). */
+  readonly permissions?: readonly string[];
 }
 
 /** Reads lines from a byte stream, pushing them to `sink` and resolving `waiter`s on matches. */
@@ -78,7 +80,7 @@ export async function startGateway(
 ): Promise<RunningGateway> {
   const denoArgs = [
     "run",
-    "--allow-all",
+    ...options.permissions ?? ["--allow-all"],
     "--quiet",
     ...(V8_FLAGS.length > 0 ? [`--v8-flags=${V8_FLAGS.join(",")}`] : []), // as the release runs
     options.main ?? MAIN,
