@@ -17,7 +17,7 @@ import { createApp } from "@lib/http/app.ts";
 import type { AppContext } from "@lib/http/context.ts";
 import { createUiRoutes } from "@lib/ui/routes.ts";
 import { buildLabels, SelfMetrics, withOwnFamilies } from "@lib/http/self_metrics.ts";
-import { HeapTrimmer } from "@lib/heap_trim.ts";
+import { HeapTrimmer, keepAlive } from "@lib/heap_trim.ts";
 import { createLogger, type Logger } from "@lib/log.ts";
 import { Expirer, SYSTEM_CLOCK } from "@lib/store/expiry.ts";
 import { InMemoryStore } from "@lib/store/memory_store.ts";
@@ -184,7 +184,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const watched: typeof app = async (req, info) => {
     trimmer.requestStarted();
     try {
-      return await app(req, info);
+      const res = await app(req, info);
+      keepAlive("request", [req, info, res]);
+      return res;
     } finally {
       trimmer.requestEnded();
     }

@@ -19,11 +19,15 @@
  * waits at least `max(MIN_INTERVAL_MS, INTERVAL_FACTOR · t)`, so compactions
  * never take more than ~5% of the time.
  *
- * Why not sooner after a burst of pushes: a full collection also drops V8's
- * optimised code for the push path (the maps it was specialised for die with
- * the last request), so the next ~1,000 pushes run ~0.3 ms slower while it is
- * optimised again. Two seconds without a request are a pause in the writes,
- * not a gap between two of them.
+ * A full collection frees the maps ("hidden classes") of objects nothing
+ * references any more, and V8 throws away the optimised code that embeds
+ * such a map ("embedded weak objects cleared"): compacting right after a
+ * burst of pushes made the next ~1,000 pushes run ~0.3 ms slower while the
+ * push path was optimised again. So the objects of the last request, of the
+ * last push and the last text parser are kept alive ({@linkcode keepAlive};
+ * `text_parse.ts` keeps its own): their maps survive the compaction, and with
+ * them the code (226 such deoptimisations after the compactions of a run of
+ * 3 fills without them, 34 with them).
  *
  * @module
  */
@@ -33,7 +37,7 @@ import { compactHeap } from "@lib/heap.ts";
 /** No activity for this long is a quiet moment for a compaction asked for (ms). */
 export const QUIET_MS = 250;
 /** No activity for this long is a quiet moment for a compaction of the slack (ms). */
-export const IDLE_MS = 2000;
+export const IDLE_MS = 250;
 /** Unused committed heap worth a compaction (bytes). */
 export const SLACK_BYTES = 8 * 1024 * 1024;
 /** Young generation capacity not counted as slack (bytes): V8's smallest is below it. */
@@ -42,6 +46,24 @@ export const YOUNG_BASE_BYTES = 1024 * 1024;
 export const MIN_INTERVAL_MS = 2000;
 /** The time between two compactions is at least this many times the last one's duration. */
 export const INTERVAL_FACTOR = 20;
+
+/** What {@linkcode keepAlive} holds: the last objects of each slot. */
+const KEPT = new Map<string, readonly unknown[]>();
+
+/**
+ * Keeps `objects` alive until the next call for the same `slot`, on purpose:
+ * a compaction then keeps their maps, and V8 the code optimised for them
+ * (module doc). Callers keep small things only (one request's objects).
+ *
+ * @example
+ * ```ts
+ * import { keepAlive } from "@lib/heap_trim.ts";
+ * keepAlive("request", [new Request("http://localhost/metrics")]);
+ * ```
+ */
+export function keepAlive(slot: string, objects: readonly unknown[]): void {
+  KEPT.set(slot, objects);
+}
 
 /** One heap space as V8 reports it (`node:v8` `getHeapSpaceStatistics()`). */
 export interface HeapSpace {

@@ -1246,5 +1246,15 @@ export function parseText(
   options: TextParseOptions = { scheme: "legacy" },
 ): MetricFamily[] {
   const bytes = typeof input === "string" ? encoder.encode(input) : input;
-  return new TextParser(bytes, options).run();
+  const parser = new TextParser(bytes, options);
+  if (bytes.length <= KEPT_PARSER_MAX_BYTES) KEPT.parser = parser;
+  return parser.run();
 }
+
+/**
+ * The last parser of a small input, kept alive on purpose: a full collection
+ * (the gateway's heap trimmer) would otherwise free `TextParser`'s map with
+ * the last parser, and V8 would throw away the parser's optimised code.
+ */
+const KEPT: { parser?: TextParser } = {};
+const KEPT_PARSER_MAX_BYTES = 64 * 1024;

@@ -16,6 +16,7 @@ import { metricsHandler } from "@lib/http/metrics.ts";
 import { deleteHandler, pushHandler } from "@lib/http/push.ts";
 import { cleanPath, encodePath, redirect, type RouteHandler, Router } from "@lib/http/router.ts";
 import { goPathUnescape, UrlEscapeError } from "@lib/gocompat/go_url.ts";
+import { keepAlive } from "@lib/heap_trim.ts";
 
 /** Connection facts the server passes along with a request. */
 export interface RequestInfo {
@@ -104,6 +105,7 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
     if (info) setRemoteAddr(req, info.remoteAddr);
     return await respond(ctx, req, () => {
       const url = new URL(req.url);
+      keepAlive("url", [url]); // lib/heap_trim.ts: a compaction keeps the code that reads URLs
       const path = decodePath(rawRequestPath(req.url));
       const clean = cleanPath(path);
       if (clean !== path && req.method !== "CONNECT") {

@@ -7,6 +7,7 @@
  */
 
 import { parsePushBody } from "@lib/expfmt/push_body.ts";
+import { keepAlive } from "@lib/heap_trim.ts";
 import { DurationError, durationToMs, parseGoDuration } from "@lib/gocompat/duration.ts";
 import type { MetricFamily } from "@lib/model/metric.ts";
 import { PushLimitError, type PushLimits } from "@lib/model/push_limits.ts";
@@ -163,6 +164,10 @@ export function pushHandler(
         ...(refused === undefined ? {} : { refused }),
       });
       logRefusal(ctx, req, result);
+      // Kept alive on purpose (lib/heap_trim.ts: a compaction keeps the push path's code).
+      if (body.length <= KEPT_PUSH_MAX_BYTES) {
+        keepAlive("push", [req, body, families, labels, result, lease]);
+      }
       if (!result.ok && result.cause === "refused") return errorResponse(413, result.error);
       if (!result.ok && result.cause === "max-series") return errorResponse(507, result.error);
       if (ctx.config.disableConsistencyCheck) return new Response(null, { status: 202 });
@@ -173,6 +178,9 @@ export function pushHandler(
     }
   };
 }
+
+/** Pushes with bodies up to this size are kept alive (`keepAlive`): bounded memory. */
+const KEPT_PUSH_MAX_BYTES = 64 * 1024;
 
 /** The delete handler: removes exactly this grouping key, 202 once the write is applied. */
 export function deleteHandler(ctx: AppContext, jobIsBase64: boolean) {
