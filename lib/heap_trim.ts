@@ -40,8 +40,13 @@ export const QUIET_MS = 250;
 export const IDLE_MS = 250;
 /** Unused committed heap worth a compaction (bytes). */
 export const SLACK_BYTES = 8 * 1024 * 1024;
-/** Young generation capacity not counted as slack (bytes): V8's smallest is below it. */
-export const YOUNG_BASE_BYTES = 1024 * 1024;
+/**
+ * Young generation capacity not counted as slack (bytes): the two semi-spaces
+ * of 4 MiB that `--min-semi-space-size=4` (`V8_FLAGS`) keeps after a
+ * compaction, so that the young generation regrown to them by a few pushes
+ * is not compacted again and again.
+ */
+export const YOUNG_BASE_BYTES = 8 * 1024 * 1024;
 /** The shortest time between two compactions (ms). */
 export const MIN_INTERVAL_MS = 2000;
 /** The time between two compactions is at least this many times the last one's duration. */

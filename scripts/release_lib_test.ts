@@ -109,7 +109,7 @@ Deno.test("compileArgs() builds the deno compile command line", () => {
     "--allow-write",
     "--allow-env=LOG_TOKENS,LOG_STREAM,PGHOST,PGPORT,PGUSER,PGUSERNAME,PGDATABASE,PGPASSWORD," +
     "PGAPPNAME,PGTARGETSESSIONATTRS,USER,USERNAME,LOGNAME",
-    "--v8-flags=--expose-gc",
+    "--v8-flags=--expose-gc,--min-semi-space-size=4",
     "main.ts",
   ]);
   assertEquals(
