@@ -185,7 +185,10 @@ async function main(argv: readonly string[]): Promise<number> {
     trimmer.requestStarted();
     try {
       const res = await app(req, info);
-      keepAlive("request", [req, info, res]);
+      // Writes only (their responses have no body): a kept scrape or API response could hold MiBs.
+      if (req.method === "PUT" || req.method === "POST" || req.method === "DELETE") {
+        keepAlive("request", [req, info, res]);
+      }
       return res;
     } finally {
       trimmer.requestEnded();
