@@ -23,7 +23,7 @@
  * references any more, and V8 throws away the optimised code that embeds
  * such a map ("embedded weak objects cleared"): compacting right after a
  * burst of pushes made the next ~1,000 pushes run ~0.3 ms slower while the
- * push path was optimised again. So the objects of the last request, of the
+ * push path was optimised again. So the objects of the last write request, of the
  * last push and the last text parser are kept alive ({@linkcode keepAlive};
  * `text_parse.ts` keeps its own): their maps survive the compaction, and with
  * them the code (226 such deoptimisations after the compactions of a run of
