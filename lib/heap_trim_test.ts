@@ -147,15 +147,11 @@ Deno.test("HeapTrimmer.stop() cancels the pending check for good", async () => {
 Deno.test("in a real V8 heap the trimmer gives the grown young generation back", async () => {
   // A child process with V8's gc exposed (as the gateway runs) grows its young generation by
   // allocating what survives, drops it, and lets the trimmer on the real clock see it quiet.
-  const dir = await Deno.makeTempDir();
-  try {
-    const script = join(dir, "grow.ts");
-    await Deno.writeTextFile(
-      script,
-      `import v8 from "node:v8";
+  const out = await runChild(
+    `import v8 from "node:v8";
 import { heapSlack, HeapTrimmer, SLACK_BYTES } from ${
-        JSON.stringify(new URL("./heap_trim.ts", import.meta.url).href)
-      };
+      JSON.stringify(new URL("./heap_trim.ts", import.meta.url).href)
+    };
 const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_size;
 let kept: unknown[] = [];
 // Until the heap holds four times the slack worth a compaction (what survives grows the young generation).
@@ -174,34 +170,18 @@ for (let waited = 0; reasons.length === 0 && waited < 10_000; waited += 50) {
 }
 console.log(JSON.stringify({ before, slack, after: young(), reasons, kept: kept.length }));
 `,
-    );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-read",
-        "--quiet",
-        "--v8-flags=--expose-gc",
-        `--config=${new URL("../deno.json", import.meta.url).pathname}`,
-        script,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert(out.success, stderr);
-    const r = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-      before: number;
-      slack: number;
-      after: number;
-      reasons: string[];
-    };
-    assert(r.slack >= 4 * SLACK_BYTES, `the heap grew: ${JSON.stringify(r)}`);
-    assertEquals(r.reasons, ["slack"], "one compaction, for the slack");
-    // The child runs without --min-semi-space-size: V8 shrinks the young generation below 1 MiB.
-    assert(r.after <= 2 * MIB, `and it was given back: ${JSON.stringify(r)}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    "--expose-gc",
+  );
+  const r = JSON.parse(out.trim().split("\n").at(-1)!) as {
+    before: number;
+    slack: number;
+    after: number;
+    reasons: string[];
+  };
+  assert(r.slack >= 4 * SLACK_BYTES, `the heap grew: ${JSON.stringify(r)}`);
+  assertEquals(r.reasons, ["slack"], "one compaction, for the slack");
+  // The child runs without --min-semi-space-size: V8 shrinks the young generation below 1 MiB.
+  assert(r.after <= 2 * MIB, `and it was given back: ${JSON.stringify(r)}`);
 });
 
 /** Runs `code` in a child Deno with `v8Flags`; its stdout and stderr together. */

@@ -1,14 +1,19 @@
 import { assertEquals } from "@std/assert";
 import { CommitPacer, type PacerClock } from "@lib/store/postgres/write_queue.ts";
 
-/** A clock that only moves when told, recording the sleeps asked for. */
-function fakeClock(): PacerClock & { t: number; slept: number[] } {
+/**
+ * A clock that only moves when told, recording the sleeps asked for; each
+ * sleep ends at once (moving the clock), or with `stuck` never (only a release
+ * ends a linger).
+ */
+function fakeClock(stuck = false): PacerClock & { t: number; slept: number[] } {
   const clock = {
     t: 1_000,
     slept: [] as number[],
     now: () => clock.t,
     sleep(ms: number) {
       clock.slept.push(ms);
+      if (stuck) return new Promise<void>(() => {});
       clock.t += ms;
       return Promise.resolve();
     },
@@ -39,20 +44,6 @@ Deno.test("CommitPacer: after a batch of several writes, the next batch lingers 
   assertEquals(clock.slept, [2]);
 });
 
-/** A clock whose sleeps never end by themselves (only a release ends a linger). */
-function stuckClock(): PacerClock & { t: number; sleeps: number } {
-  const clock = {
-    t: 1_000,
-    sleeps: 0,
-    now: () => clock.t,
-    sleep(_ms: number) {
-      clock.sleeps++;
-      return new Promise<void>(() => {});
-    },
-  };
-  return clock;
-}
-
 /** Whether `p` has settled after the pending microtasks ran. */
 async function settled(p: Promise<void>): Promise<boolean> {
   let done = false;
@@ -62,12 +53,12 @@ async function settled(p: Promise<void>): Promise<boolean> {
 }
 
 Deno.test("CommitPacer: the linger ends as soon as every writer busy at the last commit is back", async () => {
-  const clock = stuckClock();
+  const clock = fakeClock(true);
   const pacer = new CommitPacer(clock);
   pacer.after(3, 1); // 3 answered, 1 already waiting: 4 writers
   clock.t += 1;
   const lingering = pacer.before(1, 100);
-  assertEquals(clock.sleeps, 1);
+  assertEquals(clock.slept.length, 1);
   pacer.queued(2);
   pacer.queued(3);
   assertEquals(await settled(lingering), false, "3 of 4 writers back: still lingering");
@@ -77,7 +68,7 @@ Deno.test("CommitPacer: the linger ends as soon as every writer busy at the last
 });
 
 Deno.test("CommitPacer: the linger also ends at a full batch (max below the writers)", async () => {
-  const clock = stuckClock();
+  const clock = fakeClock(true);
   const pacer = new CommitPacer(clock);
   pacer.after(10);
   const lingering = pacer.before(1, 4);
