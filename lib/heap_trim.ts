@@ -53,12 +53,12 @@ export const MIN_INTERVAL_MS = 2000;
 export const INTERVAL_FACTOR = 20;
 
 /** What {@linkcode keepAlive} holds: the last objects of each slot. */
-const KEPT = new Map<string, readonly unknown[]>();
+const KEPT = new Map<string, unknown>();
 
 /**
- * Keeps `objects` alive until the next call for the same `slot`, on purpose:
- * a compaction then keeps their maps, and V8 the code optimised for them
- * (module doc). Callers keep small things only (one request's objects).
+ * Keeps `value` (an object, or an array of them) alive until the next call
+ * for the same `slot`, on purpose: a compaction then keeps their maps, and
+ * V8 the code optimised for them (module doc). Callers keep small things only (one request's objects).
  *
  * @example
  * ```ts
@@ -66,8 +66,8 @@ const KEPT = new Map<string, readonly unknown[]>();
  * keepAlive("request", [new Request("http://localhost/metrics")]);
  * ```
  */
-export function keepAlive(slot: string, objects: readonly unknown[]): void {
-  KEPT.set(slot, objects);
+export function keepAlive(slot: string, value: unknown): void {
+  KEPT.set(slot, value);
 }
 
 /** One heap space as V8 reports it (`node:v8` `getHeapSpaceStatistics()`). */

@@ -105,7 +105,7 @@ export function createApp(ctx: AppContext, ui?: UiRoutes): AppHandler {
     if (info) setRemoteAddr(req, info.remoteAddr);
     return await respond(ctx, req, () => {
       const url = new URL(req.url);
-      keepAlive("url", [url]); // lib/heap_trim.ts: a compaction keeps the code that reads URLs
+      keepAlive("url", url); // lib/heap_trim.ts: a compaction keeps the code that reads URLs
       const path = decodePath(rawRequestPath(req.url));
       const clean = cleanPath(path);
       if (clean !== path && req.method !== "CONNECT") {
