@@ -11,18 +11,17 @@
  * - **Group commit.** The writes submitted since the last transaction go in
  *   one (paced by `CommitPacer`), appended by one statement (`appendBatch`):
  *   on the server, the writers' advisory lock (serialises writers across
- *   replicas), the next sequence numbers, the insert, `NOTIFY`, and the log
- *   rows this replica had not applied yet; the transaction commits before
- *   the answer. The rows that precede the batch (other replicas' writes),
- *   then the batch, are applied in order with `state.apply(write, seq)`
- *   (this *is* the consistency check against the state the global order
- *   defines, the same at every replica), and each submitter is answered
- *   with its write's result. The lock is held only while the server works, never across a
- *   round trip to a replica. The local copy only ever holds committed
- *   writes: a failed transaction's writes are answered with
- *   {@linkcode StoreUnavailableError} (503) and leave nothing to undo.
- *   Batches go over the listening connection, so notifications of commits
- *   made meanwhile arrive with the answer.
+ *   replicas; held only while the server works, never across a round trip to
+ *   a replica), the next sequence numbers, the insert, `NOTIFY`, and the log
+ *   rows this replica had not applied yet; the transaction commits before the
+ *   answer. The rows that precede the batch (other replicas' writes), then the
+ *   batch, are applied in order with `state.apply(write, seq)` (this *is* the
+ *   consistency check against the state the global order defines, the same at
+ *   every replica), and each submitter is answered with its write's result.
+ *   The local copy only ever holds committed writes: a failed transaction's
+ *   writes are answered with {@linkcode StoreUnavailableError} (503) and leave
+ *   nothing to undo. Batches go over the listening connection, so
+ *   notifications of commits made meanwhile arrive with the answer.
  * - **Following.** On a notification (`LISTEN`) and on a poll every second,
  *   when no write is waiting, the rows after the last applied one are read
  *   and applied in order; a notification that carried its batch's rows
@@ -82,7 +81,7 @@ export class PostgresStore implements MetricStore {
   /** The store's own metrics (for `/-/metrics`). */
   readonly metrics: StorageMetrics = new StorageMetrics();
   readonly #state: StoreState;
-  readonly #o: Required<Omit<PostgresStoreOptions, "own" | "state" | "onLoaded">>;
+  readonly #o: Required<Omit<PostgresStoreOptions, "own" | "state" | "onLoaded" | "pacer">>;
   readonly #onLoaded: () => void;
   readonly #listeners = new Set<WriteListener>();
   #sql: Sql;
@@ -110,7 +109,7 @@ export class PostgresStore implements MetricStore {
   readonly #carried = new CarriedRows();
   readonly #checkpointer: Checkpointer;
   #failures = 0;
-  readonly #pacer = new CommitPacer();
+  readonly #pacer: CommitPacer;
 
   /** Creates the store; nothing happens until {@linkcode run}. */
   constructor(options: PostgresStoreOptions) {
@@ -127,6 +126,7 @@ export class PostgresStore implements MetricStore {
       ...options,
     };
     this.#state = new StoreState(options.own, options.state);
+    this.#pacer = options.pacer ?? new CommitPacer();
     this.#onLoaded = options.onLoaded ?? (() => {});
     this.#checkpointer = new Checkpointer({
       writes: this.#o.checkpointWrites,
@@ -294,7 +294,7 @@ export class PostgresStore implements MetricStore {
         }
         if (this.#queue.size > 0) {
           await this.#pacer.before(this.#queue.size, this.#o.maxBatch);
-          this.#pacer.after(await this.#commitNext(), this.#queue.size);
+          await this.#commitNext();
           this.#maybeCheckpoint();
           continue;
         }
@@ -507,25 +507,25 @@ export class PostgresStore implements MetricStore {
    * One batch in one transaction (see {@linkcode appendBatch}): the writes
    * queued now are logged as they are; once committed, the log rows before
    * them that this replica had not applied, then the batch itself, are
-   * applied in order, which checks the writes and answers them. Resolves
-   * with the number of writes the transaction carried.
+   * applied in order, which checks the writes and answers them.
    */
-  async #commitNext(): Promise<number> {
+  async #commitNext(): Promise<void> {
     const batch = this.#queue.take(this.#o.maxBatch);
-    if (batch.length === 0) return 0;
+    if (batch.length === 0) return;
     const listener = this.#listener!;
-    let appended;
-    try {
-      appended = await bounded(
-        appendBatch(listener.sql, batch.map((e) => e.columns), {
-          replica: this.#o.replica,
-          writtenAt: new Date(this.#o.now()),
-          applied: this.#applied,
-          limit: FOLLOW_LIMIT,
-        }),
-        this.#o.timeoutMs,
-      );
-    } catch (err) {
+    const appended = await bounded(
+      appendBatch(listener.sql, batch.map((e) => e.columns), {
+        replica: this.#o.replica,
+        writtenAt: new Date(this.#o.now()),
+        applied: this.#applied,
+        limit: FOLLOW_LIMIT,
+      }),
+      this.#o.timeoutMs,
+    ).catch((err: unknown) => ({ err }));
+    // Before any answer: the writes queued now came from writers the batch does not hold.
+    this.#pacer.after(batch.length, this.#queue.size);
+    if ("err" in appended) {
+      const { err } = appended;
       if (err instanceof TimeoutError) listener.reset();
       this.metrics.commitFailures++;
       this.#setConnected(false, err);
@@ -538,7 +538,7 @@ export class PostgresStore implements MetricStore {
           ),
         );
       }
-      return batch.length;
+      return;
     }
     this.#setConnected(true);
     this.metrics.commits++;
@@ -549,15 +549,14 @@ export class PostgresStore implements MetricStore {
       this.#applyRows(rows);
     } catch (err) {
       this.#readFailed(err); // behind: the load applies the batch, and answers it
-      return batch.length;
+      return;
     }
     // The rows read back were cut at the limit: a follow reaches the batch later.
     if (this.#applied !== first - 1) {
       this.#followWanted = true;
-      return batch.length;
+      return;
     }
     batch.forEach((e, i) => this.#applyOne(first + i, e.write));
-    return batch.length;
   }
 
   // ---------------------------------------------------------------------------

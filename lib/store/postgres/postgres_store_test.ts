@@ -12,6 +12,7 @@ import { parsePostgresUrl } from "@lib/store/postgres/connection_url.ts";
 import { PostgresStore } from "@lib/store/postgres/postgres_store.ts";
 import type { ClientFactory, PostgresStoreOptions } from "@lib/store/postgres/store_options.ts";
 import { encodeWrite } from "@lib/store/postgres/codec.ts";
+import { CommitPacer } from "@lib/store/postgres/write_queue.ts";
 import { ensureSchema, MIGRATIONS, StoreSetupError } from "@lib/store/postgres/schema.ts";
 import { importGroups } from "@lib/store/postgres/setup.ts";
 import { Expirer } from "@lib/store/expiry.ts";
@@ -156,6 +157,30 @@ testNeeding(POSTGRES, "PostgresStore on a real PostgreSQL", async (t) => {
             "delete",
           ]]);
           assertEquals(heard[1]!.result, second, "other stores compute the same result");
+        }),
+    );
+
+    await t.step(
+      "group commit: writers answered come straight back into the next batch, which does not wait",
+      () =>
+        withStores(async (stores) => {
+          // Writers that queue their next write as soon as they are answered: every batch
+          // but the first holds all four, and none waits for a fifth writer (the pacer once
+          // counted the answered writers' next writes as more writers, and every batch then
+          // lingered until its timer).
+          const pacer = new CommitPacer();
+          const store = await stores.ready({ pacer });
+          let next = 0;
+          await Promise.all(Array.from({ length: 4 }, async () => {
+            while (next < 200) {
+              const i = next++;
+              const r = await store.submit(push(`w${i % 4}`, `# TYPE m gauge\nm ${i}\n`));
+              assert(r.ok, `write ${i}`);
+            }
+          }));
+          assertEquals(store.metrics.committedWrites, 200);
+          assert(store.metrics.commits <= 51, `${store.metrics.commits} transactions`);
+          assert(pacer.timedOut <= 1, `${pacer.timedOut} batches waited until the timer`);
         }),
     );
 

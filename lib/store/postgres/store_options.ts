@@ -6,6 +6,7 @@
  */
 
 import type { NotifyHooks, Sql } from "@lib/store/postgres/client.ts";
+import type { CommitPacer } from "@lib/store/postgres/write_queue.ts";
 import type { StateSettings } from "@lib/store/state.ts";
 import type { OwnFamily } from "@lib/store/store.ts";
 
@@ -44,6 +45,8 @@ export interface PostgresStoreOptions {
   readonly pollIntervalMs?: number;
   /** Writes per transaction at most (default 500). */
   readonly maxBatch?: number;
+  /** Group commit's pacing (default: a new one; tests give their own to read it). */
+  readonly pacer?: CommitPacer;
   /** This replica's name in the log. */
   readonly replica?: string;
   /** The clock (epoch ms). */

@@ -98,11 +98,16 @@ const REAL_CLOCK: PacerClock = {
  *
  * "Several writers" means the last transaction carried more than one write
  * and ended less than `BUSY_MS` ago. The writers busy then were the ones it
- * answered plus those already waiting for the next; the linger ends as soon
- * as that many writes wait (every writer is back: waiting longer only delays
- * them), or after `LINGER_MS`. A lone writer, whose next write only comes
- * after the answer to the last, never waits: lingering could gain it nothing
- * and would add to every push.
+ * carried plus those whose writes arrived while it was in flight; the linger
+ * ends as soon as that many writes wait (every writer is back: waiting longer
+ * only delays them), or after `LINGER_MS`. A lone writer, whose next write
+ * only comes after the answer to the last, never waits: lingering could gain
+ * it nothing and would add to every push.
+ *
+ * {@linkcode after} must be told the writes that wait once the transaction
+ * ended and *before* its writers are answered: a writer answered may queue its
+ * next write at once, and counting it again would have every batch wait for
+ * writers that do not exist, until the timer.
  */
 export class CommitPacer {
   readonly #clock: PacerClock;
@@ -112,6 +117,7 @@ export class CommitPacer {
   #writers = 0;
   /** While lingering: the queue length that ends the linger, and how to end it. */
   #until: { readonly size: number; readonly release: () => void } | undefined;
+  #timedOut = 0;
 
   /** A pacer on the real clock, or on `clock`. */
   constructor(clock: PacerClock = REAL_CLOCK) {
@@ -123,12 +129,27 @@ export class CommitPacer {
     const busy = this.#clock.now() - this.#lastCommit < BUSY_MS && this.#lastBatch > 1;
     const size = Math.min(max, this.#writers);
     if (!busy || queued >= size) return;
-    const released = new Promise<void>((release) => this.#until = { size, release });
+    let freed = false;
+    const released = new Promise<void>((release) => {
+      this.#until = {
+        size,
+        release: () => {
+          freed = true;
+          release();
+        },
+      };
+    });
     try {
       await Promise.race([this.#clock.sleep(LINGER_MS), released]);
     } finally {
       this.#until = undefined;
     }
+    if (!freed) this.#timedOut++;
+  }
+
+  /** Lingers that lasted until the timer (the writers awaited did not all come back). */
+  get timedOut(): number {
+    return this.#timedOut;
   }
 
   /** A write was queued, `queued` wait now: ends a linger once every busy writer is back. */
@@ -138,7 +159,7 @@ export class CommitPacer {
 
   /**
    * After a transaction of `writes` writes ended (committed or not), with
-   * `waiting` writes queued meanwhile.
+   * `waiting` writes queued meanwhile; before its writes are answered.
    */
   after(writes: number, waiting = 0): void {
     this.#lastCommit = this.#clock.now();

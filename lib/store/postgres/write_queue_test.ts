@@ -42,6 +42,7 @@ Deno.test("CommitPacer: after a batch of several writes, the next batch lingers 
   await pacer.before(4, 100); // every writer of the last batch is back: no point waiting
   await pacer.before(100, 100); // full
   assertEquals(clock.slept, [2]);
+  assertEquals(pacer.timedOut, 1, "the one linger lasted until the timer");
 });
 
 /** Whether `p` has settled after the pending microtasks ran. */
@@ -64,6 +65,7 @@ Deno.test("CommitPacer: the linger ends as soon as every writer busy at the last
   assertEquals(await settled(lingering), false, "3 of 4 writers back: still lingering");
   pacer.queued(4);
   assertEquals(await settled(lingering), true, "all 4 back: the batch goes");
+  assertEquals(pacer.timedOut, 0, "released, not timed out");
   pacer.queued(5); // no linger to end: nothing happens
 });
 
