@@ -129,22 +129,16 @@ export class CommitPacer {
     const busy = this.#clock.now() - this.#lastCommit < BUSY_MS && this.#lastBatch > 1;
     const size = Math.min(max, this.#writers);
     if (!busy || queued >= size) return;
-    let freed = false;
-    const released = new Promise<void>((release) => {
-      this.#until = {
-        size,
-        release: () => {
-          freed = true;
-          release();
-        },
-      };
-    });
+    const released = new Promise<void>((release) => this.#until = { size, release });
     try {
-      await Promise.race([this.#clock.sleep(LINGER_MS), released]);
+      const timedOut = await Promise.race([
+        this.#clock.sleep(LINGER_MS).then(() => true),
+        released.then(() => false),
+      ]);
+      if (timedOut) this.#timedOut++;
     } finally {
       this.#until = undefined;
     }
-    if (!freed) this.#timedOut++;
   }
 
   /** Lingers that lasted until the timer (the writers awaited did not all come back). */
